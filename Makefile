@@ -1,0 +1,57 @@
+# Every target that needs the virtualenv depends on its stamp, so `make test` alone works on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+GEN_DIR := generated/openai_batches_generated
+PRISM := tools/prism/node_modules/.bin/prism
+UPSTREAM ?= ../shared/reference/openai-openapi.yaml
+
+.PHONY: setup generate check-generated lint typecheck test check spec-drift prism clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The generator runs its ruff post-hooks from PATH: put the pinned ruff first.
+generate: $(STAMP)
+	rm -rf $(GEN_DIR)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate \
+		--path openapi.yaml --config generator-config.yaml \
+		--meta none --output-path $(GEN_DIR) --fail-on-warning
+
+# `git diff` misses files a spec change adds; porcelain status with untracked files catches them.
+check-generated: generate
+	@changes="$$(git status --porcelain --untracked-files=all -- generated)"; \
+	if [ -n "$$changes" ]; then \
+		echo "generated/ differs from what make generate writes:"; echo "$$changes"; exit 1; \
+	fi; echo "generated/ is up to date"
+
+lint: $(STAMP)
+	$(BIN)/ruff check overlays tests tools
+	$(BIN)/ruff format --check overlays tests tools
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict overlays/openai_batches $(GEN_DIR)
+
+$(PRISM): tools/prism/package.json tools/prism/package-lock.json
+	npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error
+	touch $(PRISM)
+
+prism: $(PRISM)
+
+test: $(STAMP) $(PRISM)
+	$(BIN)/python -m pytest -q
+
+check: check-generated lint typecheck test
+
+spec-drift: $(STAMP)
+	$(BIN)/python tools/spec_drift.py --ours openapi.yaml --upstream $(UPSTREAM)
+
+clean:
+	rm -rf $(VENV) tools/prism/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,530 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.batch_completion_window import BatchCompletionWindow
+from ..models.batch_endpoint import BatchEndpoint
+from ..models.batch_object_type import BatchObjectType
+from ..models.batch_status import BatchStatus
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.batch_errors import BatchErrors
+    from ..models.batch_request_counts import BatchRequestCounts
+    from ..models.batch_usage import BatchUsage
+    from ..models.metadata import Metadata
+
+
+T = TypeVar("T", bound="Batch")
+
+
+@_attrs_define
+class Batch:
+    """A batch of API requests and its progress."""
+
+    id: str
+    """ The batch id. """
+    object_: BatchObjectType | str
+    """ Always `batch`. """
+    endpoint: BatchEndpoint | str
+    """ The endpoint the batch's requests go to. """
+    input_file_id: str
+    """ The file of requests the batch runs. """
+    completion_window: BatchCompletionWindow | str
+    """ How long the service may take. """
+    status: BatchStatus | str
+    """ Where the batch is in its lifecycle. """
+    created_at: int
+    """ When the batch was created (Unix seconds). """
+    model: None | str | Unset = UNSET
+    """ The model that ran the batch. """
+    errors: BatchErrors | None | Unset = UNSET
+    """ Why the batch failed validation, if it did. """
+    output_file_id: None | str | Unset = UNSET
+    """ The file of successful responses. """
+    error_file_id: None | str | Unset = UNSET
+    """ The file of failed requests. """
+    in_progress_at: int | None | Unset = UNSET
+    """ When processing started (Unix seconds). """
+    expires_at: int | None | Unset = UNSET
+    """ When the batch expires if not done (Unix seconds). """
+    finalizing_at: int | None | Unset = UNSET
+    """ When finalizing started (Unix seconds). """
+    completed_at: int | None | Unset = UNSET
+    """ When the batch completed (Unix seconds). """
+    failed_at: int | None | Unset = UNSET
+    """ When the batch failed (Unix seconds). """
+    expired_at: int | None | Unset = UNSET
+    """ When the batch expired (Unix seconds). """
+    cancelling_at: int | None | Unset = UNSET
+    """ When cancelling started (Unix seconds). """
+    cancelled_at: int | None | Unset = UNSET
+    """ When the batch was cancelled (Unix seconds). """
+    request_counts: BatchRequestCounts | None | Unset = UNSET
+    """ How many requests ran, succeeded and failed. """
+    usage: BatchUsage | None | Unset = UNSET
+    """ Tokens used by the batch (batches created after 2025-09-07). """
+    metadata: Metadata | None | Unset = UNSET
+    """ The caller's own key-value pairs. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.batch_errors import BatchErrors  # noqa: PLC0415
+        from ..models.batch_request_counts import BatchRequestCounts  # noqa: PLC0415
+        from ..models.batch_usage import BatchUsage  # noqa: PLC0415
+        from ..models.metadata import Metadata  # noqa: PLC0415
+
+        id = self.id
+
+        object_: str
+        if isinstance(self.object_, BatchObjectType):
+            object_ = self.object_.value
+        else:
+            object_ = self.object_
+
+        endpoint: str
+        if isinstance(self.endpoint, BatchEndpoint):
+            endpoint = self.endpoint.value
+        else:
+            endpoint = self.endpoint
+
+        input_file_id = self.input_file_id
+
+        completion_window: str
+        if isinstance(self.completion_window, BatchCompletionWindow):
+            completion_window = self.completion_window.value
+        else:
+            completion_window = self.completion_window
+
+        status: str
+        if isinstance(self.status, BatchStatus):
+            status = self.status.value
+        else:
+            status = self.status
+
+        created_at = self.created_at
+
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
+        errors: dict[str, Any] | None | Unset
+        if isinstance(self.errors, Unset):
+            errors = UNSET
+        elif isinstance(self.errors, BatchErrors):
+            errors = self.errors.to_dict()
+        else:
+            errors = self.errors
+
+        output_file_id: None | str | Unset
+        if isinstance(self.output_file_id, Unset):
+            output_file_id = UNSET
+        else:
+            output_file_id = self.output_file_id
+
+        error_file_id: None | str | Unset
+        if isinstance(self.error_file_id, Unset):
+            error_file_id = UNSET
+        else:
+            error_file_id = self.error_file_id
+
+        in_progress_at: int | None | Unset
+        if isinstance(self.in_progress_at, Unset):
+            in_progress_at = UNSET
+        else:
+            in_progress_at = self.in_progress_at
+
+        expires_at: int | None | Unset
+        if isinstance(self.expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = self.expires_at
+
+        finalizing_at: int | None | Unset
+        if isinstance(self.finalizing_at, Unset):
+            finalizing_at = UNSET
+        else:
+            finalizing_at = self.finalizing_at
+
+        completed_at: int | None | Unset
+        if isinstance(self.completed_at, Unset):
+            completed_at = UNSET
+        else:
+            completed_at = self.completed_at
+
+        failed_at: int | None | Unset
+        if isinstance(self.failed_at, Unset):
+            failed_at = UNSET
+        else:
+            failed_at = self.failed_at
+
+        expired_at: int | None | Unset
+        if isinstance(self.expired_at, Unset):
+            expired_at = UNSET
+        else:
+            expired_at = self.expired_at
+
+        cancelling_at: int | None | Unset
+        if isinstance(self.cancelling_at, Unset):
+            cancelling_at = UNSET
+        else:
+            cancelling_at = self.cancelling_at
+
+        cancelled_at: int | None | Unset
+        if isinstance(self.cancelled_at, Unset):
+            cancelled_at = UNSET
+        else:
+            cancelled_at = self.cancelled_at
+
+        request_counts: dict[str, Any] | None | Unset
+        if isinstance(self.request_counts, Unset):
+            request_counts = UNSET
+        elif isinstance(self.request_counts, BatchRequestCounts):
+            request_counts = self.request_counts.to_dict()
+        else:
+            request_counts = self.request_counts
+
+        usage: dict[str, Any] | None | Unset
+        if isinstance(self.usage, Unset):
+            usage = UNSET
+        elif isinstance(self.usage, BatchUsage):
+            usage = self.usage.to_dict()
+        else:
+            usage = self.usage
+
+        metadata: dict[str, Any] | None | Unset
+        if isinstance(self.metadata, Unset):
+            metadata = UNSET
+        elif isinstance(self.metadata, Metadata):
+            metadata = self.metadata.to_dict()
+        else:
+            metadata = self.metadata
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "object": object_,
+                "endpoint": endpoint,
+                "input_file_id": input_file_id,
+                "completion_window": completion_window,
+                "status": status,
+                "created_at": created_at,
+            }
+        )
+        if model is not UNSET:
+            field_dict["model"] = model
+        if errors is not UNSET:
+            field_dict["errors"] = errors
+        if output_file_id is not UNSET:
+            field_dict["output_file_id"] = output_file_id
+        if error_file_id is not UNSET:
+            field_dict["error_file_id"] = error_file_id
+        if in_progress_at is not UNSET:
+            field_dict["in_progress_at"] = in_progress_at
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
+        if finalizing_at is not UNSET:
+            field_dict["finalizing_at"] = finalizing_at
+        if completed_at is not UNSET:
+            field_dict["completed_at"] = completed_at
+        if failed_at is not UNSET:
+            field_dict["failed_at"] = failed_at
+        if expired_at is not UNSET:
+            field_dict["expired_at"] = expired_at
+        if cancelling_at is not UNSET:
+            field_dict["cancelling_at"] = cancelling_at
+        if cancelled_at is not UNSET:
+            field_dict["cancelled_at"] = cancelled_at
+        if request_counts is not UNSET:
+            field_dict["request_counts"] = request_counts
+        if usage is not UNSET:
+            field_dict["usage"] = usage
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.batch_errors import BatchErrors  # noqa: PLC0415
+        from ..models.batch_request_counts import BatchRequestCounts  # noqa: PLC0415
+        from ..models.batch_usage import BatchUsage  # noqa: PLC0415
+        from ..models.metadata import Metadata  # noqa: PLC0415
+
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        def _parse_object_(data: object) -> BatchObjectType | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                object_type_0 = BatchObjectType(data)
+
+                return object_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchObjectType | str, data)
+
+        object_ = _parse_object_(d.pop("object"))
+
+        def _parse_endpoint(data: object) -> BatchEndpoint | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                endpoint_type_0 = BatchEndpoint(data)
+
+                return endpoint_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchEndpoint | str, data)
+
+        endpoint = _parse_endpoint(d.pop("endpoint"))
+
+        input_file_id = d.pop("input_file_id")
+
+        def _parse_completion_window(data: object) -> BatchCompletionWindow | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                completion_window_type_0 = BatchCompletionWindow(data)
+
+                return completion_window_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchCompletionWindow | str, data)
+
+        completion_window = _parse_completion_window(d.pop("completion_window"))
+
+        def _parse_status(data: object) -> BatchStatus | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = BatchStatus(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchStatus | str, data)
+
+        status = _parse_status(d.pop("status"))
+
+        created_at = d.pop("created_at")
+
+        def _parse_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+        def _parse_errors(data: object) -> BatchErrors | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                errors_type_0 = BatchErrors.from_dict(data)
+
+                return errors_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchErrors | None | Unset, data)
+
+        errors = _parse_errors(d.pop("errors", UNSET))
+
+        def _parse_output_file_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        output_file_id = _parse_output_file_id(d.pop("output_file_id", UNSET))
+
+        def _parse_error_file_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        error_file_id = _parse_error_file_id(d.pop("error_file_id", UNSET))
+
+        def _parse_in_progress_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        in_progress_at = _parse_in_progress_at(d.pop("in_progress_at", UNSET))
+
+        def _parse_expires_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
+
+        def _parse_finalizing_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        finalizing_at = _parse_finalizing_at(d.pop("finalizing_at", UNSET))
+
+        def _parse_completed_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
+
+        def _parse_failed_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        failed_at = _parse_failed_at(d.pop("failed_at", UNSET))
+
+        def _parse_expired_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        expired_at = _parse_expired_at(d.pop("expired_at", UNSET))
+
+        def _parse_cancelling_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        cancelling_at = _parse_cancelling_at(d.pop("cancelling_at", UNSET))
+
+        def _parse_cancelled_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        cancelled_at = _parse_cancelled_at(d.pop("cancelled_at", UNSET))
+
+        def _parse_request_counts(data: object) -> BatchRequestCounts | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                request_counts_type_0 = BatchRequestCounts.from_dict(data)
+
+                return request_counts_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchRequestCounts | None | Unset, data)
+
+        request_counts = _parse_request_counts(d.pop("request_counts", UNSET))
+
+        def _parse_usage(data: object) -> BatchUsage | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                usage_type_0 = BatchUsage.from_dict(data)
+
+                return usage_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchUsage | None | Unset, data)
+
+        usage = _parse_usage(d.pop("usage", UNSET))
+
+        def _parse_metadata(data: object) -> Metadata | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                metadata_type_0 = Metadata.from_dict(data)
+
+                return metadata_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Metadata | None | Unset, data)
+
+        metadata = _parse_metadata(d.pop("metadata", UNSET))
+
+        batch = cls(
+            id=id,
+            object_=object_,
+            endpoint=endpoint,
+            input_file_id=input_file_id,
+            completion_window=completion_window,
+            status=status,
+            created_at=created_at,
+            model=model,
+            errors=errors,
+            output_file_id=output_file_id,
+            error_file_id=error_file_id,
+            in_progress_at=in_progress_at,
+            expires_at=expires_at,
+            finalizing_at=finalizing_at,
+            completed_at=completed_at,
+            failed_at=failed_at,
+            expired_at=expired_at,
+            cancelling_at=cancelling_at,
+            cancelled_at=cancelled_at,
+            request_counts=request_counts,
+            usage=usage,
+            metadata=metadata,
+        )
+
+        batch.additional_properties = d
+        return batch
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class BatchObjectType(StrEnum):
+    BATCH = "batch"
+
+    def __str__(self) -> str:
+        return str(self.value)
