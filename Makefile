@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 # The generator runs its ruff post-hooks from PATH: put the pinned ruff first.
 generate: $(STAMP)
 	rm -rf $(GEN_DIR)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate \
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate \
 		--path openapi.yaml --config generator-config.yaml \
 		--meta none --output-path $(GEN_DIR) --fail-on-warning
 

@@ -1,0 +1,162 @@
+"""Client settings: what the constructor was given, filled in from the environment."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from enum import Enum
+from typing import Final, Literal, TypeAlias
+
+import attrs
+import httpx
+
+from ._exceptions import InvalidParameterError, MissingAPIKeyError
+from ._version import __version__
+
+DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
+# Batch calls move small JSON bodies, so a minute is generous; the short connect timeout makes a dead host fail
+# fast instead of eating the whole budget.
+_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=_CONNECT_TIMEOUT)
+DEFAULT_MAX_RETRIES: Final = 2
+USER_AGENT: Final = f"openai-batches/{__version__} (Python {platform.python_version()}; httpx {httpx.__version__})"
+
+
+class _NotGiven(Enum):
+    """Marks a parameter the caller left out, where None is a meaningful value (timeout=None: no timeout)."""
+
+    NOT_GIVEN = "NOT_GIVEN"
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+
+NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
+NotGiven: TypeAlias = Literal[_NotGiven.NOT_GIVEN]
+
+TimeoutTypes: TypeAlias = float | httpx.Timeout | None
+
+
+def _env(name: str) -> str | None:
+    # An empty variable counts as unset: `OPENAI_API_KEY= python x.py` should not send `Bearer `.
+    value = os.environ.get(name)
+    return value if value else None
+
+
+@attrs.frozen(repr=False)
+class ClientOptions:
+    """The resolved settings of one client. Frozen: `with_options` builds a new one."""
+
+    api_key: str
+    organization: str | None
+    project: str | None
+    base_url: httpx.URL
+    timeout: httpx.Timeout
+    max_retries: int
+    default_headers: Mapping[str, str]
+
+    def __repr__(self) -> str:
+        # The key is left out on purpose: reprs end up in logs and bug reports.
+        return (
+            f"ClientOptions(base_url={str(self.base_url)!r}, organization={self.organization!r}, "
+            f"project={self.project!r}, timeout={self.timeout!r}, max_retries={self.max_retries!r}, api_key=<hidden>)"
+        )
+
+    def auth_headers(self) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self.api_key}",
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        # Caller-supplied defaults win (as in the official SDK): a gateway may need its own auth header.
+        headers.update(self.default_headers)
+        return headers
+
+
+def coerce_timeout(value: TimeoutTypes | httpx.Timeout, param: str = "timeout") -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        return value
+    if value is None:
+        return httpx.Timeout(None)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidParameterError(
+            param, f"expected a positive number of seconds, an httpx.Timeout or None, got {value!r}"
+        )
+    seconds = float(value)
+    return httpx.Timeout(seconds, connect=min(seconds, _CONNECT_TIMEOUT))
+
+
+def check_max_retries(value: object, param: str = "max_retries") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidParameterError(param, f"expected an integer >= 0, got {value!r}")
+    return value
+
+
+def _base_url(value: str | httpx.URL) -> httpx.URL:
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InvalidParameterError("base_url", f"not a valid URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidParameterError("base_url", f"expected an absolute http(s) URL, got {str(value)!r}")
+    # Paths are appended to the base URL, so a trailing slash would double up.
+    return url.copy_with(raw_path=url.raw_path.rstrip(b"/") or b"")
+
+
+def _check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidParameterError("default_headers", "expected a mapping of header names to strings")
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidParameterError("default_headers", f"header {name!r} must map a string to a string")
+        checked[name] = value
+    return checked
+
+
+def resolve_options(
+    *,
+    api_key: str | None,
+    organization: str | None,
+    project: str | None,
+    base_url: str | httpx.URL | None,
+    timeout: TimeoutTypes | NotGiven,
+    max_retries: int,
+    default_headers: Mapping[str, str] | None,
+    http_client_timeout: httpx.Timeout | None,
+) -> ClientOptions:
+    """Explicit arguments first, then the environment, then the defaults."""
+    key = api_key if api_key else _env("OPENAI_API_KEY")
+    if key is None:
+        raise MissingAPIKeyError(
+            "No API key: pass api_key=... or set the OPENAI_API_KEY environment variable to a non-empty value."
+        )
+    if not isinstance(key, str):
+        raise InvalidParameterError("api_key", f"expected a string, got {type(key).__name__}")
+    for param, value in (("organization", organization), ("project", project)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidParameterError(param, f"expected a string or None, got {type(value).__name__}")
+    if timeout is NOT_GIVEN:
+        # A supplied http_client's own timeout is kept unless the caller gave one to us explicitly.
+        resolved_timeout = http_client_timeout if http_client_timeout is not None else DEFAULT_TIMEOUT
+    else:
+        resolved_timeout = coerce_timeout(timeout)
+    return ClientOptions(
+        api_key=key,
+        organization=organization or _env("OPENAI_ORG_ID"),
+        project=project or _env("OPENAI_PROJECT_ID"),
+        base_url=_base_url(base_url or _env("OPENAI_BASE_URL") or DEFAULT_BASE_URL),
+        timeout=resolved_timeout,
+        max_retries=check_max_retries(max_retries),
+        default_headers=_check_headers(default_headers),
+    )

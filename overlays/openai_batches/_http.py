@@ -1,0 +1,202 @@
+"""The request path every generated call goes through.
+
+The generated functions call `client.get_httpx_client().request(method, url, ...)` with a path relative to the base
+URL. We hand the generated client a `Dispatcher` (an httpx client subclass that never opens a connection itself) so
+that every call lands here: headers, timeouts, the base URL and error mapping live in one place, and they hold for a
+user-supplied `http_client` too, because that client is only ever asked to `send` a request we built.
+
+Non-success statuses are raised here, before the generated `_build_response` sees them: it calls
+`HTTPStatus(code)`, which raises ValueError for 499/520/529, and it would try to parse HTML error pages as JSON.
+Removable when the generator tolerates unknown status codes and the spec's error bodies can be declared safely.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+import attrs
+import httpx
+
+from ._config import ClientOptions
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    OpenAIBatchesError,
+    status_error_class,
+)
+
+log = logging.getLogger("openai_batches")
+
+_REDACTED = "<redacted>"
+_SNIPPET = 300
+_CLOSED = "This client has been closed; create a new one to send more requests."
+
+
+@attrs.define
+class CallContext:
+    """Per-call settings and what the call saw; set around one generated call through a context variable."""
+
+    timeout: httpx.Timeout | None = None
+    max_retries: int | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    # The model the call should return, so a parse failure can be explained field by field.
+    expected: type | None = None
+    response: httpx.Response | None = None
+
+
+_current_call: ContextVar[CallContext | None] = ContextVar("openai_batches_call", default=None)
+
+
+@contextlib.contextmanager
+def bind_call(context: CallContext) -> Iterator[CallContext]:
+    token = _current_call.set(context)
+    try:
+        yield context
+    finally:
+        _current_call.reset(token)
+
+
+class _NoTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Stands in for the dispatcher's own transport, which is never used: requests go to the wrapped client."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("openai_batches dispatcher transport must not be used")
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("openai_batches dispatcher transport must not be used")
+
+
+class RequestBuilder:
+    """Shared by the sync and async dispatchers: builds the outgoing request and judges the response."""
+
+    def __init__(self, options: ClientOptions) -> None:
+        self.options = options
+        self._base = str(options.base_url)
+        self._headers = options.auth_headers()
+
+    def prepare(
+        self, http: httpx.Client | httpx.AsyncClient, method: str, url: str, kwargs: Mapping[str, Any]
+    ) -> tuple[httpx.Request, CallContext]:
+        context = _current_call.get() or CallContext()
+        headers = dict(self._headers)
+        generated_headers = kwargs.get("headers")
+        if generated_headers:
+            headers.update(generated_headers)
+        headers.update(context.headers)
+        timeout = context.timeout if context.timeout is not None else self.options.timeout
+        request = http.build_request(
+            method.upper(),
+            self._base + url,
+            params=kwargs.get("params"),
+            json=kwargs.get("json"),
+            content=kwargs.get("content"),
+            data=kwargs.get("data"),
+            files=kwargs.get("files"),
+            headers=headers,
+            timeout=timeout,
+        )
+        return request, context
+
+    def transport_error(self, exc: Exception, request: httpx.Request) -> APIConnectionError:
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"Request timed out: {request.method} {request.url}", request=request)
+        detail = self.redact(str(exc)) or type(exc).__name__
+        return APIConnectionError(f"Connection error on {request.method} {request.url}: {detail}", request=request)
+
+    def check(self, response: httpx.Response, context: CallContext) -> httpx.Response:
+        context.response = response
+        request_id = response.headers.get("x-request-id")
+        log.debug(
+            "%s %s -> %s (request id %s)",
+            response.request.method,
+            response.request.url,
+            response.status_code,
+            request_id,
+        )
+        if 200 <= response.status_code < 300:
+            return response
+        raise self.status_error(response)
+
+    def status_error(self, response: httpx.Response) -> APIStatusError:
+        text = self.redact(_safe_text(response))
+        body: object | None
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = text or None
+        message = _error_message(body) or _snippet(text) or response.reason_phrase or "no response body"
+        return status_error_class(response.status_code)(message, response=response, body=body)
+
+    def redact(self, text: str) -> str:
+        key = self.options.api_key
+        return text.replace(key, _REDACTED) if key and key in text else text
+
+
+def _safe_text(response: httpx.Response) -> str:
+    try:
+        return response.text
+    except (UnicodeDecodeError, LookupError, httpx.HTTPError):
+        return ""
+
+
+def _error_message(body: object) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        message = error.get("message")
+        return message if isinstance(message, str) and message else None
+    return error if isinstance(error, str) and error else None
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "..."
+
+
+class Dispatcher(httpx.Client):
+    """What the generated sync client sees as its httpx client."""
+
+    def __init__(self, options: ClientOptions, http: httpx.Client) -> None:
+        super().__init__(transport=_NoTransport(), trust_env=False)
+        self._builder = RequestBuilder(options)
+        self._http = http
+
+    def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
+        request, context = self._builder.prepare(self._http, method, str(url), kwargs)
+        if self._http.is_closed:
+            raise OpenAIBatchesError(
+                "This client has been closed; create a new one (or use with_options on an open one)."
+            )
+        try:
+            response = self._http.send(request, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise self._builder.transport_error(exc, request) from exc
+        return self._builder.check(response, context)
+
+
+class AsyncDispatcher(httpx.AsyncClient):
+    """What the generated async client sees as its httpx client."""
+
+    def __init__(self, options: ClientOptions, http: httpx.AsyncClient) -> None:
+        super().__init__(transport=_NoTransport(), trust_env=False)
+        self._builder = RequestBuilder(options)
+        self._http = http
+
+    async def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
+        request, context = self._builder.prepare(self._http, method, str(url), kwargs)
+        if self._http.is_closed:
+            raise OpenAIBatchesError(
+                "This client has been closed; create a new one (or use with_options on an open one)."
+            )
+        try:
+            response = await self._http.send(request, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise self._builder.transport_error(exc, request) from exc
+        return self._builder.check(response, context)

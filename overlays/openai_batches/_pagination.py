@@ -1,0 +1,155 @@
+"""Cursor pages: one request per page, walked lazily, with guards the official SDK lacks.
+
+The next cursor is the id of the page's last item. A server that hands back a cursor already requested in this walk
+would loop forever, and one that says `has_more: true` on an empty page gives no cursor to continue with; both raise
+`PaginationError` (after the items already received were yielded) instead of looping or stopping silently.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from typing import Any, Generic, Protocol, TypeVar
+
+from ._exceptions import PaginationError
+
+
+class _HasId(Protocol):
+    id: str
+
+
+ItemT = TypeVar("ItemT", bound=_HasId)
+PageT = TypeVar("PageT")
+
+
+class _Walk(Generic[PageT]):
+    """The state one walk through a listing shares between its pages: the fetcher and every cursor requested."""
+
+    def __init__(self, fetch: Callable[[str, int], PageT], first_cursor: str | None) -> None:
+        self.fetch = fetch
+        # Cursor -> position of the page it fetched. Asking the same page twice for its successor is fine; meeting a
+        # cursor again at another position means the server is going round in circles.
+        self._positions: dict[str, int] = {} if first_cursor is None else {first_cursor: 0}
+
+    def next_cursor(self, data: builtins.list[Any], has_more: object, position: int, what: str) -> str:
+        if has_more is not True:
+            raise PaginationError(f"No next page: the last {what} page said has_more={has_more!r}.")
+        if not data:
+            raise PaginationError(
+                f"The server said has_more=true on an empty {what} page, so there is no cursor to continue from."
+            )
+        cursor = data[-1].id
+        if not isinstance(cursor, str) or not cursor:
+            raise PaginationError(f"The last item of a {what} page has no usable id to continue from: {cursor!r}.")
+        seen_at = self._positions.get(cursor)
+        if seen_at is not None and seen_at != position + 1:
+            raise PaginationError(
+                f"The server repeated the cursor after={cursor!r} while listing {what}; stopping instead of looping."
+            )
+        self._positions[cursor] = position + 1
+        return cursor
+
+
+class _PageBase(Generic[ItemT]):
+    def __init__(
+        self,
+        *,
+        data: builtins.list[ItemT],
+        has_more: bool,
+        first_id: str | None,
+        last_id: str | None,
+        object: str,
+        what: str,
+        position: int,
+    ) -> None:
+        self.data = data
+        self.has_more = has_more
+        self.first_id = first_id
+        self.last_id = last_id
+        self.object = object
+        self._what = what
+        self._position = position
+
+    def has_next_page(self) -> bool:
+        """Whether the server says a later page exists (`get_next_page` raises if it cannot be reached)."""
+        return self.has_more is True
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(items={len(self.data)}, has_more={self.has_more!r}, "
+            f"first_id={self.first_id!r}, last_id={self.last_id!r})"
+        )
+
+
+class SyncCursorPage(_PageBase[ItemT]):
+    """One page of a listing. `for item in page` walks this page and every later one, a request per page."""
+
+    def __init__(self, *, walk: _Walk[SyncCursorPage[ItemT]], **fields: Any) -> None:
+        super().__init__(**fields)
+        self._walk = walk
+
+    def get_next_page(self) -> SyncCursorPage[ItemT]:
+        cursor = self._walk.next_cursor(self.data, self.has_more, self._position, self._what)
+        return self._walk.fetch(cursor, self._position + 1)
+
+    def iter_pages(self) -> Iterator[SyncCursorPage[ItemT]]:
+        page = self
+        yield page
+        while page.has_next_page():
+            page = page.get_next_page()
+            yield page
+
+    def __iter__(self) -> Iterator[ItemT]:
+        for page in self.iter_pages():
+            yield from page.data
+
+
+class AsyncCursorPage(_PageBase[ItemT]):
+    """One page of a listing. `async for item in page` walks this page and every later one."""
+
+    def __init__(self, *, walk: _Walk[Awaitable[AsyncCursorPage[ItemT]]], **fields: Any) -> None:
+        super().__init__(**fields)
+        self._walk = walk
+
+    async def get_next_page(self) -> AsyncCursorPage[ItemT]:
+        cursor = self._walk.next_cursor(self.data, self.has_more, self._position, self._what)
+        return await self._walk.fetch(cursor, self._position + 1)
+
+    async def iter_pages(self) -> AsyncIterator[AsyncCursorPage[ItemT]]:
+        page = self
+        yield page
+        while page.has_next_page():
+            page = await page.get_next_page()
+            yield page
+
+    async def __aiter__(self) -> AsyncIterator[ItemT]:
+        async for page in self.iter_pages():
+            for item in page.data:
+                yield item
+
+
+class AsyncPaginator(Generic[ItemT]):
+    """What async `list()` returns: `await` it for the first page, or `async for` over every item directly."""
+
+    def __init__(self, first_page: Callable[[], Awaitable[AsyncCursorPage[ItemT]]]) -> None:
+        self._first_page = first_page
+
+    def __await__(self) -> Generator[Any, None, AsyncCursorPage[ItemT]]:
+        return self._first_page().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[ItemT]:
+        page = await self._first_page()
+        async for item in page:
+            yield item
+
+
+def new_walk(
+    fetch: Callable[[str, int], SyncCursorPage[ItemT]], first_cursor: str | None
+) -> _Walk[SyncCursorPage[ItemT]]:
+    return _Walk(fetch, first_cursor)
+
+
+def new_async_walk(
+    fetch: Callable[[str, int], Awaitable[AsyncCursorPage[ItemT]]], first_cursor: str | None
+) -> _Walk[Awaitable[AsyncCursorPage[ItemT]]]:
+    return _Walk(fetch, first_cursor)

@@ -1,0 +1,194 @@
+"""Turning a generated call's outcome into a model or one of our errors.
+
+The generated `from_dict` methods trust the body: a missing key raises KeyError, an array where an object belongs
+raises TypeError or ValueError, HTML raises JSONDecodeError, and a nested object of the wrong shape is kept as the raw
+value. Here every such failure becomes an `APIResponseValidationError` that names the field, found by walking the
+body along the model's own type hints, so the check follows the spec when it is regenerated.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import types
+import typing
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import attrs
+from openai_batches_generated import models as generated_models
+from openai_batches_generated.types import Response, Unset
+
+from ._exceptions import APIResponseValidationError, OpenAIBatchesError
+from ._http import CallContext, bind_call
+
+T = TypeVar("T")
+
+_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def parse_sync(context: CallContext, call: Callable[[], Response[T]]) -> T:
+    with bind_call(context):
+        try:
+            result = call()
+        except OpenAIBatchesError:
+            raise
+        except _PARSE_ERRORS as exc:
+            raise _validation_error(context, exc) from exc
+    return _checked(context, result)
+
+
+async def parse_async(context: CallContext, call: Callable[[], Awaitable[Response[T]]]) -> T:
+    with bind_call(context):
+        try:
+            result = await call()
+        except OpenAIBatchesError:
+            raise
+        except _PARSE_ERRORS as exc:
+            raise _validation_error(context, exc) from exc
+    return _checked(context, result)
+
+
+def _checked(context: CallContext, result: Response[T]) -> T:
+    response = context.response
+    assert response is not None  # the dispatcher records every response it returns
+    # The generated parser returns None for a success status other than the declared 200.
+    parsed = result.parsed
+    if parsed is None:
+        raise APIResponseValidationError(
+            f"Unexpected success status {response.status_code}: the API answers this call with 200 and a JSON object.",
+            response=response,
+        )
+    problem = find_problem(type(parsed), parsed, "")
+    if problem is not None:
+        field, message = problem
+        raise APIResponseValidationError(f"Invalid response body: {message}", response=response, field=field)
+    return parsed
+
+
+def _validation_error(context: CallContext, exc: Exception) -> OpenAIBatchesError:
+    response = context.response
+    if response is None:
+        return OpenAIBatchesError(f"Could not build the request: {type(exc).__name__}: {exc}")
+    content_type = response.headers.get("content-type", "none")
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return APIResponseValidationError(
+            f"Response body is not valid JSON (status {response.status_code}, content-type {content_type}, "
+            f"{len(response.content)} bytes).",
+            response=response,
+        )
+    model = context.expected
+    problem = _find_in_json(model, body, "") if model is not None else None
+    field, message = problem if problem is not None else (None, f"{type(exc).__name__}: {exc}")
+    return APIResponseValidationError(f"Invalid response body: {message}", response=response, body=body, field=field)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+@functools.cache
+def _field_specs(model: type) -> tuple[tuple[str, str, bool, tuple[Any, ...]], ...]:
+    """(attribute, JSON key, required, allowed types) for each field of a generated model."""
+    # Generated modules import their nested models only for type checking; resolve the names from the package.
+    hints = typing.get_type_hints(model, localns=vars(generated_models))
+    specs = []
+    for field in attrs.fields(model):
+        if not field.init:
+            continue
+        # The generator appends "_" to names that shadow builtins (`object` becomes `object_`).
+        key = field.name[:-1] if field.name.endswith("_") else field.name
+        required = field.default is attrs.NOTHING
+        specs.append((field.name, key, required, _union_args(hints[field.name])))
+    return tuple(specs)
+
+
+def _union_args(hint: Any) -> tuple[Any, ...]:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return typing.get_args(hint)
+    return (hint,)
+
+
+def _nested(allowed: tuple[Any, ...]) -> tuple[type | None, type | None]:
+    """The attrs model a field may hold, and the attrs model its list items may hold."""
+    model = next((a for a in allowed if attrs.has(a)), None)
+    item = None
+    for a in allowed:
+        if typing.get_origin(a) is list:
+            (arg,) = typing.get_args(a)
+            if attrs.has(arg):
+                item = arg
+    return model, item
+
+
+def _find_in_json(model: type, data: object, path: str) -> tuple[str, str] | None:
+    """The first place where raw JSON does not fit the model, as (field path, message)."""
+    where = path or "body"
+    if not isinstance(data, dict):
+        return path, f"{where}: expected an object, got {_json_type(data)}"
+    for _, key, required, allowed in _field_specs(model):
+        field_path = f"{path}.{key}" if path else key
+        if key not in data:
+            if required:
+                return field_path, f"{field_path}: required field is missing"
+            continue
+        value = data[key]
+        if value is None:
+            continue
+        sub_model, item_model = _nested(allowed)
+        if sub_model is not None and isinstance(value, dict):
+            problem = _find_in_json(sub_model, value, field_path)
+            if problem is not None:
+                return problem
+        elif item_model is not None:
+            if not isinstance(value, list):
+                return field_path, f"{field_path}: expected an array, got {_json_type(value)}"
+            for index, item in enumerate(value):
+                problem = _find_in_json(item_model, item, f"{field_path}[{index}]")
+                if problem is not None:
+                    return problem
+        elif sub_model is not None:
+            return field_path, f"{field_path}: expected an object, got {_json_type(value)}"
+    return None
+
+
+def find_problem(model: type, parsed: object, path: str) -> tuple[str, str] | None:
+    """Nested objects the generated parser kept raw (wrong shape) are an error; scalars are kept as they came."""
+    if not attrs.has(model):
+        return None
+    for name, key, _, allowed in _field_specs(model):
+        value = getattr(parsed, name)
+        if value is None or isinstance(value, Unset):
+            continue
+        field_path = f"{path}.{key}" if path else key
+        sub_model, item_model = _nested(allowed)
+        if item_model is not None:
+            if not isinstance(value, list):
+                return field_path, f"{field_path}: expected an array, got {_json_type(value)}"
+            for index, item in enumerate(value):
+                if not isinstance(item, item_model):
+                    return f"{field_path}[{index}]", f"{field_path}[{index}]: expected an object"
+                problem = find_problem(item_model, item, f"{field_path}[{index}]")
+                if problem is not None:
+                    return problem
+        elif sub_model is not None:
+            if not isinstance(value, sub_model):
+                return field_path, f"{field_path}: expected an object, got {_json_type(value)}"
+            problem = find_problem(sub_model, value, field_path)
+            if problem is not None:
+                return problem
+    return None

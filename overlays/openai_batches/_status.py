@@ -1,0 +1,20 @@
+"""Which batch statuses are final."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from openai_batches_generated.models import Batch, BatchStatus
+
+TERMINAL_STATUSES: Final = frozenset(
+    {BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.EXPIRED, BatchStatus.CANCELLED}
+)
+
+
+def is_terminal(status: Batch | BatchStatus | str) -> bool:
+    """True once a batch can change no more: completed, failed, expired or cancelled.
+
+    A status this version does not know is not terminal, so a poller keeps waiting rather than stopping early.
+    """
+    value = status.status if isinstance(status, Batch) else status
+    return value in TERMINAL_STATUSES

@@ -1,0 +1,26 @@
+"""Argument types for type checkers. At run time values pass through, so a value the API adds later works today."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, TypeAlias, TypedDict
+
+EndpointParam: TypeAlias = Literal[
+    "/v1/responses",
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/v1/completions",
+    "/v1/moderations",
+    "/v1/images/generations",
+    "/v1/images/edits",
+    "/v1/videos",
+]
+CompletionWindowParam: TypeAlias = Literal["24h"]
+MetadataParam: TypeAlias = Mapping[str, str]
+
+
+class OutputExpiresAfterParam(TypedDict):
+    """When a batch's output and error files expire: `seconds` (3600 to 2592000) after their creation."""
+
+    anchor: Literal["created_at"]
+    seconds: int

@@ -1,0 +1,1 @@
+"""One module per API resource; each holds the sync and the async class."""
