@@ -124,18 +124,28 @@ class RequestBuilder:
         raise self.status_error(response)
 
     def status_error(self, response: httpx.Response) -> APIStatusError:
-        text = self.redact(_safe_text(response))
+        text = _safe_text(response)
         body: object | None
         try:
-            body = json.loads(text) if text else None
+            # Redact after decoding too: a key echoed with JSON escapes only shows once decoded.
+            body = self.redact_json(json.loads(text)) if text else None
         except ValueError:
-            body = text or None
-        message = _error_message(body) or _snippet(text) or response.reason_phrase or "no response body"
+            body = self.redact(text) or None
+        message = _error_message(body) or _snippet(self.redact(text)) or response.reason_phrase or "no response body"
         return status_error_class(response.status_code)(message, response=response, body=body)
 
     def redact(self, text: str) -> str:
         key = self.options.api_key
         return text.replace(key, _REDACTED) if key and key in text else text
+
+    def redact_json(self, value: object) -> object:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, list):
+            return [self.redact_json(item) for item in value]
+        if isinstance(value, dict):
+            return {self.redact(str(k)): self.redact_json(v) for k, v in value.items()}
+        return value
 
 
 def _safe_text(response: httpx.Response) -> str:

@@ -13,9 +13,10 @@ import json
 import types
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
+import httpx
 from openai_batches_generated import models as generated_models
 from openai_batches_generated.types import Response, Unset
 
@@ -52,37 +53,55 @@ async def parse_async(context: CallContext, call: Callable[[], Awaitable[Respons
 def _checked(context: CallContext, result: Response[T]) -> T:
     response = context.response
     assert response is not None  # the dispatcher records every response it returns
-    # The generated parser returns None for a success status other than the declared 200.
+    body = _json_body(response)
+    model = context.expected
+    # The generated parser keeps a nested object of the wrong shape as the raw value and reads `"data": {}` as an
+    # empty list, so the raw body is checked against the model too.
+    problem = _find_in_json(model, body, "") if model is not None else None
+    if problem is not None:
+        raise _invalid(response, body, problem)
     parsed = result.parsed
     if parsed is None:
-        raise APIResponseValidationError(
-            f"Unexpected success status {response.status_code}: the API answers this call with 200 and a JSON object.",
-            response=response,
-        )
-    problem = find_problem(type(parsed), parsed, "")
-    if problem is not None:
-        field, message = problem
-        raise APIResponseValidationError(f"Invalid response body: {message}", response=response, field=field)
+        # The generated parser only knows the declared 200; another 2xx with the right body is as good.
+        if model is None or not hasattr(model, "from_dict"):
+            raise APIResponseValidationError(f"Unexpected success status {response.status_code}.", response=response)
+        try:
+            return cast(T, model.from_dict(body))
+        except _PARSE_ERRORS as exc:
+            raise _invalid(response, body, ("", f"{type(exc).__name__}: {exc}")) from exc
     return parsed
+
+
+def _json_body(response: httpx.Response) -> object:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        content_type = response.headers.get("content-type", "none")
+        raise APIResponseValidationError(
+            f"Response body is not valid JSON (status {response.status_code}, content-type {content_type}, "
+            f"{len(response.content)} bytes).",
+            response=response,
+        ) from None
+
+
+def _invalid(response: httpx.Response, body: object, problem: tuple[str, str]) -> APIResponseValidationError:
+    field, message = problem
+    return APIResponseValidationError(
+        f"Invalid response body: {message}", response=response, body=body, field=field or None
+    )
 
 
 def _validation_error(context: CallContext, exc: Exception) -> OpenAIBatchesError:
     response = context.response
     if response is None:
         return OpenAIBatchesError(f"Could not build the request: {type(exc).__name__}: {exc}")
-    content_type = response.headers.get("content-type", "none")
     try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return APIResponseValidationError(
-            f"Response body is not valid JSON (status {response.status_code}, content-type {content_type}, "
-            f"{len(response.content)} bytes).",
-            response=response,
-        )
+        body = _json_body(response)
+    except APIResponseValidationError as error:
+        return error
     model = context.expected
     problem = _find_in_json(model, body, "") if model is not None else None
-    field, message = problem if problem is not None else (None, f"{type(exc).__name__}: {exc}")
-    return APIResponseValidationError(f"Invalid response body: {message}", response=response, body=body, field=field)
+    return _invalid(response, body, problem or ("", f"{type(exc).__name__}: {exc}"))
 
 
 def _json_type(value: object) -> str:
@@ -135,6 +154,10 @@ def _nested(allowed: tuple[Any, ...]) -> tuple[type | None, type | None]:
     return model, item
 
 
+def _only_bool(allowed: tuple[Any, ...]) -> bool:
+    return bool in allowed and all(a in (bool, type(None), Unset) for a in allowed)
+
+
 def _find_in_json(model: type, data: object, path: str) -> tuple[str, str] | None:
     """The first place where raw JSON does not fit the model, as (field path, message)."""
     where = path or "body"
@@ -149,6 +172,9 @@ def _find_in_json(model: type, data: object, path: str) -> tuple[str, str] | Non
         value = data[key]
         if value is None:
             continue
+        # Booleans steer the client (`has_more` ends a walk), so "yes" or 1 is refused; other scalars are kept.
+        if _only_bool(allowed) and not isinstance(value, bool):
+            return field_path, f"{field_path}: expected a boolean, got {_json_type(value)}"
         sub_model, item_model = _nested(allowed)
         if sub_model is not None and isinstance(value, dict):
             problem = _find_in_json(sub_model, value, field_path)
@@ -163,32 +189,4 @@ def _find_in_json(model: type, data: object, path: str) -> tuple[str, str] | Non
                     return problem
         elif sub_model is not None:
             return field_path, f"{field_path}: expected an object, got {_json_type(value)}"
-    return None
-
-
-def find_problem(model: type, parsed: object, path: str) -> tuple[str, str] | None:
-    """Nested objects the generated parser kept raw (wrong shape) are an error; scalars are kept as they came."""
-    if not attrs.has(model):
-        return None
-    for name, key, _, allowed in _field_specs(model):
-        value = getattr(parsed, name)
-        if value is None or isinstance(value, Unset):
-            continue
-        field_path = f"{path}.{key}" if path else key
-        sub_model, item_model = _nested(allowed)
-        if item_model is not None:
-            if not isinstance(value, list):
-                return field_path, f"{field_path}: expected an array, got {_json_type(value)}"
-            for index, item in enumerate(value):
-                if not isinstance(item, item_model):
-                    return f"{field_path}[{index}]", f"{field_path}[{index}]: expected an object"
-                problem = find_problem(item_model, item, f"{field_path}[{index}]")
-                if problem is not None:
-                    return problem
-        elif sub_model is not None:
-            if not isinstance(value, sub_model):
-                return field_path, f"{field_path}: expected an object, got {_json_type(value)}"
-            problem = find_problem(sub_model, value, field_path)
-            if problem is not None:
-                return problem
     return None

@@ -17,4 +17,5 @@ def is_terminal(status: Batch | BatchStatus | str) -> bool:
     A status this version does not know is not terminal, so a poller keeps waiting rather than stopping early.
     """
     value = status.status if isinstance(status, Batch) else status
-    return value in TERMINAL_STATUSES
+    # A server may send anything as the status; only strings can name a final state.
+    return isinstance(value, str) and value in TERMINAL_STATUSES

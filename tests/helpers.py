@@ -1,0 +1,142 @@
+"""Shared test helpers: clients wired to an in-memory `httpx.MockTransport`, and canonical response bodies.
+
+A test writes one *sync* handler (`httpx.Request -> httpx.Response`). `sync_client` / `async_client` wrap it so the
+same handler drives `BatchClient` and `AsyncBatchClient`, and `Recorder` keeps every request that reached it, so a
+test can assert what went over the wire and how many requests were made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from openai_batches import AsyncBatchClient, BatchClient
+
+API_KEY = "sk-test-SECRET123"
+BASE_URL = "https://api.example.test/v1"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+# A complete Batch as the API sends it, with every optional field present (some null).
+BATCH: dict[str, Any] = {
+    "id": "batch_abc123",
+    "object": "batch",
+    "endpoint": "/v1/chat/completions",
+    "model": "gpt-4o-mini",
+    "errors": None,
+    "input_file_id": "file-abc123",
+    "completion_window": "24h",
+    "status": "in_progress",
+    "output_file_id": None,
+    "error_file_id": None,
+    "created_at": 1711471533,
+    "in_progress_at": 1711471538,
+    "expires_at": 1711557933,
+    "finalizing_at": None,
+    "completed_at": None,
+    "failed_at": None,
+    "expired_at": None,
+    "cancelling_at": None,
+    "cancelled_at": None,
+    "request_counts": {"total": 10, "completed": 3, "failed": 0},
+    "usage": None,
+    "metadata": {"job": "nightly"},
+}
+
+
+def batch(batch_id: str = "batch_abc123", **fields: Any) -> dict[str, Any]:
+    """A fresh copy of `BATCH` with another id and any fields replaced."""
+    body = copy.deepcopy(BATCH)
+    body["id"] = batch_id
+    body.update(fields)
+    return body
+
+
+def list_body(ids: list[str], *, has_more: bool, with_ids: bool = True) -> dict[str, Any]:
+    """A list page holding one batch per id."""
+    body: dict[str, Any] = {"object": "list", "data": [batch(i) for i in ids], "has_more": has_more}
+    if with_ids:
+        body["first_id"] = ids[0] if ids else None
+        body["last_id"] = ids[-1] if ids else None
+    return body
+
+
+def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(
+        status, content=json.dumps(body).encode(), headers={"content-type": "application/json", **(headers or {})}
+    )
+
+
+class Recorder:
+    """A handler that records every request, then answers with `respond(request)`."""
+
+    def __init__(self, respond: Handler) -> None:
+        self.respond = respond
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.respond(request)
+
+    @property
+    def count(self) -> int:
+        return len(self.requests)
+
+    def queries(self) -> list[dict[str, str]]:
+        return [dict(r.url.params) for r in self.requests]
+
+
+def sync_client(handler: Handler, **options: Any) -> BatchClient:
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return BatchClient(api_key=API_KEY, base_url=BASE_URL, http_client=http, max_retries=0, **options)
+
+
+def async_client(handler: Handler, **options: Any) -> AsyncBatchClient:
+    async def async_handler(request: httpx.Request) -> httpx.Response:
+        return handler(request)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(async_handler))
+    return AsyncBatchClient(api_key=API_KEY, base_url=BASE_URL, http_client=http, max_retries=0, **options)
+
+
+CREATE_ARGS: dict[str, Any] = {"input_file_id": "file-abc123", "endpoint": "/v1/chat/completions"}
+OPERATIONS = ("retrieve", "cancel", "create", "list")
+
+
+def run_sync(handler: Handler, operation: str = "retrieve") -> Any:
+    """Run one operation through `BatchClient`; `list` returns the first page's data."""
+    client = sync_client(handler)
+    if operation == "retrieve":
+        return client.batches.retrieve("batch_abc123")
+    if operation == "cancel":
+        return client.batches.cancel("batch_abc123")
+    if operation == "create":
+        return client.batches.create(**CREATE_ARGS)
+    if operation == "list":
+        return client.batches.list().data
+    raise AssertionError(operation)
+
+
+def run_async(handler: Handler, operation: str = "retrieve") -> Any:
+    """The same as `run_sync` through `AsyncBatchClient`, on a fresh event loop (call it from a sync test)."""
+
+    async def main() -> Any:
+        client = async_client(handler)
+        if operation == "retrieve":
+            return await client.batches.retrieve("batch_abc123")
+        if operation == "cancel":
+            return await client.batches.cancel("batch_abc123")
+        if operation == "create":
+            return await client.batches.create(**CREATE_ARGS)
+        if operation == "list":
+            return (await client.batches.list()).data
+        raise AssertionError(operation)
+
+    return asyncio.run(main())
+
+
+RUNNERS = {"sync": run_sync, "async": run_async}
