@@ -49,6 +49,7 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
+from ._retry import RetryPolicy
 from ._status import TERMINAL_STATUSES, is_terminal
 from ._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
 from ._version import __version__
@@ -103,6 +104,7 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetryPolicy",
     "SyncCursorPage",
     "UnprocessableEntityError",
     "Unset",

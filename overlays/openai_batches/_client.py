@@ -21,6 +21,7 @@ from ._config import (
 )
 from ._exceptions import InvalidParameterError
 from ._http import AsyncDispatcher, CallContext, Dispatcher
+from ._retry import RetryPolicy
 from .resources.batches import AsyncBatches, Batches
 
 __all__ = ["AsyncBatchClient", "BatchClient"]
@@ -74,6 +75,7 @@ class _ClientBase:
             "timeout": self._options.timeout,
             "max_retries": self._options.max_retries,
             "default_headers": dict(self._options.default_headers),
+            "retry_policy": self._options.retry,
         }
         for name, value in overrides.items():
             if value is not NOT_GIVEN:
@@ -103,6 +105,7 @@ class BatchClient(_ClientBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise InvalidParameterError("http_client", f"expected an httpx.Client, got {type(http_client).__name__}")
@@ -115,6 +118,7 @@ class BatchClient(_ClientBase):
             max_retries=max_retries,
             default_headers=default_headers,
             http_client_timeout=None if http_client is None else http_client.timeout,
+            retry_policy=retry_policy,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=self._options.timeout)
@@ -133,6 +137,7 @@ class BatchClient(_ClientBase):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
     ) -> BatchClient:
         """A copy with some settings changed. It shares this client's connection pool, which this client closes."""
         settings = self._changed(
@@ -144,6 +149,7 @@ class BatchClient(_ClientBase):
                 "timeout": timeout,
                 "max_retries": max_retries,
                 "default_headers": default_headers,
+                "retry_policy": retry_policy,
             }
         )
         return BatchClient(**settings, http_client=self._http)
@@ -180,6 +186,7 @@ class AsyncBatchClient(_ClientBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise InvalidParameterError(
@@ -194,6 +201,7 @@ class AsyncBatchClient(_ClientBase):
             max_retries=max_retries,
             default_headers=default_headers,
             http_client_timeout=None if http_client is None else http_client.timeout,
+            retry_policy=retry_policy,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self._options.timeout)
@@ -212,6 +220,7 @@ class AsyncBatchClient(_ClientBase):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
     ) -> AsyncBatchClient:
         """A copy with some settings changed. It shares this client's connection pool, which this client closes."""
         settings = self._changed(
@@ -223,6 +232,7 @@ class AsyncBatchClient(_ClientBase):
                 "timeout": timeout,
                 "max_retries": max_retries,
                 "default_headers": default_headers,
+                "retry_policy": retry_policy,
             }
         )
         return AsyncBatchClient(**settings, http_client=self._http)

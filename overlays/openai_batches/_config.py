@@ -12,6 +12,7 @@ import attrs
 import httpx
 
 from ._exceptions import InvalidParameterError, MissingAPIKeyError
+from ._retry import RetryPolicy
 from ._version import __version__
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
@@ -58,6 +59,7 @@ class ClientOptions:
     timeout: httpx.Timeout
     max_retries: int
     default_headers: Mapping[str, str]
+    retry: RetryPolicy
 
     def __repr__(self) -> str:
         # The key is left out on purpose: reprs end up in logs and bug reports.
@@ -134,6 +136,7 @@ def resolve_options(
     max_retries: int,
     default_headers: Mapping[str, str] | None,
     http_client_timeout: httpx.Timeout | None,
+    retry_policy: RetryPolicy | None,
 ) -> ClientOptions:
     """Explicit arguments first, then the environment, then the defaults."""
     key = api_key if api_key else _env("OPENAI_API_KEY")
@@ -159,4 +162,13 @@ def resolve_options(
         timeout=resolved_timeout,
         max_retries=check_max_retries(max_retries),
         default_headers=_check_headers(default_headers),
+        retry=_check_retry_policy(retry_policy),
     )
+
+
+def _check_retry_policy(policy: RetryPolicy | None) -> RetryPolicy:
+    if policy is None:
+        return RetryPolicy()
+    if not isinstance(policy, RetryPolicy):
+        raise InvalidParameterError("retry_policy", f"expected a RetryPolicy, got {type(policy).__name__}")
+    return policy

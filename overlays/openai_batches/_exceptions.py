@@ -54,12 +54,15 @@ class APIError(OpenAIBatchesError):
     message: str
     request: httpx.Request | None
     body: object | None
+    attempts: int
+    """How many times the request was sent, retries included."""
 
     def __init__(self, message: str, *, request: httpx.Request | None = None, body: object | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.request = request
         self.body = body
+        self.attempts = 1
 
 
 class APIStatusError(APIError):

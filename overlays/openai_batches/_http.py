@@ -25,6 +25,7 @@ import httpx
 from ._config import ClientOptions
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     OpenAIBatchesError,
@@ -51,6 +52,10 @@ class CallContext:
 
 
 _current_call: ContextVar[CallContext | None] = ContextVar("openai_batches_call", default=None)
+
+
+def current_call() -> CallContext:
+    return _current_call.get() or CallContext()
 
 
 @contextlib.contextmanager
@@ -80,17 +85,21 @@ class RequestBuilder:
         self._base = str(options.base_url)
         self._headers = options.auth_headers()
 
-    def prepare(
-        self, http: httpx.Client | httpx.AsyncClient, method: str, url: str, kwargs: Mapping[str, Any]
-    ) -> tuple[httpx.Request, CallContext]:
-        context = _current_call.get() or CallContext()
+    def build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: str,
+        kwargs: Mapping[str, Any],
+        context: CallContext,
+    ) -> httpx.Request:
         headers = dict(self._headers)
         generated_headers = kwargs.get("headers")
         if generated_headers:
             headers.update(generated_headers)
         headers.update(context.headers)
         timeout = context.timeout if context.timeout is not None else self.options.timeout
-        request = http.build_request(
+        return http.build_request(
             method.upper(),
             self._base + url,
             params=kwargs.get("params"),
@@ -101,27 +110,68 @@ class RequestBuilder:
             headers=headers,
             timeout=timeout,
         )
-        return request, context
 
-    def transport_error(self, exc: Exception, request: httpx.Request) -> APIConnectionError:
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(f"Request timed out: {request.method} {request.url}", request=request)
-        detail = self.redact(str(exc)) or type(exc).__name__
-        return APIConnectionError(f"Connection error on {request.method} {request.url}: {detail}", request=request)
+    def _max_retries(self, context: CallContext) -> int:
+        return context.max_retries if context.max_retries is not None else self.options.max_retries
 
-    def check(self, response: httpx.Response, context: CallContext) -> httpx.Response:
+    def succeeded(self, response: httpx.Response, context: CallContext) -> bool:
         context.response = response
-        request_id = response.headers.get("x-request-id")
+        request = response.request
         log.debug(
             "%s %s -> %s (request id %s)",
-            response.request.method,
-            response.request.url,
+            request.method,
+            request.url,
             response.status_code,
-            request_id,
+            response.headers.get("x-request-id"),
         )
-        if 200 <= response.status_code < 300:
-            return response
-        raise self.status_error(response)
+        return 200 <= response.status_code < 300
+
+    def transport_failure(
+        self, exc: Exception, request: httpx.Request, context: CallContext, attempt: int
+    ) -> tuple[APIConnectionError, float | None]:
+        if isinstance(exc, httpx.TimeoutException):
+            error: APIConnectionError = APITimeoutError(
+                f"Request timed out: {request.method} {request.url}", request=request
+            )
+        else:
+            detail = self.redact(str(exc)) or type(exc).__name__
+            error = APIConnectionError(f"Connection error on {request.method} {request.url}: {detail}", request=request)
+        error.attempts = attempt
+        # A body that cannot be decoded (gzip garbage) will not decode better the second time.
+        retryable = isinstance(exc, httpx.TransportError)
+        return error, self._wait(request, attempt, context, retryable, None, error.message)
+
+    def status_failure(
+        self, response: httpx.Response, context: CallContext, attempt: int
+    ) -> tuple[APIStatusError, float | None]:
+        error = self.status_error(response)
+        error.attempts = attempt
+        retryable = self.options.retry.should_retry(response)
+        return error, self._wait(response.request, attempt, context, retryable, response, str(error))
+
+    def _wait(
+        self,
+        request: httpx.Request,
+        attempt: int,
+        context: CallContext,
+        retryable: bool,
+        response: httpx.Response | None,
+        reason: str,
+    ) -> float | None:
+        max_retries = self._max_retries(context)
+        if not retryable or attempt > max_retries:
+            return None
+        wait = self.options.retry.delay(attempt, response)
+        log.info(
+            "Retrying %s %s in %.2f s (retry %d of %d) after: %s",
+            request.method,
+            request.url,
+            wait,
+            attempt,
+            max_retries,
+            reason,
+        )
+        return wait
 
     def status_error(self, response: httpx.Response) -> APIStatusError:
         text = _safe_text(response)
@@ -179,16 +229,29 @@ class Dispatcher(httpx.Client):
         self._http = http
 
     def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
-        request, context = self._builder.prepare(self._http, method, str(url), kwargs)
-        if self._http.is_closed:
-            raise OpenAIBatchesError(
-                "This client has been closed; create a new one (or use with_options on an open one)."
-            )
-        try:
-            response = self._http.send(request, follow_redirects=False)
-        except httpx.HTTPError as exc:
-            raise self._builder.transport_error(exc, request) from exc
-        return self._builder.check(response, context)
+        builder = self._builder
+        context = current_call()
+        attempt = 0
+        error: APIError
+        while True:
+            attempt += 1
+            if self._http.is_closed:
+                raise OpenAIBatchesError(_CLOSED)
+            request = builder.build(self._http, method, str(url), kwargs, context)
+            try:
+                response = self._http.send(request, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                error, wait = builder.transport_failure(exc, request, context, attempt)
+                if wait is None:
+                    raise error from exc
+            else:
+                if builder.succeeded(response, context):
+                    return response
+                error, wait = builder.status_failure(response, context, attempt)
+                if wait is None:
+                    raise error
+                response.close()
+            builder.options.retry.sleep(wait)
 
 
 class AsyncDispatcher(httpx.AsyncClient):
@@ -200,13 +263,26 @@ class AsyncDispatcher(httpx.AsyncClient):
         self._http = http
 
     async def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
-        request, context = self._builder.prepare(self._http, method, str(url), kwargs)
-        if self._http.is_closed:
-            raise OpenAIBatchesError(
-                "This client has been closed; create a new one (or use with_options on an open one)."
-            )
-        try:
-            response = await self._http.send(request, follow_redirects=False)
-        except httpx.HTTPError as exc:
-            raise self._builder.transport_error(exc, request) from exc
-        return self._builder.check(response, context)
+        builder = self._builder
+        context = current_call()
+        attempt = 0
+        error: APIError
+        while True:
+            attempt += 1
+            if self._http.is_closed:
+                raise OpenAIBatchesError(_CLOSED)
+            request = builder.build(self._http, method, str(url), kwargs, context)
+            try:
+                response = await self._http.send(request, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                error, wait = builder.transport_failure(exc, request, context, attempt)
+                if wait is None:
+                    raise error from exc
+            else:
+                if builder.succeeded(response, context):
+                    return response
+                error, wait = builder.status_failure(response, context, attempt)
+                if wait is None:
+                    raise error
+                await response.aclose()
+            await builder.options.retry.async_sleep(wait)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
@@ -121,3 +122,31 @@ def check_output_expires_after(value: object) -> OutputExpiresAfter | None:
             f"got {seconds}",
         )
     return OutputExpiresAfter(anchor=anchor_value, seconds=seconds)
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict[str, str]:
+    """The call's extra headers plus an Idempotency-Key, chosen once per call so every retry repeats it.
+
+    An explicit `idempotency_key` wins, then one already in `extra_headers`, then a random one.
+    """
+    if extra_headers is not None and not isinstance(extra_headers, Mapping):
+        raise InvalidParameterError("extra_headers", "expected a mapping of header names to strings")
+    headers = dict(extra_headers or {})
+    present = next((name for name in headers if name.lower() == IDEMPOTENCY_HEADER.lower()), None)
+    if idempotency_key is not None:
+        if not isinstance(idempotency_key, str) or not idempotency_key.strip():
+            raise InvalidParameterError("idempotency_key", "expected a non-empty string")
+        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH or not idempotency_key.isprintable():
+            raise InvalidParameterError(
+                "idempotency_key", f"expected at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters"
+            )
+        if present is not None:
+            del headers[present]
+        headers[IDEMPOTENCY_HEADER] = idempotency_key
+    elif present is None:
+        headers[IDEMPOTENCY_HEADER] = f"openai-batches-{uuid.uuid4()}"
+    return headers

@@ -28,6 +28,7 @@ from .._validation import (
     check_metadata,
     check_output_expires_after,
     open_enum,
+    with_idempotency_key,
 )
 
 if TYPE_CHECKING:
@@ -80,13 +81,18 @@ class Batches:
         completion_window: CompletionWindowParam | BatchCompletionWindow = "24h",
         metadata: MetadataParam | Metadata | None = None,
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
+        idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Batch:
-        """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`."""
+        """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`.
+
+        Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
+        """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
-        context = self._client._call(Batch, extra_headers, timeout, max_retries)
+        headers = with_idempotency_key(extra_headers, idempotency_key)
+        context = self._client._call(Batch, headers, timeout, max_retries)
         return parse_sync(context, lambda: create_batch.sync_detailed(client=self._client._generated, body=body))
 
     def retrieve(
@@ -158,13 +164,18 @@ class AsyncBatches:
         completion_window: CompletionWindowParam | BatchCompletionWindow = "24h",
         metadata: MetadataParam | Metadata | None = None,
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
+        idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Batch:
-        """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`."""
+        """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`.
+
+        Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
+        """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
-        context = self._client._call(Batch, extra_headers, timeout, max_retries)
+        headers = with_idempotency_key(extra_headers, idempotency_key)
+        context = self._client._call(Batch, headers, timeout, max_retries)
         return await parse_async(
             context, lambda: create_batch.asyncio_detailed(client=self._client._generated, body=body)
         )
