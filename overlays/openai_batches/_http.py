@@ -92,6 +92,7 @@ class RequestBuilder:
         url: str,
         kwargs: Mapping[str, Any],
         context: CallContext,
+        attempt: int,
     ) -> httpx.Request:
         headers = dict(self._headers)
         generated_headers = kwargs.get("headers")
@@ -99,7 +100,7 @@ class RequestBuilder:
             headers.update(generated_headers)
         headers.update(context.headers)
         timeout = context.timeout if context.timeout is not None else self.options.timeout
-        return http.build_request(
+        request = http.build_request(
             method.upper(),
             self._base + url,
             params=kwargs.get("params"),
@@ -110,6 +111,15 @@ class RequestBuilder:
             headers=headers,
             timeout=timeout,
         )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "Sending %s %s (attempt %d) headers=%s",
+                request.method,
+                request.url,
+                attempt,
+                _loggable_headers(request.headers),
+            )
+        return request
 
     def _max_retries(self, context: CallContext) -> int:
         return context.max_retries if context.max_retries is not None else self.options.max_retries
@@ -198,6 +208,13 @@ class RequestBuilder:
         return value
 
 
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"})
+
+
+def _loggable_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {name: _REDACTED if name.lower() in _SECRET_HEADERS else value for name, value in headers.items()}
+
+
 def _safe_text(response: httpx.Response) -> str:
     try:
         return response.text
@@ -237,7 +254,7 @@ class Dispatcher(httpx.Client):
             attempt += 1
             if self._http.is_closed:
                 raise OpenAIBatchesError(_CLOSED)
-            request = builder.build(self._http, method, str(url), kwargs, context)
+            request = builder.build(self._http, method, str(url), kwargs, context, attempt)
             try:
                 response = self._http.send(request, follow_redirects=False)
             except httpx.HTTPError as exc:
@@ -271,7 +288,7 @@ class AsyncDispatcher(httpx.AsyncClient):
             attempt += 1
             if self._http.is_closed:
                 raise OpenAIBatchesError(_CLOSED)
-            request = builder.build(self._http, method, str(url), kwargs, context)
+            request = builder.build(self._http, method, str(url), kwargs, context, attempt)
             try:
                 response = await self._http.send(request, follow_redirects=False)
             except httpx.HTTPError as exc:
