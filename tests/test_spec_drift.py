@@ -42,6 +42,16 @@ EXPECTED_NOTES = [
         + [(p, [".endpoint", ".completion_window"]) for p in OPS_WITH_BATCH]
         for field in fields
     ],
+    "GET /files parameter limit (in query): bounds differ: minimum upstream none, ours 1; "
+    "maximum upstream none, ours 10000",
+    "GET /files 200: .object ours lists known values (open enum); upstream has no enum",
+    "GET /files 200: .first_id ours tolerates null where upstream does not",
+    "GET /files 200: .last_id ours tolerates null where upstream does not",
+    *[
+        f"GET /files/{{file_id}}/content 200: media type {media} (allowed: the upstream document declares the "
+        "content as a JSON string; the endpoint returns raw bytes)"
+        for media in ("application/json missing (upstream has it)", "application/octet-stream not upstream")
+    ],
 ]
 
 
@@ -79,7 +89,7 @@ def test_clean_against_full_document(capsys: pytest.CaptureFixture[str]) -> None
     assert sd.main(["--ours", str(OURS), "--upstream", str(FULL)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "GET /batches: no drift"
-    assert lines[-1] == "spec drift: none; 4 operations of ours compared (9 notes)"
+    assert lines[-1] == "spec drift: none; 9 operations of ours compared (15 notes)"
 
 
 def _schemas(spec: Spec) -> dict[str, Any]:
@@ -214,7 +224,7 @@ def test_command_line_exit_codes_and_report(tmp_path: Path, pristine: tuple[Spec
     lines = run.stdout.splitlines()
     assert "GET /batches/{batch_id}: 1 difference" in lines
     assert '  GET /batches/{batch_id} 200: .status enum missing value "paused"' in lines
-    assert lines[-1] == "spec drift: 4 differences in 4 operations; 4 operations of ours compared (9 notes)"
+    assert lines[-1] == "spec drift: 4 differences in 4 operations; 9 operations of ours compared (15 notes)"
 
     missing = _run("--upstream", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2
@@ -249,3 +259,31 @@ def test_dangling_ref_exits_2(tmp_path: Path, pristine: tuple[Spec, Spec], capsy
     assert sd.main(["--ours", str(tmp_path / "ours.yaml"), "--upstream", str(EXTRACT)]) == 2
     ref = "'#/components/schemas/BatchUsage'"
     assert capsys.readouterr().err == f"spec_drift: error: ours ({tmp_path / 'ours.yaml'}): cannot resolve $ref {ref}\n"
+
+
+def test_bracketed_form_fields_match_the_nested_object_and_are_checked(
+    tmp_path: Path, pristine: tuple[Spec, Spec]
+) -> None:
+    ours, upstream = copy.deepcopy(pristine[0]), copy.deepcopy(pristine[1])
+    assert _drift(_findings(tmp_path, ours, upstream)) == []
+    del _schemas(ours)["CreateFileRequest"]["properties"]["expires_after[seconds]"]
+    lines = _drift(_findings(tmp_path, ours, upstream))
+    assert lines == ["POST /files request body: .expires_after.seconds missing field (upstream has it, required)"]
+
+
+def test_drift_allowed_turns_differences_into_notes(tmp_path: Path, pristine: tuple[Spec, Spec]) -> None:
+    ours, upstream = copy.deepcopy(pristine[0]), copy.deepcopy(pristine[1])
+    del ours["paths"]["/files/{file_id}/content"]["get"]["x-drift-allowed"]
+    lines = _drift(_findings(tmp_path, ours, upstream))
+    assert lines == [
+        "GET /files/{file_id}/content 200: media type application/json missing (upstream has it)",
+        "GET /files/{file_id}/content 200: media type application/octet-stream not upstream",
+    ]
+
+
+def test_null_tolerated_in_a_response_but_not_in_a_request(tmp_path: Path, pristine: tuple[Spec, Spec]) -> None:
+    ours, upstream = copy.deepcopy(pristine[0]), copy.deepcopy(pristine[1])
+    request = _schemas(ours)["CreateBatchRequest"]
+    request["properties"]["input_file_id"] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    lines = _drift(_findings(tmp_path, ours, upstream))
+    assert lines == ["POST /batches request body: .input_file_id ours allows null where upstream does not"]

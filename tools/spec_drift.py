@@ -15,6 +15,11 @@ Our deliberate shaping is normalised away before comparing:
   writeOnly, discriminator, x-* extensions, operationId, tags, security, response headers, parameter style.
   Only local `$ref`s are followed (`$recursiveRef` counts as any schema).
 
+An operation may carry `x-drift-allowed: <reason>` for a documented, deliberate departure (the Files content
+endpoint returns raw bytes where upstream declares a JSON string): its differences are listed as notes. Form bodies
+spelled as bracketed fields (`expires_after[seconds]`) are folded back into the nested object they encode. A
+response field that ours makes nullable is a note, since tolerating null breaks nothing; in a request it is drift.
+
 Drift (exit status 1) is every difference above, plus: an operation of ours missing upstream; upstream declaring
 a success status other than 200 we do not declare; upstream having no enum where ours has a closed one, or the
 reverse. Notes (printed, never drift): different bounds (minimum, maximum, lengths, item counts, pattern), ours
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -282,7 +288,11 @@ class Comparer:
         if u.nullable and not o.nullable:
             self.add("nullable", loc, "upstream allows null, ours does not")
         elif o.nullable and not u.nullable and not optional_property:
-            self.add("nullable", loc, "ours allows null where upstream does not")
+            # A null the client tolerates in a response breaks nothing; one it may send in a request can.
+            if self.where.startswith("200"):
+                self.add("nullable", loc, "ours tolerates null where upstream does not", severity="note")
+            else:
+                self.add("nullable", loc, "ours allows null where upstream does not")
         self._compare_enum(o, u, loc)
         self._compare_object(o, u, loc)
         if o.items is not None or u.items is not None:
@@ -401,8 +411,40 @@ def _compare_bodies(c: Comparer, label: str, ours: dict[str, Any], upstream: dic
     common = [mt for mt in ours if mt in upstream]
     for mt in common:
         c.where = label if len(common) == 1 else f"{label} ({mt})"
-        c.compare(ours[mt], upstream[mt])
+        if mt in FORM_MEDIA_TYPES:
+            c.compare(_unflatten_form(c.ours, ours[mt]), _unflatten_form(c.upstream, upstream[mt]))
+        else:
+            c.compare(ours[mt], upstream[mt])
     c.where = label
+
+
+FORM_MEDIA_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+_FORM_FIELD = re.compile(r"([^\[\]]+)\[([^\[\]]+)\]")
+
+
+def _unflatten_form(doc: Doc, node: Any) -> Any:
+    """Fold form fields in bracket notation (`expires_after[seconds]`) back into the object they encode.
+
+    Services read a nested form object as one field per member; a fragment that spells the fields out that way
+    describes the same body as upstream's nested object. The members of one such object travel together, so all
+    of them count as required within it.
+    """
+    resolved, _ = doc.deref(node)
+    properties = resolved.get("properties") if isinstance(resolved, Mapping) else None
+    if not isinstance(properties, Mapping) or not any(_FORM_FIELD.fullmatch(str(k)) for k in properties):
+        return node
+    flat: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for name, schema in properties.items():
+        match = _FORM_FIELD.fullmatch(str(name))
+        if match:
+            nested.setdefault(match[1], {})[match[2]] = schema
+        else:
+            flat[str(name)] = schema
+    for parent, members in nested.items():
+        flat[parent] = {"type": "object", "properties": members, "required": sorted(members)}
+    required = [r for r in resolved.get("required") or [] if not _FORM_FIELD.fullmatch(str(r))]
+    return {**resolved, "properties": flat, "required": required}
 
 
 def compare_operation(
@@ -468,6 +510,13 @@ def compare_operation(
     if "200" in o_resp and "200" in u_resp:
         ok = Comparer(ours, upstream, operation, "200", out)
         _compare_bodies(ok, "200", _content(ours, o_resp["200"]), _content(upstream, u_resp["200"]))
+    allowed = op.get("x-drift-allowed")
+    if isinstance(allowed, str) and allowed:
+        # A deliberate, documented departure from upstream: still listed, no longer counted.
+        out = [
+            replace(f, severity="note", message=f"{f.message} (allowed: {allowed})") if f.severity == "drift" else f
+            for f in out
+        ]
     return out
 
 

@@ -18,9 +18,18 @@ from openai_batches_generated.models import (
     BatchUsage,
     BatchUsageInputTokensDetails,
     BatchUsageOutputTokensDetails,
+    FileCreateParams,
+    FileDeleted,
     FileExpirationAnchor,
+    FileObject,
+    FileObjectType,
+    FilePurpose,
+    FileStatus,
+    FileUploadPurpose,
     ListBatchesResponse,
+    ListFilesResponse,
     ListObjectType,
+    ListOrder,
     Metadata,
     OutputExpiresAfter,
 )
@@ -28,6 +37,7 @@ from openai_batches_generated.types import UNSET, Unset
 
 from ._client import AsyncBatchClient, BatchClient
 from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
+from ._content import AsyncFileContent, FileContent
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -51,7 +61,7 @@ from ._exceptions import (
 from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
 from ._retry import RetryPolicy
 from ._status import TERMINAL_STATUSES, is_terminal
-from ._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
+from ._types import CompletionWindowParam, EndpointParam, FilePurposeParam, MetadataParam, OutputExpiresAfterParam
 from ._version import __version__
 
 __all__ = [
@@ -68,6 +78,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncBatchClient",
     "AsyncCursorPage",
+    "AsyncFileContent",
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
@@ -87,11 +98,22 @@ __all__ = [
     "CompletionWindowParam",
     "ConflictError",
     "EndpointParam",
+    "FileContent",
+    "FileCreateParams",
+    "FileDeleted",
     "FileExpirationAnchor",
+    "FileObject",
+    "FileObjectType",
+    "FilePurpose",
+    "FilePurposeParam",
+    "FileStatus",
+    "FileUploadPurpose",
     "InternalServerError",
     "InvalidParameterError",
     "ListBatchesResponse",
+    "ListFilesResponse",
     "ListObjectType",
+    "ListOrder",
     "Metadata",
     "MetadataParam",
     "MissingAPIKeyError",

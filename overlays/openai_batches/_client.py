@@ -23,6 +23,7 @@ from ._exceptions import InvalidParameterError
 from ._http import AsyncDispatcher, CallContext, Dispatcher
 from ._retry import RetryPolicy
 from .resources.batches import AsyncBatches, Batches
+from .resources.files import AsyncFiles, Files
 
 __all__ = ["AsyncBatchClient", "BatchClient"]
 
@@ -126,6 +127,7 @@ class BatchClient(_ClientBase):
             Dispatcher(self._options, self._http)
         )
         self.batches = Batches(self)
+        self.files = Files(self)
 
     def with_options(
         self,
@@ -209,6 +211,7 @@ class AsyncBatchClient(_ClientBase):
             AsyncDispatcher(self._options, self._http)
         )
         self.batches = AsyncBatches(self)
+        self.files = AsyncFiles(self)
 
     def with_options(
         self,

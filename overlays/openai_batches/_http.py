@@ -48,6 +48,8 @@ class CallContext:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     # The model the call should return, so a parse failure can be explained field by field.
     expected: type | None = None
+    # Leave a successful body unread, for downloads that must not be held in memory.
+    stream: bool = False
     response: httpx.Response | None = None
 
 
@@ -98,6 +100,10 @@ class RequestBuilder:
         generated_headers = kwargs.get("headers")
         if generated_headers:
             headers.update(generated_headers)
+        if kwargs.get("files") is not None:
+            # The generated code pins the multipart boundary to "+++", which a file's own bytes could contain;
+            # without the header httpx picks a random boundary. Removable when the generator stops setting it.
+            headers.pop("Content-Type", None)
         headers.update(context.headers)
         timeout = context.timeout if context.timeout is not None else self.options.timeout
         request = http.build_request(
@@ -256,7 +262,7 @@ class Dispatcher(httpx.Client):
                 raise OpenAIBatchesError(_CLOSED)
             request = builder.build(self._http, method, str(url), kwargs, context, attempt)
             try:
-                response = self._http.send(request, follow_redirects=False)
+                response = self._http.send(request, stream=context.stream, follow_redirects=False)
             except httpx.HTTPError as exc:
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
@@ -264,10 +270,18 @@ class Dispatcher(httpx.Client):
             else:
                 if builder.succeeded(response, context):
                     return response
-                error, wait = builder.status_failure(response, context, attempt)
-                if wait is None:
-                    raise error
-                response.close()
+                try:
+                    response.read()
+                except httpx.HTTPError as exc:
+                    error, wait = builder.transport_failure(exc, request, context, attempt)
+                    if wait is None:
+                        raise error from exc
+                else:
+                    error, wait = builder.status_failure(response, context, attempt)
+                    if wait is None:
+                        raise error
+                finally:
+                    response.close()
             builder.options.retry.sleep(wait)
 
 
@@ -290,7 +304,7 @@ class AsyncDispatcher(httpx.AsyncClient):
                 raise OpenAIBatchesError(_CLOSED)
             request = builder.build(self._http, method, str(url), kwargs, context, attempt)
             try:
-                response = await self._http.send(request, follow_redirects=False)
+                response = await self._http.send(request, stream=context.stream, follow_redirects=False)
             except httpx.HTTPError as exc:
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
@@ -298,8 +312,16 @@ class AsyncDispatcher(httpx.AsyncClient):
             else:
                 if builder.succeeded(response, context):
                     return response
-                error, wait = builder.status_failure(response, context, attempt)
-                if wait is None:
-                    raise error
-                await response.aclose()
+                try:
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    error, wait = builder.transport_failure(exc, request, context, attempt)
+                    if wait is None:
+                        raise error from exc
+                else:
+                    error, wait = builder.status_failure(response, context, attempt)
+                    if wait is None:
+                        raise error
+                finally:
+                    await response.aclose()
             await builder.options.retry.async_sleep(wait)

@@ -16,6 +16,7 @@ EndpointParam: TypeAlias = Literal[
     "/v1/videos",
 ]
 CompletionWindowParam: TypeAlias = Literal["24h"]
+FilePurposeParam: TypeAlias = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
 MetadataParam: TypeAlias = Mapping[str, str]
 
 

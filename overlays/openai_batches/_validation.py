@@ -92,10 +92,9 @@ def check_metadata(value: object) -> Metadata | None:
     return metadata
 
 
-def check_output_expires_after(value: object) -> OutputExpiresAfter | None:
+def check_output_expires_after(value: object, param: str = "output_expires_after") -> OutputExpiresAfter | None:
     if value is None:
         return None
-    param = "output_expires_after"
     if isinstance(value, OutputExpiresAfter):
         anchor: object = value.anchor
         seconds: object = value.seconds

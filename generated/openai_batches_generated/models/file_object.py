@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.file_object_type import FileObjectType
+from ..models.file_purpose import FilePurpose
+from ..models.file_status import FileStatus
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="FileObject")
+
+
+@_attrs_define
+class FileObject:
+    """A stored file."""
+
+    id: str
+    """ The file id. """
+    object_: FileObjectType | str
+    """ Always `file`. """
+    bytes_: int
+    """ Size in bytes. """
+    created_at: int
+    """ When the file was uploaded (Unix seconds). """
+    filename: str
+    """ The file's name. """
+    purpose: FilePurpose | str
+    """ What the file is for. """
+    status: FileStatus | str
+    """ Deprecated upload status. """
+    expires_at: int | None | Unset = UNSET
+    """ When the file will be deleted (Unix seconds), if it expires. """
+    status_details: None | str | Unset = UNSET
+    """ Deprecated details of a failed upload. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        object_: str
+        if isinstance(self.object_, FileObjectType):
+            object_ = self.object_.value
+        else:
+            object_ = self.object_
+
+        bytes_ = self.bytes_
+
+        created_at = self.created_at
+
+        filename = self.filename
+
+        purpose: str
+        if isinstance(self.purpose, FilePurpose):
+            purpose = self.purpose.value
+        else:
+            purpose = self.purpose
+
+        status: str
+        if isinstance(self.status, FileStatus):
+            status = self.status.value
+        else:
+            status = self.status
+
+        expires_at: int | None | Unset
+        if isinstance(self.expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = self.expires_at
+
+        status_details: None | str | Unset
+        if isinstance(self.status_details, Unset):
+            status_details = UNSET
+        else:
+            status_details = self.status_details
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "object": object_,
+                "bytes": bytes_,
+                "created_at": created_at,
+                "filename": filename,
+                "purpose": purpose,
+                "status": status,
+            }
+        )
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
+        if status_details is not UNSET:
+            field_dict["status_details"] = status_details
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        def _parse_object_(data: object) -> FileObjectType | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                object_type_0 = FileObjectType(data)
+
+                return object_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(FileObjectType | str, data)
+
+        object_ = _parse_object_(d.pop("object"))
+
+        bytes_ = d.pop("bytes")
+
+        created_at = d.pop("created_at")
+
+        filename = d.pop("filename")
+
+        def _parse_purpose(data: object) -> FilePurpose | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                purpose_type_0 = FilePurpose(data)
+
+                return purpose_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(FilePurpose | str, data)
+
+        purpose = _parse_purpose(d.pop("purpose"))
+
+        def _parse_status(data: object) -> FileStatus | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = FileStatus(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(FileStatus | str, data)
+
+        status = _parse_status(d.pop("status"))
+
+        def _parse_expires_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
+
+        def _parse_status_details(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        status_details = _parse_status_details(d.pop("status_details", UNSET))
+
+        file_object = cls(
+            id=id,
+            object_=object_,
+            bytes_=bytes_,
+            created_at=created_at,
+            filename=filename,
+            purpose=purpose,
+            status=status,
+            expires_at=expires_at,
+            status_details=status_details,
+        )
+
+        file_object.additional_properties = d
+        return file_object
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,210 @@
+"""Streamed file downloads: a batch's output file can be hundreds of MB, so it is never held in memory whole.
+
+The body is read from the open response chunk by chunk; a connection that breaks mid-body becomes an
+`APIConnectionError`. Reading the whole body (`iter_*` to the end, `read`, `write_to_file`) closes the response;
+otherwise close it yourself or use the object as a context manager.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+
+from ._exceptions import APIConnectionError, APITimeoutError, OpenAIBatchesError
+
+_T = TypeVar("_T")
+
+
+def _stream_error(exc: Exception, response: httpx.Response) -> OpenAIBatchesError:
+    request = response.request
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"Timed out reading the body of {request.method} {request.url}", request=request)
+    if isinstance(exc, httpx.HTTPError):
+        return APIConnectionError(
+            f"The connection broke while reading the body of {request.method} {request.url}: {exc}", request=request
+        )
+    return OpenAIBatchesError(f"Cannot read the body of {request.method} {request.url}: {exc}")
+
+
+# httpx.StreamError covers a body read twice or after close.
+_READ_ERRORS = (httpx.HTTPError, httpx.StreamError)
+
+
+class _ContentBase:
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.response.headers
+
+    @property
+    def content_type(self) -> str | None:
+        value: str | None = self.response.headers.get("content-type")
+        return value
+
+    @property
+    def content_length(self) -> int | None:
+        """The size the server announced, if it did."""
+        value = self.response.headers.get("content-length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @property
+    def request_id(self) -> str | None:
+        value: str | None = self.response.headers.get("x-request-id")
+        return value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={str(self.response.request.url)!r}, content_length={self.content_length})"
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    # Written beside the target and renamed at the end, so a broken download never leaves a truncated file there.
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+
+
+class FileContent(_ContentBase):
+    """The body of `files.content(...)`, read lazily from the network."""
+
+    def _guard(self, produce: Callable[[], _T]) -> _T:
+        try:
+            return produce()
+        except _READ_ERRORS as exc:
+            self.close()
+            raise _stream_error(exc, self.response) from exc
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body in chunks (decoded if the server compressed it)."""
+        iterator = self.response.iter_bytes(chunk_size)
+        while True:
+            chunk = self._guard(lambda: next(iterator, None))
+            if chunk is None:
+                return
+            yield chunk
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        iterator = self.response.iter_text(chunk_size)
+        while True:
+            chunk = self._guard(lambda: next(iterator, None))
+            if chunk is None:
+                return
+            yield chunk
+
+    def iter_lines(self) -> Iterator[str]:
+        """The body line by line without line endings: one JSON document per line for batch output files."""
+        iterator = self.response.iter_lines()
+        while True:
+            line = self._guard(lambda: next(iterator, None))
+            if line is None:
+                return
+            yield line
+
+    def read(self) -> bytes:
+        """The whole body. Prefer `iter_lines` or `write_to_file` for large files."""
+        return self._guard(self.response.read)
+
+    @property
+    def text(self) -> str:
+        self.read()
+        return self.response.text
+
+    def write_to_file(self, path: str | os.PathLike[str]) -> int:
+        """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        target = Path(path)
+        descriptor, temporary = _temporary_beside(target)
+        written = 0
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                for chunk in self.iter_bytes():
+                    out.write(chunk)
+                    written += len(chunk)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        finally:
+            self.close()
+        return written
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self) -> FileContent:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncFileContent(_ContentBase):
+    """The body of async `files.content(...)`, read lazily from the network."""
+
+    async def _next(self, iterator: AsyncIterator[_T]) -> _T | None:
+        try:
+            return await anext(iterator, None)
+        except _READ_ERRORS as exc:
+            await self.close()
+            raise _stream_error(exc, self.response) from exc
+
+    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        iterator = self.response.aiter_bytes(chunk_size)
+        while (chunk := await self._next(iterator)) is not None:
+            yield chunk
+
+    async def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        iterator = self.response.aiter_text(chunk_size)
+        while (chunk := await self._next(iterator)) is not None:
+            yield chunk
+
+    async def iter_lines(self) -> AsyncIterator[str]:
+        iterator = self.response.aiter_lines()
+        while (line := await self._next(iterator)) is not None:
+            yield line
+
+    async def read(self) -> bytes:
+        try:
+            return await self.response.aread()
+        except _READ_ERRORS as exc:
+            await self.close()
+            raise _stream_error(exc, self.response) from exc
+
+    async def text(self) -> str:
+        await self.read()
+        return self.response.text
+
+    async def write_to_file(self, path: str | os.PathLike[str]) -> int:
+        """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        target = Path(path)
+        descriptor, temporary = _temporary_beside(target)
+        written = 0
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                async for chunk in self.iter_bytes():
+                    out.write(chunk)
+                    written += len(chunk)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        finally:
+            await self.close()
+        return written
+
+    async def close(self) -> None:
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncFileContent:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
