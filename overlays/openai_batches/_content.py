@@ -8,7 +8,7 @@ otherwise close it yourself or use the object as a context manager.
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -64,9 +64,37 @@ class _ContentBase:
         return f"{type(self).__name__}(url={str(self.response.request.url)!r}, content_length={self.content_length})"
 
 
-def _temporary_beside(path: Path) -> tuple[int, str]:
+def _temporary_beside(path: Path) -> Path:
     # Written beside the target and renamed at the end, so a broken download never leaves a truncated file there.
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    # Opened with open(), not mkstemp, so the file gets the usual permissions from the umask rather than 0600.
+    return path.parent / f".{path.name}.{uuid.uuid4().hex}.part"
+
+
+class _LineSplitter:
+    """Splits a byte stream at b"\n" only.
+
+    httpx's iter_lines uses str.splitlines, which also breaks at U+2028, U+2029 and U+0085; JSON allows those raw
+    inside strings, so one output record would come out as several broken lines.
+    """
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._number = 0
+
+    def feed(self, chunk: bytes) -> list[str]:
+        *complete, self._pending = (self._pending + chunk).split(b"\n")
+        return [self._decode(line) for line in complete]
+
+    def finish(self) -> list[str]:
+        rest, self._pending = self._pending, b""
+        return [self._decode(rest)] if rest else []
+
+    def _decode(self, line: bytes) -> str:
+        self._number += 1
+        try:
+            return line.removesuffix(b"\r").decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise OpenAIBatchesError(f"Line {self._number} of the file is not valid UTF-8: {exc}") from None
 
 
 class FileContent(_ContentBase):
@@ -98,12 +126,10 @@ class FileContent(_ContentBase):
 
     def iter_lines(self) -> Iterator[str]:
         """The body line by line without line endings: one JSON document per line for batch output files."""
-        iterator = self.response.iter_lines()
-        while True:
-            line = self._guard(lambda: next(iterator, None))
-            if line is None:
-                return
-            yield line
+        splitter = _LineSplitter()
+        for chunk in self.iter_bytes():
+            yield from splitter.feed(chunk)
+        yield from splitter.finish()
 
     def read(self) -> bytes:
         """The whole body. Prefer `iter_lines` or `write_to_file` for large files."""
@@ -117,16 +143,16 @@ class FileContent(_ContentBase):
     def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
         target = Path(path)
-        descriptor, temporary = _temporary_beside(target)
+        temporary = _temporary_beside(target)
         written = 0
         try:
-            with os.fdopen(descriptor, "wb") as out:
+            with temporary.open("xb") as out:
                 for chunk in self.iter_bytes():
                     out.write(chunk)
                     written += len(chunk)
             os.replace(temporary, target)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
         finally:
             self.close()
@@ -165,8 +191,12 @@ class AsyncFileContent(_ContentBase):
             yield chunk
 
     async def iter_lines(self) -> AsyncIterator[str]:
-        iterator = self.response.aiter_lines()
-        while (line := await self._next(iterator)) is not None:
+        """The body line by line without line endings: one JSON document per line for batch output files."""
+        splitter = _LineSplitter()
+        async for chunk in self.iter_bytes():
+            for line in splitter.feed(chunk):
+                yield line
+        for line in splitter.finish():
             yield line
 
     async def read(self) -> bytes:
@@ -183,16 +213,16 @@ class AsyncFileContent(_ContentBase):
     async def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
         target = Path(path)
-        descriptor, temporary = _temporary_beside(target)
+        temporary = _temporary_beside(target)
         written = 0
         try:
-            with os.fdopen(descriptor, "wb") as out:
+            with temporary.open("xb") as out:
                 async for chunk in self.iter_bytes():
                     out.write(chunk)
                     written += len(chunk)
             os.replace(temporary, target)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
         finally:
             await self.close()

@@ -59,16 +59,48 @@ def _opened(file: object, filename: str | None) -> Iterator[tuple[File, bool]]:
             yield File(payload=handle, file_name=filename or path.name), True
     elif isinstance(file, bytes | bytearray | memoryview):
         yield File(payload=io.BytesIO(bytes(file)), file_name=filename or "upload.jsonl"), True
-    elif isinstance(file, io.TextIOBase):
+    elif _is_text_mode(file):
         raise InvalidParameterError("file", "open the file in binary mode ('rb'), not text mode")
     elif hasattr(file, "read"):
-        name = filename or os.path.basename(str(getattr(file, "name", "") or "")) or "upload.jsonl"
-        seekable = bool(getattr(file, "seekable", lambda: False)())
-        yield File(payload=file, file_name=name), seekable  # type: ignore[arg-type]
+        # A name that is a descriptor number (TemporaryFile, os.fdopen) would reach the service as "12".
+        raw_name = getattr(file, "name", None)
+        name = filename or (os.path.basename(raw_name) if isinstance(raw_name, str) else "") or "upload.jsonl"
+        if _seekable(file):
+            yield File(payload=file, file_name=name), True  # type: ignore[arg-type]
+        else:
+            yield File(payload=_UnsizedReader(file), file_name=name), False  # type: ignore[arg-type]
     else:
         raise InvalidParameterError(
             "file", f"expected a path, bytes or a binary file object, got {type(file).__name__}"
         )
+
+
+def _is_text_mode(file: object) -> bool:
+    if isinstance(file, io.TextIOBase) or isinstance(getattr(file, "file", None), io.TextIOBase):
+        return True  # the latter: tempfile's wrappers around a text file
+    mode = getattr(file, "mode", None)
+    return isinstance(mode, str) and "b" not in mode
+
+
+def _seekable(file: object) -> bool:
+    try:
+        return bool(file.seekable())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+class _UnsizedReader:
+    """Hides a pipe's descriptor from httpx, which would size it with fstat (0 for a pipe) and send a wrong
+    Content-Length; without a size the upload goes out chunked."""
+
+    def __init__(self, raw: object) -> None:
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)  # type: ignore[attr-defined]
+        if not isinstance(data, bytes | bytearray):
+            raise InvalidParameterError("file", f"read() gave {type(data).__name__}; open the file in binary mode")
+        return bytes(data)
 
 
 def _create_params(file: File, purpose: object, expires_after: object) -> FileCreateParams:
