@@ -15,6 +15,7 @@ from ._config import (
     ClientOptions,
     NotGiven,
     TimeoutTypes,
+    check_headers,
     check_max_retries,
     coerce_timeout,
     resolve_options,
@@ -58,12 +59,10 @@ class _ClientBase:
         timeout: TimeoutTypes | NotGiven,
         max_retries: int | NotGiven,
     ) -> CallContext:
-        if extra_headers is not None and not isinstance(extra_headers, Mapping):
-            raise InvalidParameterError("extra_headers", "expected a mapping of header names to strings")
         return CallContext(
             timeout=None if timeout is NOT_GIVEN else coerce_timeout(timeout),
             max_retries=None if max_retries is NOT_GIVEN else check_max_retries(max_retries),
-            headers=dict(extra_headers or {}),
+            headers=check_headers(extra_headers, "extra_headers"),
             expected=expected,
         )
 

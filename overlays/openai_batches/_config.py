@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Final, Literal, TypeAlias
@@ -113,15 +114,23 @@ def _base_url(value: str | httpx.URL) -> httpx.URL:
     return url.copy_with(raw_path=url.raw_path.rstrip(b"/") or b"")
 
 
-def _check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(headers: object, param: str = "default_headers") -> dict[str, str]:
+    """Header names must be HTTP tokens and values ASCII text without line breaks, or httpx fails mid-request."""
     if headers is None:
         return {}
     if not isinstance(headers, Mapping):
-        raise InvalidParameterError("default_headers", "expected a mapping of header names to strings")
+        raise InvalidParameterError(param, "expected a mapping of header names to strings")
     checked: dict[str, str] = {}
     for name, value in headers.items():
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise InvalidParameterError("default_headers", f"header {name!r} must map a string to a string")
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise InvalidParameterError(param, f"{name!r} is not a valid header name")
+        if not isinstance(value, str):
+            raise InvalidParameterError(param, f"header {name!r} must be a string, got {type(value).__name__}")
+        if not value.isascii() or any(c in value for c in "\r\n\0"):
+            raise InvalidParameterError(param, f"header {name!r} must be ASCII text on one line")
         checked[name] = value
     return checked
 
@@ -146,9 +155,13 @@ def resolve_options(
         )
     if not isinstance(key, str):
         raise InvalidParameterError("api_key", f"expected a string, got {type(key).__name__}")
+    # These travel in headers, so they must be ASCII on one line; the message never repeats the key itself.
+    check_headers({"Authorization": key}, "api_key")
     for param, value in (("organization", organization), ("project", project)):
         if value is not None and not isinstance(value, str):
             raise InvalidParameterError(param, f"expected a string or None, got {type(value).__name__}")
+        if value:
+            check_headers({"X": value}, param)
     if timeout is NOT_GIVEN:
         # A supplied http_client's own timeout is kept unless the caller gave one to us explicitly.
         resolved_timeout = http_client_timeout if http_client_timeout is not None else DEFAULT_TIMEOUT
@@ -161,7 +174,7 @@ def resolve_options(
         base_url=_base_url(base_url or _env("OPENAI_BASE_URL") or DEFAULT_BASE_URL),
         timeout=resolved_timeout,
         max_retries=check_max_retries(max_retries),
-        default_headers=_check_headers(default_headers),
+        default_headers=check_headers(default_headers),
         retry=_check_retry_policy(retry_policy),
     )
 

@@ -25,7 +25,7 @@ import httpx
 from ._config import ClientOptions
 from ._exceptions import (
     APIConnectionError,
-    APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     OpenAIBatchesError,
@@ -50,6 +50,7 @@ class CallContext:
     expected: type | None = None
     # Leave a successful body unread, for downloads that must not be held in memory.
     stream: bool = False
+    delivered: bool = False
     response: httpx.Response | None = None
 
 
@@ -142,6 +143,17 @@ class RequestBuilder:
         )
         return 200 <= response.status_code < 300
 
+    def delivered(self, response: httpx.Response, context: CallContext) -> httpx.Response:
+        # From here on an exception comes from parsing the body, not from sending or retrying.
+        context.delivered = True
+        return response
+
+    def undecodable(self, response: httpx.Response) -> APIResponseValidationError:
+        encoding = response.headers.get("content-encoding", "none")
+        return APIResponseValidationError(
+            f"Response body could not be decoded (content-encoding {encoding}).", response=response
+        )
+
     def transport_failure(
         self, exc: Exception, request: httpx.Request, context: CallContext, attempt: int
     ) -> tuple[APIConnectionError, float | None]:
@@ -224,7 +236,7 @@ def _loggable_headers(headers: httpx.Headers) -> dict[str, str]:
 def _safe_text(response: httpx.Response) -> str:
     try:
         return response.text
-    except (UnicodeDecodeError, LookupError, httpx.HTTPError):
+    except (UnicodeDecodeError, LookupError, httpx.HTTPError, httpx.StreamError):
         return ""
 
 
@@ -255,33 +267,43 @@ class Dispatcher(httpx.Client):
         builder = self._builder
         context = current_call()
         attempt = 0
-        error: APIError
         while True:
             attempt += 1
             if self._http.is_closed:
                 raise OpenAIBatchesError(_CLOSED)
             request = builder.build(self._http, method, str(url), kwargs, context, attempt)
+            # Always streamed, so the status is known before the body is decoded: a 503 with a broken body is
+            # still a retryable 503.
             try:
-                response = self._http.send(request, stream=context.stream, follow_redirects=False)
+                response = self._http.send(request, stream=True, follow_redirects=False)
             except httpx.HTTPError as exc:
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
                     raise error from exc
-            else:
-                if builder.succeeded(response, context):
-                    return response
-                try:
-                    response.read()
-                except httpx.HTTPError as exc:
-                    error, wait = builder.transport_failure(exc, request, context, attempt)
-                    if wait is None:
-                        raise error from exc
-                else:
-                    error, wait = builder.status_failure(response, context, attempt)
-                    if wait is None:
-                        raise error
-                finally:
+                builder.options.retry.sleep(wait)
+                continue
+            success = builder.succeeded(response, context)
+            if success and context.stream:
+                return builder.delivered(response, context)
+            try:
+                response.read()
+            except httpx.DecodingError as exc:
+                if success:
                     response.close()
+                    raise builder.undecodable(response) from exc
+            except httpx.HTTPError as exc:
+                response.close()
+                error, wait = builder.transport_failure(exc, request, context, attempt)
+                if wait is None:
+                    raise error from exc
+                builder.options.retry.sleep(wait)
+                continue
+            if success:
+                return builder.delivered(response, context)
+            response.close()
+            status_error, wait = builder.status_failure(response, context, attempt)
+            if wait is None:
+                raise status_error
             builder.options.retry.sleep(wait)
 
 
@@ -297,31 +319,39 @@ class AsyncDispatcher(httpx.AsyncClient):
         builder = self._builder
         context = current_call()
         attempt = 0
-        error: APIError
         while True:
             attempt += 1
             if self._http.is_closed:
                 raise OpenAIBatchesError(_CLOSED)
             request = builder.build(self._http, method, str(url), kwargs, context, attempt)
             try:
-                response = await self._http.send(request, stream=context.stream, follow_redirects=False)
+                response = await self._http.send(request, stream=True, follow_redirects=False)
             except httpx.HTTPError as exc:
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
                     raise error from exc
-            else:
-                if builder.succeeded(response, context):
-                    return response
-                try:
-                    await response.aread()
-                except httpx.HTTPError as exc:
-                    error, wait = builder.transport_failure(exc, request, context, attempt)
-                    if wait is None:
-                        raise error from exc
-                else:
-                    error, wait = builder.status_failure(response, context, attempt)
-                    if wait is None:
-                        raise error
-                finally:
+                await builder.options.retry.async_sleep(wait)
+                continue
+            success = builder.succeeded(response, context)
+            if success and context.stream:
+                return builder.delivered(response, context)
+            try:
+                await response.aread()
+            except httpx.DecodingError as exc:
+                if success:
                     await response.aclose()
+                    raise builder.undecodable(response) from exc
+            except httpx.HTTPError as exc:
+                await response.aclose()
+                error, wait = builder.transport_failure(exc, request, context, attempt)
+                if wait is None:
+                    raise error from exc
+                await builder.options.retry.async_sleep(wait)
+                continue
+            if success:
+                return builder.delivered(response, context)
+            await response.aclose()
+            status_error, wait = builder.status_failure(response, context, attempt)
+            if wait is None:
+                raise status_error
             await builder.options.retry.async_sleep(wait)

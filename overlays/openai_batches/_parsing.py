@@ -32,9 +32,9 @@ def parse_sync(context: CallContext, call: Callable[[], Response[T]]) -> T:
     with bind_call(context):
         try:
             result = call()
-        except OpenAIBatchesError:
-            raise
         except _PARSE_ERRORS as exc:
+            if isinstance(exc, OpenAIBatchesError) or not context.delivered:
+                raise  # ours, or from a user hook or sleeper before any body arrived: not about the body
             raise _validation_error(context, exc) from exc
     return _checked(context, result)
 
@@ -43,9 +43,9 @@ async def parse_async(context: CallContext, call: Callable[[], Awaitable[Respons
     with bind_call(context):
         try:
             result = await call()
-        except OpenAIBatchesError:
-            raise
         except _PARSE_ERRORS as exc:
+            if isinstance(exc, OpenAIBatchesError) or not context.delivered:
+                raise  # ours, or from a user hook or sleeper before any body arrived: not about the body
             raise _validation_error(context, exc) from exc
     return _checked(context, result)
 

@@ -34,7 +34,7 @@ class RetryPolicy:
 
     initial_delay: float = attrs.field(default=0.5, validator=_positive)
     max_delay: float = attrs.field(default=8.0, validator=_positive)
-    jitter: float = attrs.field(default=0.25, validator=_positive)
+    jitter: float = attrs.field(default=0.25, validator=[_positive, attrs.validators.le(1.0)])
     max_retry_after: float = attrs.field(default=60.0, validator=_positive)
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -54,7 +54,8 @@ class RetryPolicy:
         requested = self._requested_delay(response) if response is not None else None
         if requested is not None:
             return requested
-        backoff = min(self.initial_delay * 2.0 ** (retry_number - 1), self.max_delay)
+        # The exponent is capped first: 2.0 ** 1024 overflows long before any sane max_retries runs out.
+        backoff = min(self.initial_delay * 2.0 ** min(max(retry_number - 1, 0), 64), self.max_delay)
         return backoff * (1 - self.jitter * min(max(self.random(), 0.0), 1.0))
 
     def _requested_delay(self, response: httpx.Response) -> float | None:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from openai_batches_generated.models import FileExpirationAnchor, Metadata, OutputExpiresAfter
 
+from ._config import check_headers
 from ._exceptions import InvalidParameterError
 
 # Limits the API states only in prose (see openapi.yaml); the service refuses more.
@@ -23,11 +24,21 @@ LIST_LIMIT_MAX = 100
 E = TypeVar("E", bound=Enum)
 
 
+def check_text(value: str, param: str) -> str:
+    """Refuse strings that cannot travel as UTF-8 (lone surrogates), which would fail deep inside httpx."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParameterError(param, "contains characters that cannot be encoded as UTF-8") from None
+    return value
+
+
 def check_id(value: object, param: str) -> str:
     if not isinstance(value, str):
         raise InvalidParameterError(param, f"expected a string id, got {type(value).__name__}")
     if not value.strip():
         raise InvalidParameterError(param, "must not be empty")
+    check_text(value, param)
     # Path ids are percent-encoded, but "." and ".." are legal path segments that URL normalisation would resolve
     # to another endpoint; no real id looks like that.
     if value in (".", ".."):
@@ -57,6 +68,7 @@ def open_enum(value: object, enum: type[E], param: str) -> E | str:
         return value
     if not isinstance(value, str) or not value:
         raise InvalidParameterError(param, f"expected a non-empty string, got {value!r}")
+    check_text(value, param)
     try:
         return enum(value)
     except ValueError:
@@ -77,12 +89,14 @@ def check_metadata(value: object) -> Metadata | None:
     for key, val in items.items():
         if not isinstance(key, str):
             raise InvalidParameterError("metadata", f"keys must be strings, got {key!r}")
+        check_text(key, "metadata")
         if len(key) > METADATA_MAX_KEY_LENGTH:
             raise InvalidParameterError(
                 "metadata", f"key {key[:20]!r}... is {len(key)} characters; the limit is {METADATA_MAX_KEY_LENGTH}"
             )
         if not isinstance(val, str):
             raise InvalidParameterError("metadata", f"value of {key!r} must be a string, got {type(val).__name__}")
+        check_text(val, "metadata")
         if len(val) > METADATA_MAX_VALUE_LENGTH:
             raise InvalidParameterError(
                 "metadata", f"value of {key!r} is {len(val)} characters; the limit is {METADATA_MAX_VALUE_LENGTH}"
@@ -132,16 +146,15 @@ def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict
 
     An explicit `idempotency_key` wins, then one already in `extra_headers`, then a random one.
     """
-    if extra_headers is not None and not isinstance(extra_headers, Mapping):
-        raise InvalidParameterError("extra_headers", "expected a mapping of header names to strings")
-    headers = dict(extra_headers or {})
+    headers = check_headers(extra_headers, "extra_headers")
     present = next((name for name in headers if name.lower() == IDEMPOTENCY_HEADER.lower()), None)
     if idempotency_key is not None:
         if not isinstance(idempotency_key, str) or not idempotency_key.strip():
             raise InvalidParameterError("idempotency_key", "expected a non-empty string")
-        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH or not idempotency_key.isprintable():
+        too_long = len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH
+        if too_long or not idempotency_key.isascii() or not idempotency_key.isprintable():
             raise InvalidParameterError(
-                "idempotency_key", f"expected at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters"
+                "idempotency_key", f"expected at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters"
             )
         if present is not None:
             del headers[present]

@@ -33,7 +33,7 @@ from .._http import bind_call
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk
 from .._parsing import parse_async, parse_sync
 from .._types import FilePurposeParam, OutputExpiresAfterParam
-from .._validation import check_cursor, check_id, check_output_expires_after, open_enum
+from .._validation import check_cursor, check_id, check_output_expires_after, check_text, open_enum
 
 if TYPE_CHECKING:
     from .._client import AsyncBatchClient, BatchClient
@@ -51,6 +51,8 @@ def _opened(file: object, filename: str | None) -> Iterator[tuple[File, bool]]:
     """The upload as a generated `File`, opened for streaming, and whether it can be re-sent on a retry."""
     if filename is not None and (not isinstance(filename, str) or not filename.strip()):
         raise InvalidParameterError("filename", "expected a non-empty string")
+    if filename is not None:
+        check_text(filename, "filename")
     if isinstance(file, str | os.PathLike):
         path = Path(file)
         if not path.is_file():
@@ -115,6 +117,8 @@ def _create_params(file: File, purpose: object, expires_after: object) -> FileCr
 def _check_list_args(purpose: object, limit: object, order: object) -> tuple[str | None, int | None, ListOrder | None]:
     if purpose is not None and (not isinstance(purpose, str) or not purpose):
         raise InvalidParameterError("purpose", f"expected a non-empty string, got {purpose!r}")
+    if purpose is not None:
+        check_text(purpose, "purpose")
     if limit is not None and (
         isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_FILES_LIMIT_MAX
     ):
