@@ -8,7 +8,7 @@ GEN_DIR := generated/openai_batches_generated
 PRISM := tools/prism/node_modules/.bin/prism
 UPSTREAM ?= ../shared/reference/openai-openapi.yaml
 
-.PHONY: setup generate check-generated lint typecheck test check spec-drift prism clean
+.PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo clean
 
 setup: $(STAMP)
 
@@ -33,11 +33,11 @@ check-generated: generate
 	fi; echo "generated/ is up to date"
 
 lint: $(STAMP)
-	$(BIN)/ruff check overlays tests tools
-	$(BIN)/ruff format --check overlays tests tools
+	$(BIN)/ruff check overlays server tests tools examples
+	$(BIN)/ruff format --check overlays server tests tools examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict overlays/openai_batches $(GEN_DIR)
+	$(BIN)/mypy --strict overlays/openai_batches server/openai_batches_server $(GEN_DIR)
 
 $(PRISM): tools/prism/package.json tools/prism/package-lock.json
 	npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error
@@ -49,6 +49,10 @@ test: $(STAMP) $(PRISM)
 	$(BIN)/python -m pytest -q
 
 check: check-generated lint typecheck test
+
+# The main job: a whole batch, offline, against the local server (started and stopped by tools/demo.py).
+demo: $(STAMP)
+	$(BIN)/python tools/demo.py
 
 spec-drift: $(STAMP)
 	$(BIN)/python tools/spec_drift.py --ours openapi.yaml --upstream $(UPSTREAM)

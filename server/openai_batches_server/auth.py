@@ -1,0 +1,47 @@
+"""Bearer-token authentication, and the owner every stored object is filed under.
+
+The owner is a SHA-256 of the key, so the data directory never holds a key in clear and two keys never see each
+other's files or batches (another key's id answers 404, as it would on the real service across organisations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+
+from .errors import APIError
+
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer "
+    "auth (i.e. Authorization: Bearer YOUR_KEY)."
+)
+
+
+class Authenticator:
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._keys = tuple(keys)
+
+    @property
+    def accepts_any_key(self) -> bool:
+        return not self._keys
+
+    def owner(self, authorization: str | None) -> str:
+        scheme, _, key = (authorization or "").strip().partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise APIError(401, _NO_KEY)
+        # compare_digest on every configured key: the time taken does not reveal how much of a key matched.
+        if self._keys and not any(hmac.compare_digest(key.encode(), known.encode()) for known in self._keys):
+            raise APIError(
+                401,
+                f"Incorrect API key provided: {mask(key)}. The local server accepts only the keys it was started with.",
+                code="invalid_api_key",
+            )
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+def mask(key: str) -> str:
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:3]}{'*' * (len(key) - 7)}{key[-4:]}"

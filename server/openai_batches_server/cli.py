@@ -1,0 +1,215 @@
+"""`openai-batches serve`: run the local Batch API server until Ctrl-C or SIGTERM.
+
+`main` takes the arguments after the program name, with or without the leading `serve`, so the project's console
+script can hand over either `sys.argv[1:]` or what follows its own `serve` sub-command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+
+from .config import (
+    API_KEYS_ENV,
+    DEFAULT_COMPLETION_WINDOW_SECONDS,
+    DEFAULT_TICK,
+    Faults,
+    ServerConfig,
+    keys_from_env,
+    split_keys,
+)
+from .server import LocalServer
+from .storage import DataDirBusy
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openai-batches", description="Tools for the OpenAI Batch API.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run a local, offline server speaking the /v1/files and /v1/batches API",
+        description=(
+            "Run a local server that speaks the OpenAI /v1/files and /v1/batches API and runs batches offline "
+            "with deterministic answers. State lives under --data-dir and survives restarts."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default: 8000)")
+    serve.add_argument(
+        "--data-dir", type=Path, required=True, metavar="DIR", help="directory for the database and file bytes"
+    )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        dest="api_keys",
+        metavar="KEY",
+        help=f"accept this bearer key (repeatable; also {API_KEYS_ENV}, comma-separated). "
+        "With none, any non-empty key is accepted.",
+    )
+    pace = serve.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--speed", type=_positive_float, metavar="FACTOR", help="run batches FACTOR times faster than the default pace"
+    )
+    pace.add_argument(
+        "--tick",
+        type=_non_negative_float,
+        metavar="SECONDS",
+        help=f"seconds per request line and per status step (default: {DEFAULT_TICK}; 0 = as fast as possible)",
+    )
+    serve.add_argument(
+        "--completion-window-seconds",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=DEFAULT_COMPLETION_WINDOW_SECONDS,
+        help="seconds after creation at which an unfinished batch expires (default: 86400, the real 24h)",
+    )
+    serve.add_argument(
+        "--latency", type=_non_negative_float, default=0.0, metavar="SECONDS", help="seconds added to every answer"
+    )
+    serve.add_argument(
+        "--fault-rate",
+        type=_rate,
+        default=0.0,
+        metavar="SHARE",
+        help="share of requests answered with an injected error (0 to 1)",
+    )
+    serve.add_argument(
+        "--fault-status",
+        type=int,
+        action="append",
+        dest="fault_statuses",
+        metavar="STATUS",
+        help="status of injected errors (repeatable; default: 429 and 500)",
+    )
+    serve.add_argument(
+        "--fault-seed", type=int, metavar="SEED", help="seed for choosing which requests fail (default: random)"
+    )
+    serve.add_argument(
+        "--fault-timing",
+        choices=("before", "after"),
+        default="before",
+        help="inject before the request takes effect, or after (the effect happens, the answer is lost)",
+    )
+    serve.add_argument(
+        "--retry-after",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="SECONDS",
+        help="retry-after seconds sent with injected 429s",
+    )
+    serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    return parser
+
+
+def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[ServerConfig, str]:
+    """The server configuration and the log level an argument list asks for."""
+    args = build_parser().parse_args(_with_command(argv))
+    if args.tick is not None:
+        tick = args.tick
+    elif args.speed is not None:
+        tick = DEFAULT_TICK / args.speed
+    else:
+        tick = DEFAULT_TICK
+    try:
+        faults = Faults(
+            rate=args.fault_rate,
+            statuses=tuple(args.fault_statuses or (429, 500)),
+            seed=args.fault_seed,
+            latency=args.latency,
+            timing=args.fault_timing,
+            retry_after=args.retry_after,
+        )
+    except ValueError as exc:
+        build_parser().error(str(exc))
+    config = ServerConfig(
+        data_dir=args.data_dir,
+        host=args.host,
+        port=args.port,
+        api_keys=split_keys(args.api_keys) or keys_from_env(environ),
+        tick=tick,
+        completion_window_seconds=args.completion_window_seconds,
+        faults=faults,
+    )
+    return config, str(args.log_level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        config, log_level = config_from_args(sys.argv[1:] if argv is None else argv, os.environ)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    # Only the server's own logger: the caller's logging setup (and the root logger) stay untouched.
+    logger = logging.getLogger("openai_batches_server")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(log_level.upper())
+    try:
+        return _serve(config)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _serve(config: ServerConfig) -> int:
+    server = LocalServer(config)
+    try:
+        server.start()
+    except (OSError, DataDirBusy) as exc:
+        print(f"openai-batches serve: cannot start: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Signal handlers can only be installed from the main thread; elsewhere Ctrl-C is the caller's business.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, request_stop) if in_main_thread else None
+    try:
+        # A timed wait keeps Ctrl-C responsive on every platform.
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        logging.getLogger("openai_batches_server").info("stopping")
+        server.stop()
+    return 0
+
+
+def _with_command(argv: Sequence[str]) -> list[str]:
+    args = list(argv)
+    if not args or args[0] != "serve":
+        args.insert(0, "serve")
+    return args
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value

@@ -1,0 +1,96 @@
+"""Everything that makes one server instance differ from another, in one frozen value.
+
+The command line and `run_server` both build a `ServerConfig`; nothing below reads the environment or the clock
+directly, so a test can state the whole setup (a fast tick, a short completion window, a clock it moves by hand).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+API_KEYS_ENV = "OPENAI_BATCHES_SERVER_API_KEYS"
+
+# One tick paces a request line and each status step: ~10 lines finish in about three seconds, slow enough to watch
+# request_counts move while polling, fast enough for a demo.
+DEFAULT_TICK = 0.25
+DEFAULT_COMPLETION_WINDOW_SECONDS = 24 * 60 * 60
+
+MIB = 1024 * 1024
+# The limits the real service states in prose (files up to 512 MB; a batch input file up to 200 MB and 50,000
+# requests; embeddings batches up to 50,000 inputs in total).
+MAX_UPLOAD_BYTES = 512 * MIB
+MAX_INPUT_FILE_BYTES = 200 * MIB
+MAX_INPUT_REQUESTS = 50_000
+MAX_EMBEDDING_INPUTS = 50_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    upload_bytes: int = MAX_UPLOAD_BYTES
+    input_file_bytes: int = MAX_INPUT_FILE_BYTES
+    input_requests: int = MAX_INPUT_REQUESTS
+    embedding_inputs: int = MAX_EMBEDDING_INPUTS
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Deliberate misbehaviour for resilience tests: added latency and a seeded share of error answers."""
+
+    rate: float = 0.0
+    statuses: tuple[int, ...] = (429, 500)
+    seed: int | None = None
+    latency: float = 0.0
+    # "before": the request has no effect. "after": it takes effect and only the answer is lost, which is what
+    # makes a client's retry create a second batch unless it sends an Idempotency-Key.
+    timing: str = "before"
+    retry_after: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {self.rate}")
+        if self.rate and not self.statuses:
+            raise ValueError("a fault rate needs at least one fault status")
+        if any(not 400 <= status <= 599 for status in self.statuses):
+            raise ValueError(f"fault statuses must be 4xx or 5xx, got {self.statuses}")
+        if self.latency < 0 or self.retry_after < 0:
+            raise ValueError("latency and retry-after must not be negative")
+        if self.timing not in ("before", "after"):
+            raise ValueError(f"fault timing must be 'before' or 'after', got {self.timing!r}")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Empty: any non-empty key is accepted (each key still sees only its own objects).
+    api_keys: tuple[str, ...] = ()
+    tick: float = DEFAULT_TICK
+    completion_window_seconds: float = DEFAULT_COMPLETION_WINDOW_SECONDS
+    limits: Limits = field(default_factory=Limits)
+    faults: Faults = field(default_factory=Faults)
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "api_keys", tuple(self.api_keys))
+        if self.tick < 0:
+            raise ValueError(f"tick must not be negative, got {self.tick}")
+        if self.completion_window_seconds <= 0:
+            raise ValueError(f"completion window must be positive, got {self.completion_window_seconds}")
+        if any(not key for key in self.api_keys):
+            raise ValueError("API keys must not be empty")
+
+
+def keys_from_env(environ: Mapping[str, str]) -> tuple[str, ...]:
+    return split_keys([environ.get(API_KEYS_ENV, "")])
+
+
+def split_keys(values: Iterable[str]) -> tuple[str, ...]:
+    keys: list[str] = []
+    for value in values:
+        keys.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(dict.fromkeys(keys))

@@ -1,0 +1,320 @@
+"""The batch lifecycle, run by one background thread: validating -> in_progress -> finalizing -> completed.
+
+Side branches: failed (the input file did not validate), cancelling -> cancelled, and expired (the completion window
+ran out). The pace is one `tick` per request line and per status step; a tick of 0 runs as fast as the machine can.
+
+Crash safety rests on write order. A step appends result lines to DIR/batches/<id>/{output,errors}.jsonl first
+and records the new sizes and the input offset in SQLite second. On resume the partial files are cut back to the
+recorded sizes, so a line written by a process that died before its commit is written again exactly once. Result
+files become File objects by pointing rows at those same paths, so finishing a batch is one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from . import ids
+from .config import ServerConfig
+from .input_validation import request_lines, validate_input_file
+from .records import BatchRecord, FileRecord, dumps
+from .responders import respond
+from .storage import Storage
+
+logger = logging.getLogger(__name__)
+
+# Lines answered per transaction: bounds the work lost to a crash and how long a cancel waits for the runner.
+CHUNK_LINES = 200
+SWEEP_INTERVAL = 1.0
+IDLE_WAIT = 0.5
+
+EXPIRED_ERROR = {
+    "code": "batch_expired",
+    "message": "This request could not be executed before the completion window expired.",
+}
+
+
+@dataclass
+class _Progress:
+    input_offset: int
+    output_bytes: int
+    error_bytes: int
+    completed: int
+    failed: int
+    input_tokens: int
+    output_tokens: int
+    model: str | None
+
+
+class BatchRunner:
+    def __init__(self, storage: Storage, config: ServerConfig) -> None:
+        self._storage = storage
+        self._config = config
+        self._clock: Callable[[], float] = config.clock
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="openai-batches-runner", daemon=True)
+        self._last_sweep = 0.0
+
+    def start(self) -> None:
+        self._storage.restart_pacing(self._clock())
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Look at the batches now instead of after the idle wait (a batch was created or cancelled)."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            try:
+                busy = self.step()
+                if time.monotonic() - self._last_sweep >= SWEEP_INTERVAL:
+                    self.sweep()
+            except Exception:
+                # The runner outlives any one bad step: one broken batch must not stall every other.
+                logger.exception("batch runner step failed")
+            if not busy:
+                self._wake.wait(self._idle_wait())
+                self._wake.clear()
+
+    def _idle_wait(self) -> float:
+        if not self._storage.unfinished_batches():
+            return IDLE_WAIT
+        return min(max(self._config.tick / 2, 0.005), 0.05)
+
+    def step(self) -> bool:
+        """Advance every unfinished batch once; True if some batch can go on at once."""
+        busy = False
+        for batch in self._storage.unfinished_batches():
+            if self._stop.is_set():
+                break
+            try:
+                busy = self._advance(batch) or busy
+            except Exception:
+                logger.exception("batch %s failed inside the local server", batch.id)
+                self._fail(batch, "server_error", "The local server failed while processing this batch.")
+        return busy
+
+    def sweep(self) -> None:
+        """Free the bytes of deleted and expired files (they are already invisible through the API)."""
+        self._last_sweep = time.monotonic()
+        for record in self._storage.files_to_sweep(self._clock()):
+            self._storage.blob(record.path).unlink(missing_ok=True)
+            self._storage.mark_blob_removed(record.id)
+
+    def _advance(self, batch: BatchRecord) -> bool:
+        now = self._clock()
+        tick = self._config.tick
+        if batch.status in ("validating", "in_progress") and now >= batch.expires_at:
+            self._expire(batch, now)
+            return True
+        phase_done = now - batch.phase_mark >= tick
+        if batch.status == "validating":
+            return phase_done and self._validate(batch, now)
+        if batch.status == "in_progress":
+            return self._process(batch, now)
+        if batch.status == "finalizing":
+            return phase_done and self._finish(batch, "finalizing", "completed", now)
+        if batch.status == "cancelling":
+            return phase_done and self._finish(batch, "cancelling", "cancelled", now)
+        return False
+
+    def _validate(self, batch: BatchRecord, now: float) -> bool:
+        input_file = self._storage.file_by_id(batch.input_file_id)
+        path = None if input_file is None else self._storage.blob(input_file.path)
+        if path is None or not path.is_file():
+            return self._fail(batch, "file_not_found", "The input file is no longer available.", param="input_file_id")
+        result = validate_input_file(path, batch.endpoint, self._config.limits)
+        if result.errors:
+            return self._storage.update_batch(
+                batch.id,
+                {"status": "failed", "failed_at": int(now), "errors": result.errors},
+                only_if_status=("validating",),
+            )
+        return self._storage.update_batch(
+            batch.id,
+            {
+                "status": "in_progress",
+                "in_progress_at": int(now),
+                "total": result.requests,
+                "model": result.model,
+                "phase_mark": now,
+                "progress_mark": now,
+            },
+            only_if_status=("validating",),
+        )
+
+    def _process(self, batch: BatchRecord, now: float) -> bool:
+        tick = self._config.tick
+        remaining = batch.total - batch.completed - batch.failed
+        if tick > 0:
+            due = int((now - batch.progress_mark) / tick)
+            budget = min(due, CHUNK_LINES, remaining)
+        else:
+            budget = min(CHUNK_LINES, remaining)
+        if budget > 0:
+            progress = self._answer_lines(batch, budget, int(now))
+            answered = progress.completed + progress.failed - batch.completed - batch.failed
+            mark = batch.progress_mark + answered * tick if tick > 0 else now
+            # Progress is recorded whatever the status became meanwhile: these lines were answered and written.
+            self._storage.update_batch(batch.id, {**dataclasses.asdict(progress), "progress_mark": mark})
+            remaining -= answered
+        if remaining <= 0:
+            self._storage.update_batch(
+                batch.id,
+                {"status": "finalizing", "finalizing_at": int(now), "phase_mark": now},
+                only_if_status=("in_progress",),
+            )
+            return True
+        return tick == 0 or budget == CHUNK_LINES
+
+    def _answer_lines(self, batch: BatchRecord, budget: int, now: int) -> _Progress:
+        progress = _Progress(
+            batch.input_offset,
+            batch.output_bytes,
+            batch.error_bytes,
+            batch.completed,
+            batch.failed,
+            batch.input_tokens,
+            batch.output_tokens,
+            batch.model,
+        )
+        input_path = self._input_path(batch)
+        with (
+            input_path.open("rb") as source,
+            _open_partial(self._output_path(batch), batch.output_bytes) as output,
+            _open_partial(self._errors_path(batch), batch.error_bytes) as errors,
+        ):
+            source.seek(batch.input_offset)
+            for _number, offset, content in request_lines(source):
+                request = json.loads(content)
+                reply = respond(batch.endpoint, request["custom_id"], request["body"], now=now)
+                line = {
+                    "id": ids.batch_request_id(),
+                    "custom_id": request["custom_id"],
+                    "response": {"status_code": reply.status_code, "request_id": ids.request_id(), "body": reply.body},
+                    "error": None,
+                }
+                data = (dumps(line) + "\n").encode("utf-8")
+                if reply.ok:
+                    output.write(data)
+                    progress.output_bytes += len(data)
+                    progress.completed += 1
+                    progress.input_tokens += reply.input_tokens
+                    progress.output_tokens += reply.output_tokens
+                    progress.model = progress.model or reply.model
+                else:
+                    errors.write(data)
+                    progress.error_bytes += len(data)
+                    progress.failed += 1
+                progress.input_offset = offset
+                budget -= 1
+                if budget == 0:
+                    break
+        return progress
+
+    def _expire(self, batch: BatchRecord, now: float) -> None:
+        """Unanswered requests go to the error file with code batch_expired, as the service writes them."""
+        error_bytes = batch.error_bytes
+        if batch.status == "in_progress":
+            with (
+                self._input_path(batch).open("rb") as source,
+                _open_partial(self._errors_path(batch), batch.error_bytes) as errors,
+            ):
+                source.seek(batch.input_offset)
+                for _number, _offset, content in request_lines(source):
+                    custom_id = json.loads(content).get("custom_id")
+                    line = {
+                        "id": ids.batch_request_id(),
+                        "custom_id": custom_id,
+                        "response": None,
+                        "error": EXPIRED_ERROR,
+                    }
+                    data = (dumps(line) + "\n").encode("utf-8")
+                    errors.write(data)
+                    error_bytes += len(data)
+        self._finish(batch, batch.status, "expired", now, error_bytes=error_bytes)
+
+    def _finish(
+        self, batch: BatchRecord, expected: str, status: str, now: float, *, error_bytes: int | None = None
+    ) -> bool:
+        """Publish the result files and move to a final status, in one transaction."""
+        created = int(now)
+        error_bytes = batch.error_bytes if error_bytes is None else error_bytes
+        changes: dict[str, Any] = {"status": status, f"{status}_at": created, "error_bytes": error_bytes}
+        files = []
+        for kind, path, size in (
+            ("output", self._output_path(batch), batch.output_bytes),
+            ("error", self._errors_path(batch), error_bytes),
+        ):
+            if size == 0:
+                continue
+            _truncate(path, size)
+            expires = batch.output_expires_after_seconds
+            record = FileRecord(
+                id=ids.file_id(),
+                owner=batch.owner,
+                bytes=size,
+                created_at=created,
+                expires_at=None if expires is None else created + expires,
+                filename=f"{batch.id}_{kind}.jsonl",
+                purpose="batch_output",
+                path=self._storage.relative(path),
+            )
+            files.append(record)
+            changes[f"{kind}_file_id"] = record.id
+        with self._storage.transaction():
+            if not self._storage.update_batch(batch.id, changes, only_if_status=(expected,)):
+                return False
+            for record in files:
+                self._storage.add_file(record)
+        logger.info("batch %s %s", batch.id, status)
+        return True
+
+    def _fail(self, batch: BatchRecord, code: str, message: str, *, param: str | None = None) -> bool:
+        error = {"code": code, "message": message, "param": param, "line": None}
+        return self._storage.update_batch(
+            batch.id,
+            {"status": "failed", "failed_at": int(self._clock()), "errors": [error]},
+            only_if_status=("validating", "in_progress", "finalizing", "cancelling"),
+        )
+
+    def _input_path(self, batch: BatchRecord) -> Path:
+        record = self._storage.file_by_id(batch.input_file_id)
+        if record is None:
+            raise FileNotFoundError(batch.input_file_id)
+        return self._storage.blob(record.path)
+
+    def _output_path(self, batch: BatchRecord) -> Path:
+        return self._storage.batch_dir(batch.id) / "output.jsonl"
+
+    def _errors_path(self, batch: BatchRecord) -> Path:
+        return self._storage.batch_dir(batch.id) / "errors.jsonl"
+
+
+def _open_partial(path: Path, size: int) -> BinaryIO:
+    """A result file opened for appending after its last committed line; anything beyond is a crash's leftover."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("r+b" if path.exists() else "w+b")
+    handle.truncate(size)
+    handle.seek(size)
+    return handle
+
+
+def _truncate(path: Path, size: int) -> None:
+    with path.open("r+b") as handle:
+        handle.truncate(size)

@@ -1,0 +1,110 @@
+"""`openai-batches serve`: arguments, the start-up lines, and a clean exit on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from openai_batches_server import run_server
+from openai_batches_server.cli import config_from_args, main
+from openai_batches_server.config import API_KEYS_ENV, DEFAULT_TICK
+
+from .conftest import PROJECT
+
+
+def test_defaults() -> None:
+    config, level = config_from_args(["serve", "--data-dir", "d"], {})
+    assert (config.host, config.port, config.data_dir) == ("127.0.0.1", 8000, Path("d"))
+    assert config.api_keys == ()
+    assert config.tick == DEFAULT_TICK
+    assert config.completion_window_seconds == 86_400
+    assert config.faults.rate == 0 and config.faults.latency == 0
+    assert level == "info"
+
+
+def test_the_serve_word_is_optional() -> None:
+    assert config_from_args(["--data-dir", "d", "--port", "0"], {})[0].port == 0
+
+
+def test_speed_and_tick() -> None:
+    assert config_from_args(["--data-dir", "d", "--speed", "10"], {})[0].tick == pytest.approx(DEFAULT_TICK / 10)
+    assert config_from_args(["--data-dir", "d", "--tick", "0"], {})[0].tick == 0
+    assert main(["serve", "--data-dir", "d", "--speed", "2", "--tick", "1"]) == 2
+
+
+def test_api_keys_from_flags_or_the_environment() -> None:
+    flags = ["--data-dir", "d", "--api-key", "k1", "--api-key", "k2,k3"]
+    assert config_from_args(flags, {API_KEYS_ENV: "env"})[0].api_keys == ("k1", "k2", "k3")
+    assert config_from_args(["--data-dir", "d"], {API_KEYS_ENV: " a, b ,,"})[0].api_keys == ("a", "b")
+
+
+def test_fault_options() -> None:
+    argv = ["--data-dir", "d", "--fault-rate", "0.1", "--fault-status", "503", "--fault-seed", "3"]
+    config, _ = config_from_args([*argv, "--latency", "0.5", "--fault-timing", "after"], {})
+    faults = config.faults
+    assert (faults.rate, faults.statuses, faults.seed, faults.latency, faults.timing) == (0.1, (503,), 3, 0.5, "after")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--data-dir", "d", "--fault-rate", "2"],
+        ["--data-dir", "d", "--fault-rate", "0.1", "--fault-status", "200"],
+        ["--data-dir", "d", "--speed", "0"],
+        ["--data-dir", "d", "--tick", "-1"],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str]) -> None:
+    assert main(argv) == 2
+
+
+def test_a_busy_port_exits_1(tmp_path: Path) -> None:
+    with run_server(tmp_path / "a", tick=0) as server:
+        assert main(["serve", "--data-dir", str(tmp_path / "b"), "--port", str(server.port)]) == 1
+
+
+def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(PROJECT / "server"), os.environ.get("PYTHONPATH", "")]),
+        API_KEYS_ENV: "",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openai_batches_server",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path),
+            "--tick",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+/v1)\n", first)
+        assert match, first + (process.stderr.read() if process.stderr else "")
+        assert "accepting any non-empty key" in process.stdout.readline()
+        response = httpx.get(match.group(1) + "/files", headers={"Authorization": "Bearer anything"})
+        assert response.status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,96 @@
+"""What the server sends matches the reference API description, and the package keeps to its side of the seams.
+
+Shapes are checked two ways: against the property lists of the vendored reference extract (every property the real
+API documents is present), and by parsing with the project's generated models (nothing left unparsed).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import PROJECT
+from .support import chat_line, read_lines, run_batch, upload
+
+SERVER_PACKAGE = PROJECT / "server" / "openai_batches_server"
+REFERENCE = PROJECT.parent / "shared" / "reference" / "openai-batch-files-extract.yaml"
+ALLOWED_IMPORTS = frozenset(sys.stdlib_module_names) | {"openai_batches_server", "openai_batches_generated"}
+
+
+def test_the_server_imports_only_the_standard_library_and_never_the_client() -> None:
+    offenders = []
+    for path in sorted(SERVER_PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [str(node.module)]
+            offenders += [f"{path.name}: {name}" for name in names if name.partition(".")[0] not in ALLOWED_IMPORTS]
+    assert not offenders, offenders
+
+
+@pytest.fixture(scope="module")
+def schemas() -> dict[str, Any]:
+    if not REFERENCE.is_file():
+        pytest.skip(f"reference extract not found at {REFERENCE}")
+    yaml = pytest.importorskip("yaml")
+    return dict(yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))["components"]["schemas"])
+
+
+@pytest.fixture
+def samples(client: httpx.Client) -> dict[str, Any]:
+    batch = run_batch(client, [chat_line("a"), chat_line("fail-b")], metadata={"k": "v"})
+    failed = run_batch(client, b"{bad\n")
+    file_id = batch["input_file_id"]
+    spare = upload(client, b"x", purpose="user_data")
+    return {
+        "Batch": batch,
+        "BatchError": failed["errors"]["data"][0],
+        "OpenAIFile": client.get(f"/files/{file_id}").json(),
+        "ListFilesResponse": client.get("/files").json(),
+        "ListBatchesResponse": client.get("/batches").json(),
+        "DeleteFileResponse": client.delete(f"/files/{spare['id']}").json(),
+        "BatchRequestOutput": read_lines(client, batch["output_file_id"])[0],
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Batch",
+        "BatchError",
+        "OpenAIFile",
+        "ListFilesResponse",
+        "ListBatchesResponse",
+        "DeleteFileResponse",
+        "BatchRequestOutput",
+    ],
+)
+def test_every_documented_property_is_sent(schemas: dict[str, Any], samples: dict[str, Any], name: str) -> None:
+    schema = schemas[name]
+    sample = samples[name]
+    missing = set(schema.get("properties", {})) - set(sample)
+    assert not missing, f"{name} lacks {missing}"
+    assert set(schema.get("required", [])) <= set(sample)
+
+
+def test_generated_models_parse_everything_without_leftovers(samples: dict[str, Any]) -> None:
+    models = pytest.importorskip("openai_batches_generated.models")
+    pairs = [
+        ("Batch", "Batch"),
+        ("FileObject", "OpenAIFile"),
+        ("ListFilesResponse", "ListFilesResponse"),
+        ("ListBatchesResponse", "ListBatchesResponse"),
+        ("FileDeleted", "DeleteFileResponse"),
+    ]
+    for model_name, sample_name in pairs:
+        model = getattr(models, model_name, None)
+        if model is None:
+            continue
+        parsed = model.from_dict(samples[sample_name])
+        assert parsed.additional_properties == {}, (model_name, parsed.additional_properties)
