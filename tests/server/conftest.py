@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from openai_batches_server import LocalServer, run_server
+
+from .support import KEY, OTHER_KEY, api_client
 
 PROJECT = Path(__file__).resolve().parents[2]
-# Until pyproject.toml lists server/ among the wheel's packages, the editable install does not put it on sys.path.
-if importlib.util.find_spec("openai_batches_server") is None:
-    sys.path.insert(0, str(PROJECT / "server"))
-
-from openai_batches_server import LocalServer, run_server  # noqa: E402
-
-from .support import KEY, OTHER_KEY, api_client  # noqa: E402
 
 
 @pytest.fixture
