@@ -115,7 +115,7 @@ def test_readme_has_a_sync_and_an_async_example() -> None:
 
 
 def test_sync_quickstart_runs(server: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]) -> None:
-    (block,) = [b for b in _python_blocks() if "BatchClient()" in b and "await" not in b]
+    (block,) = [b for b in _python_blocks() if "BatchClient()" in b and "is_terminal" in b]
     exec(compile(block, "README.md", "exec"), {})
     assert server == [
         ("POST", "/v1/batches"),
@@ -142,3 +142,18 @@ def test_async_example_runs(server: list[tuple[str, str]]) -> None:
         ("GET", "/v1/batches?limit=20"),
         ("GET", "/v1/batches?after=batch_2&limit=20"),
     ]
+
+
+def test_files_example_runs_against_the_local_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openai_batches_server import run_server
+
+    (block,) = [b for b in _python_blocks() if "files.content" in b and "await" not in b]
+    request = {"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": []}}
+    (tmp_path / "requests.jsonl").write_text(json.dumps(request) + "\n")
+    monkeypatch.chdir(tmp_path)
+    with run_server(tmp_path / "data", api_keys=["sk-readme"], tick=0) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        exec(compile(block, "README.md", "exec"), {})
