@@ -312,11 +312,6 @@ def test_status_error_after_retries_never_shows_the_key(mode: str) -> None:
     assert_clean(error_texts(error))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: status_error falls back to response.reason_phrase unredacted when the body is empty, so a "
-    "server (or proxy) echoing the key in its status line puts it in str(error)",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_status_line_echoing_the_key_is_redacted(mode: str) -> None:
     phrase = f"Invalid key {SECRET}".encode()
@@ -326,11 +321,6 @@ def test_status_line_echoing_the_key_is_redacted(mode: str) -> None:
     assert_clean(error_texts(error))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the x-request-id header is put into str(error) and the DEBUG log unredacted, so a server echoing "
-    "the key there leaks it",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_request_id_echoing_the_key_is_redacted(mode: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="openai_batches")
@@ -382,25 +372,11 @@ def test_transport_text_quoting_the_key_is_redacted_in_the_message(mode: str) ->
     assert "proxy refused the request" in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the connection error chains the raw httpx exception (`raise error from exc`); its text is redacted "
-    "in the message but not in the cause, so a formatted traceback shows the key",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_traceback_of_a_connection_error_does_not_show_a_key_quoted_by_the_transport(mode: str) -> None:
     hosts = Hosts(api_example_test=_raise(httpx.ConnectError, "proxy refused the request with {auth}"))
     error = raised(mode, make_client(mode, hosts))
     assert_clean(error_texts(error))
-
-
-_PASTED_KEY_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a key with a trailing space or tab (pasted) passes check_headers (which refuses only non-ASCII, "
-    "CR, LF, NUL); h11 then refuses the header with LocalProtocolError(\"Illegal header value b'Bearer sk-...'\"), "
-    "retried as a connection error. The chained cause shows the key in tracebacks and httpcore's DEBUG log; for "
-    "the tab, whose repr escape defeats the redaction, also str(error) and the openai_batches INFO retry log",
-)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -409,8 +385,8 @@ _PASTED_KEY_BUG = pytest.mark.xfail(
     [
         pytest.param("\n", id="newline"),
         pytest.param("\r\n", id="crlf"),
-        pytest.param(" ", id="space", marks=_PASTED_KEY_BUG),
-        pytest.param("\t", id="tab", marks=_PASTED_KEY_BUG),
+        pytest.param(" ", id="space"),
+        pytest.param("\t", id="tab"),
     ],
 )
 def test_key_pasted_with_trailing_whitespace_never_leaks(
@@ -456,11 +432,6 @@ def test_validation_error_never_shows_the_key(bad: str, op: str, mode: str) -> N
     assert_clean(error_texts(error))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: APIStatusError.body is redacted, but APIResponseValidationError.body keeps the raw decoded body, "
-    "so a 2xx echoing the key exposes it to anyone logging error.body",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_validation_error_body_is_redacted_like_a_status_error_body(mode: str) -> None:
     body = json.dumps(batch(request_counts=SECRET)).encode()
@@ -716,20 +687,13 @@ def test_redirect_marked_retryable_is_retried_at_the_original_url_only(mode: str
     assert hosts.count(EVIL_HOST) == 0
 
 
-_CASE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: default_headers override Authorization case-sensitively; {'authorization': ...} for a gateway is "
-    "sent next to 'Authorization: Bearer <OpenAI key>', so the key still goes to the gateway",
-)
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     "name",
     [
         "Authorization",
-        pytest.param("authorization", marks=_CASE_BUG),
-        pytest.param("AUTHORIZATION", marks=_CASE_BUG),
+        "authorization",
+        "AUTHORIZATION",
     ],
 )
 def test_gateway_auth_header_replaces_the_key(name: str, mode: str) -> None:

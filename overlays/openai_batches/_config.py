@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import re
@@ -69,12 +70,14 @@ class ClientOptions:
             f"project={self.project!r}, timeout={self.timeout!r}, max_retries={self.max_retries!r}, api_key=<hidden>)"
         )
 
-    def auth_headers(self) -> dict[str, str]:
-        headers = {
-            "Authorization": f"Bearer {self.api_key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
+    def auth_headers(self) -> httpx.Headers:
+        headers = httpx.Headers(
+            {
+                "Authorization": f"Bearer {self.api_key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            }
+        )
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:
@@ -84,16 +87,32 @@ class ClientOptions:
         return headers
 
 
+# Sockets overflow on absurd timeouts; a week is far past anything a Batch API call needs (None means no limit).
+MAX_TIMEOUT_SECONDS: Final = 7 * 24 * 3600.0
+
+
+def _seconds(value: object, param: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 < value <= MAX_TIMEOUT_SECONDS
+    ):
+        raise InvalidParameterError(
+            param, f"expected seconds from 0 to {MAX_TIMEOUT_SECONDS:.0f}, an httpx.Timeout or None, got {value!r}"
+        )
+    return float(value)
+
+
 def coerce_timeout(value: TimeoutTypes | httpx.Timeout, param: str = "timeout") -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
+        for part in (value.connect, value.read, value.write, value.pool):
+            if part is not None:
+                _seconds(part, param)
         return value
     if value is None:
         return httpx.Timeout(None)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InvalidParameterError(
-            param, f"expected a positive number of seconds, an httpx.Timeout or None, got {value!r}"
-        )
-    seconds = float(value)
+    seconds = _seconds(value, param)
     return httpx.Timeout(seconds, connect=min(seconds, _CONNECT_TIMEOUT))
 
 
@@ -106,12 +125,17 @@ def check_max_retries(value: object, param: str = "max_retries") -> int:
 def _base_url(value: str | httpx.URL) -> httpx.URL:
     try:
         url = httpx.URL(value)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise InvalidParameterError("base_url", f"not a valid URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InvalidParameterError("base_url", f"expected an absolute http(s) URL, got {str(value)!r}")
-    # Paths are appended to the base URL, so a trailing slash would double up.
-    return url.copy_with(raw_path=url.raw_path.rstrip(b"/") or b"")
+        if url.scheme not in ("http", "https") or not url.host:
+            raise InvalidParameterError("base_url", f"expected an absolute http(s) URL, got {str(value)!r}")
+        if url.fragment:
+            raise InvalidParameterError("base_url", "must not have a #fragment")
+        # Paths are appended to the base path, so a trailing slash would double up; a query is kept.
+        path, _, query = url.raw_path.partition(b"?")
+        return url.copy_with(raw_path=path.rstrip(b"/") + (b"?" + query if query else b""))
+    except InvalidParameterError:
+        raise
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:  # UnicodeError (bad IDNA, surrogates) is a ValueError
+        raise InvalidParameterError("base_url", f"not a valid URL: {type(exc).__name__}") from None
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -129,8 +153,11 @@ def check_headers(headers: object, param: str = "default_headers") -> dict[str, 
             raise InvalidParameterError(param, f"{name!r} is not a valid header name")
         if not isinstance(value, str):
             raise InvalidParameterError(param, f"header {name!r} must be a string, got {type(value).__name__}")
-        if not value.isascii() or any(c in value for c in "\r\n\0"):
-            raise InvalidParameterError(param, f"header {name!r} must be ASCII text on one line")
+        # What HTTP/1.1 can carry: visible ASCII and inner spaces, no control characters or padding.
+        if not value.isascii() or value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise InvalidParameterError(
+                param, f"header {name!r} must be printable ASCII without leading or trailing whitespace"
+            )
         checked[name] = value
     return checked
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -51,6 +51,9 @@ class CallContext:
     # Leave a successful body unread, for downloads that must not be held in memory.
     stream: bool = False
     delivered: bool = False
+    attempts: int = 0
+    # Set by the dispatcher, so errors raised after the response arrived can hide the key as well.
+    redact_json: Callable[[object], object] | None = None
     response: httpx.Response | None = None
 
 
@@ -85,8 +88,14 @@ class RequestBuilder:
 
     def __init__(self, options: ClientOptions) -> None:
         self.options = options
-        self._base = str(options.base_url)
+        path, _, query = options.base_url.raw_path.partition(b"?")
+        self._base_path = path.rstrip(b"/")
+        self._base_query = b"?" + query if query else b""
         self._headers = options.auth_headers()
+
+    def url(self, path: str) -> httpx.URL:
+        # Appended to the base path, keeping the base URL's own query (an `api-version=` of a gateway, say).
+        return self.options.base_url.copy_with(raw_path=self._base_path + path.encode("ascii") + self._base_query)
 
     def build(
         self,
@@ -97,7 +106,10 @@ class RequestBuilder:
         context: CallContext,
         attempt: int,
     ) -> httpx.Request:
-        headers = dict(self._headers)
+        context.attempts = attempt
+        context.redact_json = self.redact_json
+        # httpx.Headers, so an override spelled "authorization" replaces "Authorization" instead of joining it.
+        headers = httpx.Headers(self._headers)
         generated_headers = kwargs.get("headers")
         if generated_headers:
             headers.update(generated_headers)
@@ -109,7 +121,7 @@ class RequestBuilder:
         timeout = context.timeout if context.timeout is not None else self.options.timeout
         request = http.build_request(
             method.upper(),
-            self._base + url,
+            self.url(url),
             params=kwargs.get("params"),
             json=kwargs.get("json"),
             content=kwargs.get("content"),
@@ -139,7 +151,7 @@ class RequestBuilder:
             request.method,
             request.url,
             response.status_code,
-            response.headers.get("x-request-id"),
+            self.redact(response.headers.get("x-request-id") or ""),
         )
         return 200 <= response.status_code < 300
 
@@ -153,6 +165,11 @@ class RequestBuilder:
         return APIResponseValidationError(
             f"Response body could not be decoded (content-encoding {encoding}).", response=response
         )
+
+    def cause(self, exc: BaseException) -> BaseException | None:
+        """The exception to chain, or None when its text would show the key in a traceback."""
+        key = self.options.api_key
+        return None if key and key in f"{exc!s} {exc!r}" else exc
 
     def transport_failure(
         self, exc: Exception, request: httpx.Request, context: CallContext, attempt: int
@@ -207,10 +224,13 @@ class RequestBuilder:
         try:
             # Redact after decoding too: a key echoed with JSON escapes only shows once decoded.
             body = self.redact_json(json.loads(text)) if text else None
-        except ValueError:
+        except (ValueError, RecursionError):
             body = self.redact(text) or None
-        message = _error_message(body) or _snippet(self.redact(text)) or response.reason_phrase or "no response body"
-        return status_error_class(response.status_code)(message, response=response, body=body)
+        reason = self.redact(response.reason_phrase)
+        message = _error_message(body) or _snippet(self.redact(text)) or reason or "no response body"
+        error = status_error_class(response.status_code)(message, response=response, body=body)
+        error.request_id = self.redact(error.request_id) if error.request_id else error.request_id
+        return error
 
     def redact(self, text: str) -> str:
         key = self.options.api_key
@@ -236,7 +256,7 @@ def _loggable_headers(headers: httpx.Headers) -> dict[str, str]:
 def _safe_text(response: httpx.Response) -> str:
     try:
         return response.text
-    except (UnicodeDecodeError, LookupError, httpx.HTTPError, httpx.StreamError):
+    except (UnicodeError, LookupError, httpx.HTTPError, httpx.StreamError):
         return ""
 
 
@@ -279,7 +299,7 @@ class Dispatcher(httpx.Client):
             except httpx.HTTPError as exc:
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
-                    raise error from exc
+                    raise error from builder.cause(exc)
                 builder.options.retry.sleep(wait)
                 continue
             success = builder.succeeded(response, context)
@@ -295,7 +315,7 @@ class Dispatcher(httpx.Client):
                 response.close()
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
-                    raise error from exc
+                    raise error from builder.cause(exc)
                 builder.options.retry.sleep(wait)
                 continue
             if success:
@@ -329,7 +349,7 @@ class AsyncDispatcher(httpx.AsyncClient):
             except httpx.HTTPError as exc:
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
-                    raise error from exc
+                    raise error from builder.cause(exc)
                 await builder.options.retry.async_sleep(wait)
                 continue
             success = builder.succeeded(response, context)
@@ -345,7 +365,7 @@ class AsyncDispatcher(httpx.AsyncClient):
                 await response.aclose()
                 error, wait = builder.transport_failure(exc, request, context, attempt)
                 if wait is None:
-                    raise error from exc
+                    raise error from builder.cause(exc)
                 await builder.options.retry.async_sleep(wait)
                 continue
             if success:

@@ -25,7 +25,8 @@ from ._http import CallContext, bind_call
 
 T = TypeVar("T")
 
-_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+# RecursionError: a deeply nested body overflows the JSON parser.
+_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 
 
 def parse_sync(context: CallContext, call: Callable[[], Response[T]]) -> T:
@@ -35,7 +36,7 @@ def parse_sync(context: CallContext, call: Callable[[], Response[T]]) -> T:
         except _PARSE_ERRORS as exc:
             if isinstance(exc, OpenAIBatchesError) or not context.delivered:
                 raise  # ours, or from a user hook or sleeper before any body arrived: not about the body
-            raise _validation_error(context, exc) from exc
+            return cast(T, _recover(context, exc))
     return _checked(context, result)
 
 
@@ -46,62 +47,83 @@ async def parse_async(context: CallContext, call: Callable[[], Awaitable[Respons
         except _PARSE_ERRORS as exc:
             if isinstance(exc, OpenAIBatchesError) or not context.delivered:
                 raise  # ours, or from a user hook or sleeper before any body arrived: not about the body
-            raise _validation_error(context, exc) from exc
+            return cast(T, _recover(context, exc))
     return _checked(context, result)
 
 
 def _checked(context: CallContext, result: Response[T]) -> T:
     response = context.response
     assert response is not None  # the dispatcher records every response it returns
-    body = _json_body(response)
+    body = _json_body(context, response)
     model = context.expected
     # The generated parser keeps a nested object of the wrong shape as the raw value and reads `"data": {}` as an
     # empty list, so the raw body is checked against the model too.
     problem = _find_in_json(model, body, "") if model is not None else None
     if problem is not None:
-        raise _invalid(response, body, problem)
+        raise _invalid(context, response, body, problem)
     parsed = result.parsed
     if parsed is None:
         # The generated parser only knows the declared 200; another 2xx with the right body is as good.
-        if model is None or not hasattr(model, "from_dict"):
-            raise APIResponseValidationError(f"Unexpected success status {response.status_code}.", response=response)
-        try:
-            return cast(T, model.from_dict(body))
-        except _PARSE_ERRORS as exc:
-            raise _invalid(response, body, ("", f"{type(exc).__name__}: {exc}")) from exc
+        return cast(T, _from_body(context, response, body))
     return parsed
 
 
-def _json_body(response: httpx.Response) -> object:
+def _from_body(context: CallContext, response: httpx.Response, body: object) -> object:
+    model = context.expected
+    if model is None or not hasattr(model, "from_dict"):
+        raise _invalid(context, response, body, ("", f"unexpected success status {response.status_code}"))
+    try:
+        return model.from_dict(body)
+    except _PARSE_ERRORS as exc:
+        raise _invalid(context, response, body, ("", f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _recover(context: CallContext, exc: Exception) -> object:
+    """After the generated parser failed: a body that fits the model still parses (the generated code also fails
+    on a 2xx that Python's HTTPStatus does not know, like 299); anything else is explained field by field."""
+    response = context.response
+    if response is None:
+        raise OpenAIBatchesError(f"Could not build the request: {type(exc).__name__}: {exc}") from exc
+    body = _json_body(context, response)
+    model = context.expected
+    problem = _find_in_json(model, body, "") if model is not None else None
+    if problem is not None:
+        raise _invalid(context, response, body, problem) from exc
+    return _from_body(context, response, body)
+
+
+def _json_body(context: CallContext, response: httpx.Response) -> object:
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         content_type = response.headers.get("content-type", "none")
-        raise APIResponseValidationError(
+        error = APIResponseValidationError(
             f"Response body is not valid JSON (status {response.status_code}, content-type {content_type}, "
             f"{len(response.content)} bytes).",
             response=response,
-        ) from None
+        )
+        error.attempts = max(context.attempts, 1)
+        raise error from None
 
 
-def _invalid(response: httpx.Response, body: object, problem: tuple[str, str]) -> APIResponseValidationError:
+def _invalid(
+    context: CallContext, response: httpx.Response, body: object, problem: tuple[str, str]
+) -> APIResponseValidationError:
     field, message = problem
-    return APIResponseValidationError(
-        f"Invalid response body: {message}", response=response, body=body, field=field or None
+    redact = context.redact_json
+    error = APIResponseValidationError(
+        f"Invalid response body: {message}",
+        response=response,
+        body=redact(body) if redact is not None else body,
+        field=field or None,
     )
-
-
-def _validation_error(context: CallContext, exc: Exception) -> OpenAIBatchesError:
-    response = context.response
-    if response is None:
-        return OpenAIBatchesError(f"Could not build the request: {type(exc).__name__}: {exc}")
-    try:
-        body = _json_body(response)
-    except APIResponseValidationError as error:
-        return error
-    model = context.expected
-    problem = _find_in_json(model, body, "") if model is not None else None
-    return _invalid(response, body, problem or ("", f"{type(exc).__name__}: {exc}"))
+    if redact is not None:
+        error.message = str(redact(error.message))
+        error.args = (error.message,)
+        if error.request_id:
+            error.request_id = str(redact(error.request_id))
+    error.attempts = max(context.attempts, 1)
+    return error
 
 
 def _json_type(value: object) -> str:
@@ -171,6 +193,8 @@ def _find_in_json(model: type, data: object, path: str) -> tuple[str, str] | Non
             continue
         value = data[key]
         if value is None:
+            if required and type(None) not in allowed:
+                return field_path, f"{field_path}: required field is null"
             continue
         # Booleans steer the client (`has_more` ends a walk), so "yes" or 1 is refused; other scalars are kept.
         if _only_bool(allowed) and not isinstance(value, bool):

@@ -76,7 +76,7 @@ class RetryPolicy:
     def _seconds_until(self, http_date: str) -> float | None:
         try:
             when = email.utils.parsedate_to_datetime(http_date)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:  # HTTP dates are GMT; "-0000" parses as naive
             when = when.replace(tzinfo=datetime.UTC)

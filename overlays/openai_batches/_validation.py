@@ -147,7 +147,7 @@ def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict
     An explicit `idempotency_key` wins, then one already in `extra_headers`, then a random one.
     """
     headers = check_headers(extra_headers, "extra_headers")
-    present = next((name for name in headers if name.lower() == IDEMPOTENCY_HEADER.lower()), None)
+    present = [name for name in headers if name.lower() == IDEMPOTENCY_HEADER.lower()]
     if idempotency_key is not None:
         if not isinstance(idempotency_key, str) or not idempotency_key.strip():
             raise InvalidParameterError("idempotency_key", "expected a non-empty string")
@@ -156,9 +156,9 @@ def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict
             raise InvalidParameterError(
                 "idempotency_key", f"expected at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters"
             )
-        if present is not None:
-            del headers[present]
+        for name in present:
+            del headers[name]
         headers[IDEMPOTENCY_HEADER] = idempotency_key
-    elif present is None:
+    elif not present:
         headers[IDEMPOTENCY_HEADER] = f"openai-batches-{uuid.uuid4()}"
     return headers
