@@ -8,16 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
+from openai.types import Batch
 from openai_batches_server import Faults, LocalServer, run_server
 
 from .support import KEY, chat_line, jsonl
-
-# `openai` is a dev dependency; without it these tests skip instead of failing collection.
-pytest.importorskip("openai")
-
-import openai
-from openai.types import Batch
 
 
 @pytest.fixture
