@@ -14,6 +14,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchWaitTimeout",
     "ConflictError",
     "InternalServerError",
     "InvalidParameterError",
@@ -189,3 +190,12 @@ def request_of(response: httpx.Response) -> httpx.Request | None:
         return response.request
     except RuntimeError:
         return None
+
+
+class BatchWaitTimeout(OpenAIBatchesError, TimeoutError):
+    """`batches.wait` gave up before the batch finished; `batch` is the last state seen."""
+
+    def __init__(self, message: str, *, batch: Any, elapsed: float) -> None:
+        super().__init__(message)
+        self.batch = batch
+        self.elapsed = elapsed

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+import builtins
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from openai_batches_generated.api.batch import cancel_batch, create_batch, list_batches, retrieve_batch
 from openai_batches_generated.models import (
@@ -18,6 +21,7 @@ from openai_batches_generated.models import (
 from openai_batches_generated.types import UNSET
 
 from .._config import NOT_GIVEN, NotGiven, TimeoutTypes
+from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk
 from .._parsing import parse_async, parse_sync
 from .._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
@@ -30,11 +34,49 @@ from .._validation import (
     open_enum,
     with_idempotency_key,
 )
+from .._workflow import (
+    TRANSIENT_ERRORS,
+    PartialSubmitError,
+    PollState,
+    RequestsInput,
+    batch_id_of,
+    endpoint_value,
+    file_id,
+    prepared_input,
+)
+from ..batch_input import BatchRequest, InputLimits, shard_requests
+from ..results import BatchResult, BatchResults, parse_result_line
 
 if TYPE_CHECKING:
     from .._client import AsyncBatchClient, BatchClient
 
-__all__ = ["AsyncBatches", "Batches"]
+__all__ = ["AsyncBatches", "Batches", "PartialSubmitError"]
+
+DEFAULT_POLL_INTERVAL = 5.0
+DEFAULT_MAX_POLL_INTERVAL = 60.0
+
+
+def expected_ids(expected: Iterable[str]) -> set[str]:
+    if isinstance(expected, str | bytes):
+        raise InvalidParameterError("expected", "expected an iterable of custom_ids, not a single string")
+    ids = set()
+    for item in expected:
+        if not isinstance(item, str):
+            raise InvalidParameterError("expected", f"custom_ids are strings, got {type(item).__name__}")
+        ids.add(item)
+    return ids
+
+
+def custom_id_of(line: str) -> str | None:
+    """The custom_id of an input file line; None for a line that is not a request object."""
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    custom_id = record.get("custom_id") if isinstance(record, dict) else None
+    return custom_id if isinstance(custom_id, str) else None
 
 
 def _create_params(
@@ -149,6 +191,148 @@ class Batches:
         walk = new_walk(fetch, first_cursor)
         return fetch(first_cursor, 0)
 
+    def wait(
+        self,
+        batch: Batch | str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: Callable[[Batch], object] | None = None,
+    ) -> Batch:
+        """Poll until the batch is final (completed, failed, expired or cancelled) and return it.
+
+        Polls every `poll_interval` seconds while the batch moves, backing off to `max_poll_interval` while it does
+        not; `on_update(batch)` is called once per change of status or counts. Each poll retries like any call, and a
+        few polls in a row may fail before the wait gives up. Raises `BatchWaitTimeout` (with the last batch seen)
+        after `timeout` seconds.
+        """
+        batch_id = batch_id_of(batch)
+        policy = self._client._options.retry
+        state = PollState(
+            policy,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            timeout=timeout,
+            on_update=on_update,
+        )
+        while True:
+            try:
+                current = self.retrieve(batch_id)
+            except TRANSIENT_ERRORS as error:
+                state.failed(error)
+            else:
+                if state.observe(current):
+                    return current
+            policy.sleep(state.next_sleep(batch_id))
+
+    def results(self, batch: Batch | str) -> Iterator[BatchResult]:
+        """Every result of a batch, streamed from its output file and then its error file (flat memory).
+
+        Works on any batch: a failed one may have no output file, a cancelled or expired one holds the results
+        finished before it stopped.
+        """
+        current = batch if isinstance(batch, Batch) else self.retrieve(batch_id_of(batch))
+        for source in (file_id(current.output_file_id), file_id(current.error_file_id)):
+            if source is None:
+                continue
+            with self._client.files.content(source) as content:
+                for number, line in enumerate(content.iter_lines(), start=1):
+                    result = parse_result_line(line, number)
+                    if result is not None:
+                        yield result
+
+    def results_by_custom_id(self, batch: Batch | str, *, expected: Iterable[str] | None = None) -> BatchResults:
+        """All results keyed by `custom_id`, and `missing`: the submitted ids that have no result.
+
+        The submitted ids come from `expected`, or else from the batch's input file (read as a stream).
+        """
+        current = batch if isinstance(batch, Batch) else self.retrieve(batch_id_of(batch))
+        found = {result.custom_id: result for result in self.results(current)}
+        if expected is not None:
+            return BatchResults(found, frozenset(expected_ids(expected)) - found.keys(), expected_known=True)
+        try:
+            with self._client.files.content(current.input_file_id) as content:
+                submitted = {custom_id for line in content.iter_lines() if (custom_id := custom_id_of(line))}
+        except NotFoundError:
+            return BatchResults(found, frozenset(), expected_known=False)
+        return BatchResults(found, frozenset(submitted - found.keys()), expected_known=True)
+
+    def submit(
+        self,
+        requests: RequestsInput,
+        *,
+        endpoint: EndpointParam | BatchEndpoint,
+        completion_window: CompletionWindowParam | BatchCompletionWindow = "24h",
+        metadata: MetadataParam | Metadata | None = None,
+        output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
+        idempotency_key: str | None = None,
+        limits: InputLimits | None = None,
+    ) -> Batch:
+        """Check the requests, upload them (purpose `batch`) and create one batch over them.
+
+        `requests` is a JSONL path, a `BatchInput`, or an iterable of `BatchRequest`s or dicts. Anything the
+        service would refuse (duplicate ids, another endpoint, more than one batch holds) raises `BatchInputError`
+        before any upload; use `submit_many` for more requests than one batch takes.
+        """
+        target = endpoint_value(endpoint)
+        _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
+        with prepared_input(requests, target, limits) as path:
+            upload = self._client.files.create(file=path, purpose="batch")
+        try:
+            return self.create(
+                input_file_id=upload.id,
+                endpoint=endpoint,
+                completion_window=completion_window,
+                metadata=metadata,
+                output_expires_after=output_expires_after,
+                idempotency_key=idempotency_key,
+            )
+        except APIStatusError as error:
+            if error.status_code < 500:
+                # Refused outright, so no batch uses the file: do not leave it behind.
+                with contextlib.suppress(OpenAIBatchesError):
+                    self._client.files.delete(upload.id)
+            raise
+
+    def submit_many(
+        self,
+        requests: Iterable[BatchRequest | Mapping[str, Any]],
+        *,
+        endpoint: EndpointParam | BatchEndpoint,
+        completion_window: CompletionWindowParam | BatchCompletionWindow = "24h",
+        metadata: MetadataParam | Metadata | None = None,
+        output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
+        idempotency_key: str | None = None,
+        limits: InputLimits | None = None,
+    ) -> builtins.list[Batch]:
+        """Split the requests into shards that each fit one batch, and submit every shard; the batches in order.
+
+        If a shard fails, `PartialSubmitError.batches` holds the batches created before it.
+        """
+        target = endpoint_value(endpoint)
+        created: builtins.list[Batch] = []
+        for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
+            try:
+                created.append(
+                    self.submit(
+                        shard,
+                        endpoint=endpoint,
+                        completion_window=completion_window,
+                        metadata=metadata,
+                        output_expires_after=output_expires_after,
+                        idempotency_key=None if idempotency_key is None else f"{idempotency_key}-{index}",
+                        limits=limits,
+                    )
+                )
+            except OpenAIBatchesError as error:
+                if not created:
+                    raise
+                raise PartialSubmitError(
+                    f"Shard {index + 1} failed after {len(created)} batches were created: {error}", batches=created
+                ) from error
+        return created
+
 
 class AsyncBatches:
     """Batch operations of an `AsyncBatchClient`."""
@@ -237,3 +421,125 @@ class AsyncBatches:
 
         walk = new_async_walk(fetch, first_cursor)
         return AsyncPaginator(lambda: fetch(first_cursor, 0))
+
+    async def wait(
+        self,
+        batch: Batch | str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: Callable[[Batch], object] | None = None,
+    ) -> Batch:
+        """Poll until the batch is final and return it; see `Batches.wait`."""
+        batch_id = batch_id_of(batch)
+        policy = self._client._options.retry
+        state = PollState(
+            policy,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            timeout=timeout,
+            on_update=on_update,
+        )
+        while True:
+            try:
+                current = await self.retrieve(batch_id)
+            except TRANSIENT_ERRORS as error:
+                state.failed(error)
+            else:
+                if state.observe(current):
+                    return current
+            await policy.async_sleep(state.next_sleep(batch_id))
+
+    async def results(self, batch: Batch | str) -> AsyncIterator[BatchResult]:
+        """Every result of a batch, streamed from its output file and then its error file; see `Batches.results`."""
+        current = batch if isinstance(batch, Batch) else await self.retrieve(batch_id_of(batch))
+        for source in (file_id(current.output_file_id), file_id(current.error_file_id)):
+            if source is None:
+                continue
+            async with await self._client.files.content(source) as content:
+                number = 0
+                async for line in content.iter_lines():
+                    number += 1
+                    result = parse_result_line(line, number)
+                    if result is not None:
+                        yield result
+
+    async def results_by_custom_id(self, batch: Batch | str, *, expected: Iterable[str] | None = None) -> BatchResults:
+        """Results by `custom_id` and the submitted ids with no result; see `Batches.results_by_custom_id`."""
+        current = batch if isinstance(batch, Batch) else await self.retrieve(batch_id_of(batch))
+        found = {result.custom_id: result async for result in self.results(current)}
+        if expected is not None:
+            return BatchResults(found, frozenset(expected_ids(expected)) - found.keys(), expected_known=True)
+        try:
+            async with await self._client.files.content(current.input_file_id) as content:
+                submitted = {custom_id async for line in content.iter_lines() if (custom_id := custom_id_of(line))}
+        except NotFoundError:
+            return BatchResults(found, frozenset(), expected_known=False)
+        return BatchResults(found, frozenset(submitted - found.keys()), expected_known=True)
+
+    async def submit(
+        self,
+        requests: RequestsInput,
+        *,
+        endpoint: EndpointParam | BatchEndpoint,
+        completion_window: CompletionWindowParam | BatchCompletionWindow = "24h",
+        metadata: MetadataParam | Metadata | None = None,
+        output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
+        idempotency_key: str | None = None,
+        limits: InputLimits | None = None,
+    ) -> Batch:
+        """Check the requests, upload them and create one batch; see `Batches.submit`."""
+        target = endpoint_value(endpoint)
+        _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
+        with prepared_input(requests, target, limits) as path:
+            upload = await self._client.files.create(file=path, purpose="batch")
+        try:
+            return await self.create(
+                input_file_id=upload.id,
+                endpoint=endpoint,
+                completion_window=completion_window,
+                metadata=metadata,
+                output_expires_after=output_expires_after,
+                idempotency_key=idempotency_key,
+            )
+        except APIStatusError as error:
+            if error.status_code < 500:
+                with contextlib.suppress(OpenAIBatchesError):
+                    await self._client.files.delete(upload.id)
+            raise
+
+    async def submit_many(
+        self,
+        requests: Iterable[BatchRequest | Mapping[str, Any]],
+        *,
+        endpoint: EndpointParam | BatchEndpoint,
+        completion_window: CompletionWindowParam | BatchCompletionWindow = "24h",
+        metadata: MetadataParam | Metadata | None = None,
+        output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
+        idempotency_key: str | None = None,
+        limits: InputLimits | None = None,
+    ) -> builtins.list[Batch]:
+        """Split the requests into shards that each fit one batch and submit every shard; see `Batches.submit_many`."""
+        target = endpoint_value(endpoint)
+        created: builtins.list[Batch] = []
+        for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
+            try:
+                created.append(
+                    await self.submit(
+                        shard,
+                        endpoint=endpoint,
+                        completion_window=completion_window,
+                        metadata=metadata,
+                        output_expires_after=output_expires_after,
+                        idempotency_key=None if idempotency_key is None else f"{idempotency_key}-{index}",
+                        limits=limits,
+                    )
+                )
+            except OpenAIBatchesError as error:
+                if not created:
+                    raise
+                raise PartialSubmitError(
+                    f"Shard {index + 1} failed after {len(created)} batches were created: {error}", batches=created
+                ) from error
+        return created
