@@ -185,7 +185,7 @@ def test_builder_refuses_bad_line_with_its_number_and_stays_unchanged(
 ) -> None:
     builder = BatchInput(CHAT)
     builder.add(chat("first"))
-    builder.add(BatchRequest.chat("second", model="m", messages=[]))
+    builder.add(BatchRequest.chat("second", model="gpt-4o-mini", messages=[]))
     before = builder.to_bytes()
     with pytest.raises(BatchInputError) as caught:
         builder.add(make())
@@ -641,3 +641,21 @@ def test_one_huge_line_is_not_read_whole(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert (caught.value.reason, caught.value.line) == ("too_large", 1)
     assert peak < 4 * 1024 * 1024
+
+
+def test_requests_naming_different_models_are_refused_everywhere(tmp_path: Path) -> None:
+    first, other = chat("a"), chat("b") | {"body": {"model": "gpt-5", "messages": []}}
+    builder = BatchInput(CHAT)
+    builder.add(first)
+    with pytest.raises(BatchInputError) as in_builder:
+        builder.add(other)
+    assert (in_builder.value.reason, in_builder.value.line) == ("mismatched_model", 2)
+    assert "gpt-5" in str(in_builder.value) and "gpt-4o-mini" in str(in_builder.value)
+    with pytest.raises(BatchInputError) as in_shards:
+        list(shard_requests([first, chat("c"), other], CHAT))
+    assert (in_shards.value.reason, in_shards.value.line) == ("mismatched_model", 3)
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps(first) + "\n" + json.dumps(other) + "\n")
+    with pytest.raises(BatchInputError) as in_file:
+        validate_file(path)
+    assert (in_file.value.reason, in_file.value.line) == ("mismatched_model", 2)

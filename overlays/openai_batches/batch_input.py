@@ -173,6 +173,35 @@ class _Line(NamedTuple):
     data: bytes
     custom_id: str
     embedding_inputs: int
+    model: str | None
+
+
+def _model_of(body: Mapping[str, Any]) -> str | None:
+    model = body.get("model")
+    return model if isinstance(model, str) else None
+
+
+class _ModelCheck:
+    """The service refuses a batch whose requests name different models; the first model named sets it."""
+
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.line = 0
+
+    def check(self, model: str | None, number: int, custom_id: str, path: Path | None = None) -> None:
+        if model is None:
+            return
+        if self.model is None:
+            self.model, self.line = model, number
+        elif model != self.model:
+            raise BatchInputError(
+                "mismatched_model",
+                f"model {model!r} differs from {self.model!r} (line {self.line}); all requests of a batch must use "
+                "the same model (submit one batch per model)",
+                line=number,
+                custom_id=custom_id,
+                path=path,
+            )
 
 
 class BatchInput:
@@ -190,6 +219,7 @@ class BatchInput:
         self._ids: dict[str, int] = {}
         self._size = 0
         self._inputs = 0
+        self._models = _ModelCheck()
 
     @property
     def endpoint(self) -> str:
@@ -232,6 +262,7 @@ class BatchInput:
         if line.custom_id in self._ids:
             raise _duplicate(line.custom_id, number, self._ids[line.custom_id])
         self._check_fits(line, number)
+        self._models.check(line.model, number, line.custom_id)
         self._append(line)
 
     def extend(self, requests: Iterable[BatchRequest | Mapping[str, Any]]) -> None:
@@ -321,11 +352,13 @@ def shard_requests(
     shards: list[BatchInput] = []
     current = BatchInput(target, limits=limits)
     seen: dict[str, int] = {}
+    models = _ModelCheck()
     for index, request in enumerate(_iterable(requests)):
         number = index + 1
         line = _prepare(request, number, target)
         if line.custom_id in seen:
             raise _duplicate(line.custom_id, number, seen[line.custom_id])
+        models.check(line.model, number, line.custom_id)
         if not current._fits(line):
             if len(current):
                 shards.append(current)
@@ -397,6 +430,7 @@ class _FileScan:
         self.ids: dict[str, int] = {}
         self.size = 0
         self.inputs = 0
+        self.models = _ModelCheck()
 
     def __iter__(self) -> Iterator[BatchRequest]:
         limits = self.limits
@@ -425,6 +459,7 @@ class _FileScan:
                 custom_id = request.custom_id
                 if custom_id in self.ids:
                     raise _duplicate(custom_id, number, self.ids[custom_id], self.path)
+                self.models.check(_model_of(request.body), number, custom_id, self.path)
                 if len(self.ids) + 1 > limits.max_requests:
                     raise self._error(
                         "too_many_requests",
@@ -487,7 +522,7 @@ def _encode(request: BatchRequest, number: int | None, endpoint: str | None) -> 
             "invalid_json", f"body cannot be sent as JSON: {problem}", line=number, custom_id=request.custom_id
         ) from None
     inputs = _embedding_inputs(request.body) if request.url == EMBEDDINGS_ENDPOINT else 0
-    return _Line(data, request.custom_id, inputs)
+    return _Line(data, request.custom_id, inputs, _model_of(request.body))
 
 
 def _check_fields(request: BatchRequest, number: int | None, endpoint: str | None, path: Path | None) -> None:

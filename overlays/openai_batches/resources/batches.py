@@ -278,7 +278,11 @@ class Batches:
         target = endpoint_value(endpoint)
         _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
         with prepared_input(requests, target, limits) as path:
-            upload = self._client.files.create(file=path, purpose="batch")
+            upload = self._client.files.create(
+                file=path,
+                purpose="batch",
+                idempotency_key=None if idempotency_key is None else f"{idempotency_key}:input",
+            )
         try:
             return self.create(
                 input_file_id=upload.id,
@@ -493,7 +497,11 @@ class AsyncBatches:
         target = endpoint_value(endpoint)
         _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
         with prepared_input(requests, target, limits) as path:
-            upload = await self._client.files.create(file=path, purpose="batch")
+            upload = await self._client.files.create(
+                file=path,
+                purpose="batch",
+                idempotency_key=None if idempotency_key is None else f"{idempotency_key}:input",
+            )
         try:
             return await self.create(
                 input_file_id=upload.id,

@@ -33,7 +33,14 @@ from .._http import bind_call
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk
 from .._parsing import parse_async, parse_sync
 from .._types import FilePurposeParam, OutputExpiresAfterParam
-from .._validation import check_cursor, check_id, check_output_expires_after, check_text, open_enum
+from .._validation import (
+    check_cursor,
+    check_id,
+    check_output_expires_after,
+    check_text,
+    open_enum,
+    with_idempotency_key,
+)
 
 if TYPE_CHECKING:
     from .._client import AsyncBatchClient, BatchClient
@@ -157,14 +164,19 @@ class Files:
         purpose: FilePurposeParam | FileUploadPurpose = "batch",
         expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         filename: str | None = None,
+        idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
-        """Upload a file, streamed from disk or a file object. A non-seekable stream is sent once, never retried."""
+        """Upload a file, streamed from disk or a file object. A non-seekable stream is sent once, never retried.
+
+        Every attempt carries the same `Idempotency-Key` (yours, or a fresh random one), as for `batches.create`.
+        """
         with _opened(file, filename) as (upload, seekable):
             body = _create_params(upload, purpose, expires_after)
-            context = self._client._call(FileObject, extra_headers, timeout, 0 if not seekable else max_retries)
+            headers = with_idempotency_key(extra_headers, idempotency_key)
+            context = self._client._call(FileObject, headers, timeout, 0 if not seekable else max_retries)
             return parse_sync(context, lambda: create_file.sync_detailed(client=self._client._generated, body=body))
 
     def retrieve(
@@ -255,14 +267,19 @@ class AsyncFiles:
         purpose: FilePurposeParam | FileUploadPurpose = "batch",
         expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         filename: str | None = None,
+        idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
-        """Upload a file, streamed from disk or a file object. A non-seekable stream is sent once, never retried."""
+        """Upload a file, streamed from disk or a file object. A non-seekable stream is sent once, never retried.
+
+        Every attempt carries the same `Idempotency-Key` (yours, or a fresh random one), as for `batches.create`.
+        """
         with _opened(file, filename) as (upload, seekable):
             body = _create_params(upload, purpose, expires_after)
-            context = self._client._call(FileObject, extra_headers, timeout, 0 if not seekable else max_retries)
+            headers = with_idempotency_key(extra_headers, idempotency_key)
+            context = self._client._call(FileObject, headers, timeout, 0 if not seekable else max_retries)
             return await parse_async(
                 context, lambda: create_file.asyncio_detailed(client=self._client._generated, body=body)
             )
