@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from openai_batches_generated.client import Client as GeneratedClient
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
@@ -22,11 +21,14 @@ from ._config import (
 )
 from ._exceptions import InvalidParameterError
 from ._http import AsyncDispatcher, CallContext, Dispatcher
+from ._parsing import parse_model
 from ._retry import RetryPolicy
 from .resources.batches import AsyncBatches, Batches
 from .resources.files import AsyncFiles, Files
 
 __all__ = ["AsyncBatchClient", "BatchClient"]
+
+T = TypeVar("T")
 
 
 class _ClientBase:
@@ -54,7 +56,6 @@ class _ClientBase:
 
     def _call(
         self,
-        expected: type,
         extra_headers: Mapping[str, str] | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int | NotGiven,
@@ -63,7 +64,6 @@ class _ClientBase:
             timeout=None if timeout is NOT_GIVEN else coerce_timeout(timeout),
             max_retries=None if max_retries is NOT_GIVEN else check_max_retries(max_retries),
             headers=check_headers(extra_headers, "extra_headers"),
-            expected=expected,
         )
 
     def _changed(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,11 +122,12 @@ class BatchClient(_ClientBase):
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=self._options.timeout)
-        self._generated = GeneratedClient(base_url=str(self._options.base_url)).set_httpx_client(
-            Dispatcher(self._options, self._http)
-        )
+        self._dispatcher = Dispatcher(self._options, self._http)
         self.batches = Batches(self)
         self.files = Files(self)
+
+    def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
+        return parse_model(context, self._dispatcher.request(context, **kwargs), model)
 
     def with_options(
         self,
@@ -206,11 +207,12 @@ class AsyncBatchClient(_ClientBase):
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self._options.timeout)
-        self._generated = GeneratedClient(base_url=str(self._options.base_url)).set_async_httpx_client(
-            AsyncDispatcher(self._options, self._http)
-        )
+        self._dispatcher = AsyncDispatcher(self._options, self._http)
         self.batches = AsyncBatches(self)
         self.files = AsyncFiles(self)
+
+    async def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
+        return parse_model(context, await self._dispatcher.request(context, **kwargs), model)
 
     def with_options(
         self,

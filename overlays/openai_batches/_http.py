@@ -1,22 +1,18 @@
-"""The request path every generated call goes through.
+"""The request path every call goes through: headers, timeouts, the base URL, retries and error mapping.
 
-The generated functions call `client.get_httpx_client().request(method, url, ...)` with a path relative to the base
-URL. We hand the generated client a `Dispatcher` (an httpx client subclass that never opens a connection itself) so
-that every call lands here: headers, timeouts, the base URL and error mapping live in one place, and they hold for a
-user-supplied `http_client` too, because that client is only ever asked to `send` a request we built.
-
-Non-success statuses are raised here, before the generated `_build_response` sees them: it calls
-`HTTPStatus(code)`, which raises ValueError for 499/520/529, and it would try to parse HTML error pages as JSON.
-Removable when the generator tolerates unknown status codes and the spec's error bodies can be declared safely.
+The generated `_get_kwargs` functions describe each request (method, path with percent-encoded ids, query, JSON or
+multipart body); the `Dispatcher` sends it through the httpx client, which is only ever asked to `send` a request
+built here, so everything holds for a user-supplied `http_client` too. The generated `sync_detailed` functions are
+not used: they parse with `HTTPStatus(code)`, which raises ValueError for 499/520/529, try to parse HTML error pages
+as JSON, and build models several times slower than `_models.build` (see there). Every non-success status is raised
+here as the library's own error.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -41,46 +37,17 @@ _CLOSED = "This client has been closed; create a new one to send more requests."
 
 @attrs.define
 class CallContext:
-    """Per-call settings and what the call saw; set around one generated call through a context variable."""
+    """Per-call settings, and what the call saw (attempts, the last response)."""
 
     timeout: httpx.Timeout | None = None
     max_retries: int | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
-    # The model the call should return, so a parse failure can be explained field by field.
-    expected: type | None = None
     # Leave a successful body unread, for downloads that must not be held in memory.
     stream: bool = False
-    delivered: bool = False
     attempts: int = 0
     # Set by the dispatcher, so errors raised after the response arrived can hide the key as well.
     redact_json: Callable[[object], object] | None = None
     response: httpx.Response | None = None
-
-
-_current_call: ContextVar[CallContext | None] = ContextVar("openai_batches_call", default=None)
-
-
-def current_call() -> CallContext:
-    return _current_call.get() or CallContext()
-
-
-@contextlib.contextmanager
-def bind_call(context: CallContext) -> Iterator[CallContext]:
-    token = _current_call.set(context)
-    try:
-        yield context
-    finally:
-        _current_call.reset(token)
-
-
-class _NoTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Stands in for the dispatcher's own transport, which is never used: requests go to the wrapped client."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError("openai_batches dispatcher transport must not be used")
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError("openai_batches dispatcher transport must not be used")
 
 
 class RequestBuilder:
@@ -154,11 +121,6 @@ class RequestBuilder:
             self.redact(response.headers.get("x-request-id") or ""),
         )
         return 200 <= response.status_code < 300
-
-    def delivered(self, response: httpx.Response, context: CallContext) -> httpx.Response:
-        # From here on an exception comes from parsing the body, not from sending or retrying.
-        context.delivered = True
-        return response
 
     def undecodable(self, response: httpx.Response) -> APIResponseValidationError:
         encoding = response.headers.get("content-encoding", "none")
@@ -275,17 +237,15 @@ def _snippet(text: str) -> str:
     return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "..."
 
 
-class Dispatcher(httpx.Client):
-    """What the generated sync client sees as its httpx client."""
+class Dispatcher:
+    """Sends the requests the generated `_get_kwargs` functions describe, with retries, through the httpx client."""
 
     def __init__(self, options: ClientOptions, http: httpx.Client) -> None:
-        super().__init__(transport=_NoTransport(), trust_env=False)
         self._builder = RequestBuilder(options)
         self._http = http
 
-    def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
+    def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:
         builder = self._builder
-        context = current_call()
         attempt = 0
         while True:
             attempt += 1
@@ -304,7 +264,7 @@ class Dispatcher(httpx.Client):
                 continue
             success = builder.succeeded(response, context)
             if success and context.stream:
-                return builder.delivered(response, context)
+                return response
             try:
                 response.read()
             except httpx.DecodingError as exc:
@@ -319,7 +279,7 @@ class Dispatcher(httpx.Client):
                 builder.options.retry.sleep(wait)
                 continue
             if success:
-                return builder.delivered(response, context)
+                return response
             response.close()
             status_error, wait = builder.status_failure(response, context, attempt)
             if wait is None:
@@ -327,17 +287,15 @@ class Dispatcher(httpx.Client):
             builder.options.retry.sleep(wait)
 
 
-class AsyncDispatcher(httpx.AsyncClient):
-    """What the generated async client sees as its httpx client."""
+class AsyncDispatcher:
+    """The async twin of `Dispatcher`."""
 
     def __init__(self, options: ClientOptions, http: httpx.AsyncClient) -> None:
-        super().__init__(transport=_NoTransport(), trust_env=False)
         self._builder = RequestBuilder(options)
         self._http = http
 
-    async def request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
+    async def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:
         builder = self._builder
-        context = current_call()
         attempt = 0
         while True:
             attempt += 1
@@ -354,7 +312,7 @@ class AsyncDispatcher(httpx.AsyncClient):
                 continue
             success = builder.succeeded(response, context)
             if success and context.stream:
-                return builder.delivered(response, context)
+                return response
             try:
                 await response.aread()
             except httpx.DecodingError as exc:
@@ -369,7 +327,7 @@ class AsyncDispatcher(httpx.AsyncClient):
                 await builder.options.retry.async_sleep(wait)
                 continue
             if success:
-                return builder.delivered(response, context)
+                return response
             await response.aclose()
             status_error, wait = builder.status_failure(response, context, attempt)
             if wait is None:

@@ -23,7 +23,6 @@ from openai_batches_generated.types import UNSET
 from .._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk
-from .._parsing import parse_async, parse_sync
 from .._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -134,8 +133,8 @@ class Batches:
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(Batch, headers, timeout, max_retries)
-        return parse_sync(context, lambda: create_batch.sync_detailed(client=self._client._generated, body=body))
+        context = self._client._call(headers, timeout, max_retries)
+        return self._client._request(context, create_batch._get_kwargs(body=body), Batch)
 
     def retrieve(
         self,
@@ -147,8 +146,8 @@ class Batches:
     ) -> Batch:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(Batch, extra_headers, timeout, max_retries)
-        return parse_sync(context, lambda: retrieve_batch.sync_detailed(batch_id, client=self._client._generated))
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return self._client._request(context, retrieve_batch._get_kwargs(batch_id), Batch)
 
     def cancel(
         self,
@@ -160,8 +159,8 @@ class Batches:
     ) -> Batch:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(Batch, extra_headers, timeout, max_retries)
-        return parse_sync(context, lambda: cancel_batch.sync_detailed(batch_id, client=self._client._generated))
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return self._client._request(context, cancel_batch._get_kwargs(batch_id), Batch)
 
     def list(
         self,
@@ -177,14 +176,13 @@ class Batches:
         page_size = check_limit(limit)
 
         def fetch(cursor: str | None, position: int) -> SyncCursorPage[Batch]:
-            context = self._client._call(ListBatchesResponse, extra_headers, timeout, max_retries)
-            response = parse_sync(
+            context = self._client._call(extra_headers, timeout, max_retries)
+            response = self._client._request(
                 context,
-                lambda: list_batches.sync_detailed(
-                    client=self._client._generated,
-                    after=UNSET if cursor is None else cursor,
-                    limit=UNSET if page_size is None else page_size,
+                list_batches._get_kwargs(
+                    after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
                 ),
+                ListBatchesResponse,
             )
             return SyncCursorPage(walk=walk, **_page_fields(response, position))
 
@@ -363,10 +361,8 @@ class AsyncBatches:
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(Batch, headers, timeout, max_retries)
-        return await parse_async(
-            context, lambda: create_batch.asyncio_detailed(client=self._client._generated, body=body)
-        )
+        context = self._client._call(headers, timeout, max_retries)
+        return await self._client._request(context, create_batch._get_kwargs(body=body), Batch)
 
     async def retrieve(
         self,
@@ -378,10 +374,8 @@ class AsyncBatches:
     ) -> Batch:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(Batch, extra_headers, timeout, max_retries)
-        return await parse_async(
-            context, lambda: retrieve_batch.asyncio_detailed(batch_id, client=self._client._generated)
-        )
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return await self._client._request(context, retrieve_batch._get_kwargs(batch_id), Batch)
 
     async def cancel(
         self,
@@ -393,10 +387,8 @@ class AsyncBatches:
     ) -> Batch:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(Batch, extra_headers, timeout, max_retries)
-        return await parse_async(
-            context, lambda: cancel_batch.asyncio_detailed(batch_id, client=self._client._generated)
-        )
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return await self._client._request(context, cancel_batch._get_kwargs(batch_id), Batch)
 
     def list(
         self,
@@ -412,14 +404,13 @@ class AsyncBatches:
         page_size = check_limit(limit)
 
         async def fetch(cursor: str | None, position: int) -> AsyncCursorPage[Batch]:
-            context = self._client._call(ListBatchesResponse, extra_headers, timeout, max_retries)
-            response = await parse_async(
+            context = self._client._call(extra_headers, timeout, max_retries)
+            response = await self._client._request(
                 context,
-                lambda: list_batches.asyncio_detailed(
-                    client=self._client._generated,
-                    after=UNSET if cursor is None else cursor,
-                    limit=UNSET if page_size is None else page_size,
+                list_batches._get_kwargs(
+                    after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
                 ),
+                ListBatchesResponse,
             )
             return AsyncCursorPage(walk=walk, **_page_fields(response, position))
 

@@ -29,9 +29,7 @@ from openai_batches_generated.types import UNSET, File
 from .._config import NOT_GIVEN, NotGiven, TimeoutTypes
 from .._content import AsyncFileContent, FileContent
 from .._exceptions import InvalidParameterError
-from .._http import bind_call
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk
-from .._parsing import parse_async, parse_sync
 from .._types import FilePurposeParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -176,8 +174,8 @@ class Files:
         with _opened(file, filename) as (upload, seekable):
             body = _create_params(upload, purpose, expires_after)
             headers = with_idempotency_key(extra_headers, idempotency_key)
-            context = self._client._call(FileObject, headers, timeout, 0 if not seekable else max_retries)
-            return parse_sync(context, lambda: create_file.sync_detailed(client=self._client._generated, body=body))
+            context = self._client._call(headers, timeout, 0 if not seekable else max_retries)
+            return self._client._request(context, create_file._get_kwargs(body=body), FileObject)
 
     def retrieve(
         self,
@@ -189,8 +187,8 @@ class Files:
     ) -> FileObject:
         """Fetch a file's metadata by id."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(FileObject, extra_headers, timeout, max_retries)
-        return parse_sync(context, lambda: retrieve_file.sync_detailed(file_id, client=self._client._generated))
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return self._client._request(context, retrieve_file._get_kwargs(file_id), FileObject)
 
     def delete(
         self,
@@ -202,8 +200,8 @@ class Files:
     ) -> FileDeleted:
         """Delete a file."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(FileDeleted, extra_headers, timeout, max_retries)
-        return parse_sync(context, lambda: delete_file.sync_detailed(file_id, client=self._client._generated))
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return self._client._request(context, delete_file._get_kwargs(file_id), FileDeleted)
 
     def content(
         self,
@@ -215,10 +213,9 @@ class Files:
     ) -> FileContent:
         """A file's bytes as a stream: iterate `iter_lines()` / `iter_bytes()`, or `write_to_file(path)`."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(bytes, extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries)
         context.stream = True
-        with bind_call(context):
-            response = self._client._generated.get_httpx_client().request(**download_file._get_kwargs(file_id))
+        response = self._client._dispatcher.request(context, **download_file._get_kwargs(file_id))
         return FileContent(response)
 
     def list(
@@ -237,16 +234,16 @@ class Files:
         first_cursor = check_cursor(after)
 
         def fetch(cursor: str | None, position: int) -> SyncCursorPage[FileObject]:
-            context = self._client._call(ListFilesResponse, extra_headers, timeout, max_retries)
-            response = parse_sync(
+            context = self._client._call(extra_headers, timeout, max_retries)
+            response = self._client._request(
                 context,
-                lambda: list_files.sync_detailed(
-                    client=self._client._generated,
+                list_files._get_kwargs(
                     purpose=UNSET if purpose is None else purpose,
                     limit=UNSET if limit is None else limit,
                     order=UNSET if checked_order is None else checked_order,
                     after=UNSET if cursor is None else cursor,
                 ),
+                ListFilesResponse,
             )
             return SyncCursorPage(walk=walk, **_page_fields(response, position))
 
@@ -279,10 +276,8 @@ class AsyncFiles:
         with _opened(file, filename) as (upload, seekable):
             body = _create_params(upload, purpose, expires_after)
             headers = with_idempotency_key(extra_headers, idempotency_key)
-            context = self._client._call(FileObject, headers, timeout, 0 if not seekable else max_retries)
-            return await parse_async(
-                context, lambda: create_file.asyncio_detailed(client=self._client._generated, body=body)
-            )
+            context = self._client._call(headers, timeout, 0 if not seekable else max_retries)
+            return await self._client._request(context, create_file._get_kwargs(body=body), FileObject)
 
     async def retrieve(
         self,
@@ -294,10 +289,8 @@ class AsyncFiles:
     ) -> FileObject:
         """Fetch a file's metadata by id."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(FileObject, extra_headers, timeout, max_retries)
-        return await parse_async(
-            context, lambda: retrieve_file.asyncio_detailed(file_id, client=self._client._generated)
-        )
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return await self._client._request(context, retrieve_file._get_kwargs(file_id), FileObject)
 
     async def delete(
         self,
@@ -309,8 +302,8 @@ class AsyncFiles:
     ) -> FileDeleted:
         """Delete a file."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(FileDeleted, extra_headers, timeout, max_retries)
-        return await parse_async(context, lambda: delete_file.asyncio_detailed(file_id, client=self._client._generated))
+        context = self._client._call(extra_headers, timeout, max_retries)
+        return await self._client._request(context, delete_file._get_kwargs(file_id), FileDeleted)
 
     async def content(
         self,
@@ -322,11 +315,9 @@ class AsyncFiles:
     ) -> AsyncFileContent:
         """A file's bytes as a stream: `async for line in content.iter_lines()`, or `await write_to_file(path)`."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(bytes, extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries)
         context.stream = True
-        with bind_call(context):
-            http = self._client._generated.get_async_httpx_client()
-            response = await http.request(**download_file._get_kwargs(file_id))
+        response = await self._client._dispatcher.request(context, **download_file._get_kwargs(file_id))
         return AsyncFileContent(response)
 
     def list(
@@ -345,16 +336,16 @@ class AsyncFiles:
         first_cursor = check_cursor(after)
 
         async def fetch(cursor: str | None, position: int) -> AsyncCursorPage[FileObject]:
-            context = self._client._call(ListFilesResponse, extra_headers, timeout, max_retries)
-            response = await parse_async(
+            context = self._client._call(extra_headers, timeout, max_retries)
+            response = await self._client._request(
                 context,
-                lambda: list_files.asyncio_detailed(
-                    client=self._client._generated,
+                list_files._get_kwargs(
                     purpose=UNSET if purpose is None else purpose,
                     limit=UNSET if limit is None else limit,
                     order=UNSET if checked_order is None else checked_order,
                     after=UNSET if cursor is None else cursor,
                 ),
+                ListFilesResponse,
             )
             return AsyncCursorPage(walk=walk, **_page_fields(response, position))
 

@@ -1,0 +1,160 @@
+"""The overlay's fast model builder gives exactly what the generated `from_dict` gives, for every valid body."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openai_batches._models import InvalidShape, build
+from openai_batches_generated import models
+
+TIMESTAMPS = [
+    "in_progress_at",
+    "expires_at",
+    "finalizing_at",
+    "completed_at",
+    "failed_at",
+    "expired_at",
+    "cancelling_at",
+    "cancelled_at",
+]
+STATUSES = ["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"]
+
+text = st.text(max_size=12)
+ints = st.integers(min_value=-(2**40), max_value=2**40)
+open_enum = st.sampled_from(STATUSES) | text
+
+
+def _optional(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | value
+
+
+counts = st.fixed_dictionaries({"total": ints, "completed": ints, "failed": ints})
+usage = st.fixed_dictionaries(
+    {
+        "input_tokens": ints,
+        "input_tokens_details": st.fixed_dictionaries({"cached_tokens": ints}),
+        "output_tokens": ints,
+        "output_tokens_details": st.fixed_dictionaries({"reasoning_tokens": ints}),
+        "total_tokens": ints,
+    }
+)
+errors = st.fixed_dictionaries(
+    {},
+    optional={
+        "object": _optional(text),
+        "data": _optional(
+            st.lists(
+                st.fixed_dictionaries(
+                    {}, optional={"code": _optional(text), "message": _optional(text), "line": _optional(ints)}
+                ),
+                max_size=3,
+            )
+        ),
+    },
+)
+extra_fields = st.dictionaries(st.text(min_size=1, max_size=8).map(lambda k: f"x_{k}"), ints | text, max_size=2)
+
+batch = st.builds(
+    lambda required, optional, extra: {**required, **optional, **extra},
+    st.fixed_dictionaries(
+        {
+            "id": text,
+            "object": st.just("batch") | text,
+            "endpoint": st.sampled_from(["/v1/chat/completions", "/v1/embeddings"]) | text,
+            "input_file_id": text,
+            "completion_window": st.just("24h") | text,
+            "status": open_enum,
+            "created_at": ints,
+        }
+    ),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "model": _optional(text),
+            "errors": _optional(errors),
+            "output_file_id": _optional(text),
+            "error_file_id": _optional(text),
+            "request_counts": _optional(counts),
+            "usage": _optional(usage),
+            "metadata": _optional(st.dictionaries(text, text, max_size=3)),
+            **{name: _optional(ints) for name in TIMESTAMPS},
+        },
+    ),
+    extra_fields,
+)
+page = st.fixed_dictionaries(
+    {"object": st.just("list"), "data": st.lists(batch, max_size=4), "has_more": st.booleans()},
+    optional={"first_id": _optional(text), "last_id": _optional(text)},
+)
+file_object = st.fixed_dictionaries(
+    {
+        "id": text,
+        "object": st.just("file") | text,
+        "bytes": ints,
+        "created_at": ints,
+        "filename": text,
+        "purpose": st.sampled_from(["batch", "batch_output"]) | text,
+        "status": st.sampled_from(["processed", "error"]) | text,
+    },
+    optional={"expires_at": _optional(ints), "status_details": _optional(text)},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=batch)
+def test_batches_match_the_generated_parser(body: dict[str, Any]) -> None:
+    fast = build(models.Batch, body)
+    assert fast == models.Batch.from_dict(body)
+    assert fast.to_dict() == models.Batch.from_dict(body).to_dict()
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=page)
+def test_pages_match_the_generated_parser(body: dict[str, Any]) -> None:
+    assert build(models.ListBatchesResponse, body) == models.ListBatchesResponse.from_dict(body)
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=file_object)
+def test_files_match_the_generated_parser(body: dict[str, Any]) -> None:
+    fast = build(models.FileObject, body)
+    assert fast == models.FileObject.from_dict(body)
+    assert fast.to_dict() == body
+
+
+def test_json_keys_the_builder_derives_are_the_generators_own() -> None:
+    # The builder derives JSON keys from attribute names (`object_` reads "object"); to_dict holds the generator's
+    # own mapping as string literals, so every derived key must appear there.
+    checked = 0
+    for name in dir(models):
+        model = getattr(models, name)
+        # Request bodies (`*Params`) are only ever sent, never built from JSON by the overlay.
+        if not (isinstance(model, type) and attrs.has(model)) or name.endswith("Params"):
+            continue
+        source = inspect.getsource(model.to_dict)
+        for field in attrs.fields(model):
+            if field.init:
+                key = field.name[:-1] if field.name.endswith("_") else field.name
+                assert f'"{key}"' in source, (name, field.name)
+                checked += 1
+    assert checked > 60
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"object": "list", "data": {}, "has_more": False}, "data"),
+        ({"object": "list", "data": [], "has_more": None}, "has_more"),
+        ({"object": "list", "data": [{"id": "b"}], "has_more": False}, "data[0].object"),
+        ({"object": "list", "data": [], "has_more": "no"}, "has_more"),
+    ],
+)
+def test_shape_problems_name_the_field(body: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidShape) as caught:
+        build(models.ListBatchesResponse, body)
+    assert caught.value.field == field
