@@ -143,8 +143,9 @@ class WaitProgress:
         # A line as wide as the terminal wraps, and `\r` then only returns to the start of the last row.
         line = line[: max(self._columns() - 1, 10)]
         padding = " " * max(self._drawn - len(line), 0)
+        # Recorded before writing: a Ctrl-C can land right after the write, and `finish` must still end the line.
+        self._drawn = max(len(line), 1)
         self._write("\r" + line + padding)
-        self._drawn = len(line)
 
     def _write(self, text: str) -> None:
         try:

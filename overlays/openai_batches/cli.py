@@ -320,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        return _usage(parser, "a command is required")
     if args.command == "serve":
         return _usage(parser, "`serve` takes its own options: run `openai-batches serve ...` with serve first")
 
