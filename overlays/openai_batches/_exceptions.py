@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from openai_batches_generated.models import Batch
 
 __all__ = [
     "APIConnectionError",
@@ -195,7 +198,7 @@ def request_of(response: httpx.Response) -> httpx.Request | None:
 class BatchWaitTimeout(OpenAIBatchesError, TimeoutError):
     """`batches.wait` gave up before the batch finished; `batch` is the last state seen."""
 
-    def __init__(self, message: str, *, batch: Any, elapsed: float) -> None:
+    def __init__(self, message: str, *, batch: Batch | None, elapsed: float) -> None:
         super().__init__(message)
         self.batch = batch
         self.elapsed = elapsed

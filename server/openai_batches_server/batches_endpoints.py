@@ -8,6 +8,7 @@ from typing import Any
 from . import ids
 from .context import Context
 from .errors import (
+    NO_RETRY,
     APIError,
     idempotency_conflict,
     invalid_request,
@@ -210,5 +211,5 @@ def cancel_batch(ctx: Context, request: Request) -> Response:
         record = _owned_batch(ctx, request)
     # Cancelling twice is harmless: the second call answers with the batch as it now is.
     if record.status not in ("cancelling", "cancelled"):
-        raise APIError(409, f"Cannot cancel a batch with status '{record.status}'.")
+        raise APIError(409, f"Cannot cancel a batch with status '{record.status}'.", headers=NO_RETRY)
     return json_response(batch_object(record))

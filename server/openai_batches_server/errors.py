@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 INVALID_REQUEST = "invalid_request_error"
+# A conflict with the stored state will not go away on a retry; clients that honour the header stop at once.
+NO_RETRY = {"x-should-retry": "false"}
 
 
 class APIError(Exception):
@@ -96,6 +98,7 @@ def idempotency_conflict(key: str) -> APIError:
         f"Idempotency-Key '{key}' was already used with a different request. Use a new key for a new request.",
         param="Idempotency-Key",
         code="idempotency_key_reused",
+        headers=NO_RETRY,
     )
 
 

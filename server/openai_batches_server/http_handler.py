@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -61,6 +62,12 @@ class APIServer(ThreadingHTTPServer):
             with self._state:
                 self._in_flight -= 1
                 self._state.notify_all()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up (`results | head`, Ctrl-C) is routine, not a server fault worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self, grace: float) -> None:
         """Let requests being answered finish (up to `grace` seconds), then cut every connection."""
