@@ -8,7 +8,7 @@ GEN_DIR := generated/openai_batches_generated
 PRISM := tools/prism/node_modules/.bin/prism
 UPSTREAM ?= ../shared/reference/openai-openapi.yaml
 
-.PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo clean
+.PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke clean
 
 setup: $(STAMP)
 
@@ -46,13 +46,21 @@ $(PRISM): tools/prism/package.json tools/prism/package-lock.json
 prism: $(PRISM)
 
 test: $(STAMP) $(PRISM)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not bench"
 
 check: check-generated lint typecheck test
 
 # The main job: a whole batch, offline, against the local server (started and stopped by tools/demo.py).
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py
+
+# Side by side against a bare httpx call and the official SDK; prints medians and per-round ratios to the floor.
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py $(BENCH_ARGS)
+
+# The same code in a seconds-long mode: checks that it runs and its numbers are sane, never a speed threshold.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m pytest -q -m bench tests/test_bench_smoke.py
 
 spec-drift: $(STAMP)
 	$(BIN)/python tools/spec_drift.py --ours openapi.yaml --upstream $(UPSTREAM)

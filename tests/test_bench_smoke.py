@@ -1,0 +1,137 @@
+"""`make bench-smoke`: the benchmark's seconds-long mode runs and every number it reports is sane.
+
+Sane means present, positive and finite, with a ratio to the floor for every contender; never a speed threshold,
+because CI machines are too noisy for one and the full `make bench` is where speed is read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openai_batches.resources.batches import Batches
+
+# Runs under `make bench-smoke` (its own CI step), not `make test`: it takes seconds of benchmarking.
+pytestmark = pytest.mark.bench
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "tools" / "bench.py"
+TRANSPORTS = ("mock", "loopback")
+OPERATIONS = ("retrieve", "create", "cancel", "list_100", "walk_pages", "async_retrieve_64")
+CONTENDERS = ("floor", "openai", "client")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    completed = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, f"bench failed:\n{completed.stdout}\n{completed.stderr}"
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report, completed.stdout
+
+
+def _numbers(value: object) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [number for item in value.values() for number in _numbers(item)]
+    if isinstance(value, list):
+        return [number for item in value for number in _numbers(item)]
+    return []
+
+
+def _positive(value: object, what: str) -> None:
+    numbers = _numbers(value)
+    assert numbers, f"{what}: no numbers"
+    assert all(math.isfinite(number) and number > 0 for number in numbers), f"{what}: {numbers}"
+
+
+def _check_summary(summary: dict[str, Any], what: str, rounds: int) -> None:
+    assert set(summary) >= {"median", "min", "max", "values"}, what
+    assert len(summary["values"]) == rounds, what
+    assert summary["min"] <= summary["median"] <= summary["max"], what
+    _positive(summary, what)
+
+
+def test_reports_machine_and_parameters(run: tuple[dict[str, Any], str]) -> None:
+    report, stdout = run
+    assert report["params"]["smoke"] is True
+    assert report["machine"]["cpu_count"] >= 1
+    assert report["machine"]["python"] == sys.version.split()[0]
+    assert "=== mock transport" in stdout and "=== loopback" in stdout
+
+
+def test_every_transport_operation_and_contender_has_times_and_ratios(run: tuple[dict[str, Any], str]) -> None:
+    report, _ = run
+    rounds = report["params"]["rounds"]
+    assert set(report["timings"]) == set(TRANSPORTS)
+    for transport in TRANSPORTS:
+        assert set(report["timings"][transport]) == set(OPERATIONS)
+        for op in OPERATIONS:
+            rows = report["timings"][transport][op]
+            assert set(rows) == set(CONTENDERS), (transport, op)
+            for name, row in rows.items():
+                what = f"{transport} {op} {name}"
+                _check_summary(row["seconds"], what, rounds)
+                _check_summary(row["ratio"], what, rounds)
+                assert row["calls"] >= rounds, what
+            assert rows["floor"]["ratio"]["values"] == [1.0] * rounds
+
+
+def test_loopback_counts_connections(run: tuple[dict[str, Any], str]) -> None:
+    report, _ = run
+    for op, rows in report["timings"]["loopback"].items():
+        for name, row in rows.items():
+            assert row["requests"] > 0, (op, name)
+            assert isinstance(row["connections_opened"], int) and row["connections_opened"] >= 0, (op, name)
+
+
+def test_import_times(run: tuple[dict[str, Any], str]) -> None:
+    report, _ = run
+    imports = report["import"]
+    assert set(imports["seconds"]) == {"openai_batches", "openai"}
+    assert all(len(values) == report["params"]["import_runs"] for values in imports["seconds"].values())
+    _positive(imports, "import")
+
+
+def test_memory(run: tuple[dict[str, Any], str]) -> None:
+    report, _ = run
+    memory = report["memory"]
+    params = report["params"]
+    assert set(memory["bytes_per_batch"]) == set(CONTENDERS)
+    _positive(memory["bytes_per_batch"], "bytes per batch")
+    for name in CONTENDERS:
+        peaks = memory["walk_peak_bytes"][name]
+        assert set(peaks) == {str(params["walk_pages_small"]), str(params["walk_pages"])}, name
+        _positive(peaks, f"walk peak {name}")
+
+
+def test_results_parsing_runs_once_the_api_exists(run: tuple[dict[str, Any], str]) -> None:
+    report, stdout = run
+    results = report["results"]
+    if not hasattr(Batches, "results"):
+        assert results == {"skipped": "results API not available"}
+        assert "skipped: results API not available" in stdout
+        return
+    assert results["lines"] > 0 and results["file_bytes"] > 0
+    assert set(results["timings"]) == set(TRANSPORTS)
+    for transport, rows in results["timings"].items():
+        assert set(rows) == {"floor", "client"}, transport
+        for name, row in rows.items():
+            _check_summary(row["seconds"], f"results {transport} {name}", report["params"]["results_rounds"])
+            _check_summary(row["ratio"], f"results {transport} {name}", report["params"]["results_rounds"])
+    _positive(results["peak_bytes"], "results peak")

@@ -1,0 +1,1253 @@
+"""Benchmark: this client against the floor (bare httpx + json.loads) and the official `openai` SDK (issue 6).
+
+    python tools/bench.py                  # the full run (`make bench`), under two minutes
+    python tools/bench.py --smoke          # seconds long, for CI (`make bench-smoke` runs it from a test)
+    python tools/bench.py --json out.json  # also write every number
+    python tools/bench.py --profile list_100   # cProfile of this client's path for one operation, then exit
+
+All contenders run in one process, interleaved: each round runs every contender once per operation, in an order that
+rotates from round to round, so a change in machine load hits all of them alike. Ratios to the floor are taken per
+round (contender time / floor time of the same round) and summarised as median (min-max). Each contender's turn in a
+round is a block of calls long enough to time reliably; its time per operation is the block's time divided by its
+calls. Two transports: an in-process `httpx.MockTransport` (client cost only) and a threaded stdlib HTTP/1.1 server
+on 127.0.0.1 in a child process (real sockets and connection reuse, without the server competing for this process's
+GIL). Both answer from prebuilt bytes of realistic fixtures, so the server's cost is the same for every contender.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import gc
+import http.client
+import json
+import os
+import platform
+import random
+import socketserver
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+API_KEY = "sk-bench-0000000000000000000000000000000000000000"
+API_PATH = "/v1"
+MOCK_BASE_URL = "https://api.openai.com/v1"
+BATCH_ID = "batch_68f7c2b1c5d88190a1e1d4e2a9f1b2c3"
+RESULTS_BATCH_ID = "batch_68f7c2b1c5d88190ffee00112233aabb"
+RESULTS_FILE_ID = "file-Rk7Ts2HqVw9LmXc4NbP8Ea"
+INPUT_FILE_ID = "file-9GhKq2Lr7TmWc4XnZpB1sD"
+SEED = 20_251_006
+CHUNK = 64 * 1024
+STATS_PATH = "/__bench/connections"
+
+CREATE_ARGS: dict[str, Any] = {
+    "input_file_id": INPUT_FILE_ID,
+    "endpoint": "/v1/chat/completions",
+    "completion_window": "24h",
+    "metadata": {"customer_id": "user_123456789", "job": "nightly-eval"},
+}
+
+FLOOR, OPENAI, CLIENT = "floor", "openai", "client"
+CONTENDERS = (FLOOR, OPENAI, CLIENT)
+LABELS = {FLOOR: "floor: httpx + json.loads", OPENAI: "openai SDK", CLIENT: "openai_batches"}
+ASYNC_LABELS = {
+    FLOOR: "floor: httpx.AsyncClient + json.loads",
+    OPENAI: "openai.AsyncOpenAI",
+    CLIENT: "AsyncBatchClient",
+}
+RESULTS_LABELS = {FLOOR: "floor: httpx stream + json.loads per line", CLIENT: "client.batches.results"}
+
+SYNC_OPS = ("retrieve", "create", "cancel", "list_100", "walk_pages")
+ASYNC_OP = "async_retrieve_64"
+OPS = (*SYNC_OPS, ASYNC_OP)
+TRANSPORTS = ("mock", "loopback")
+TRANSPORT_TITLES = {
+    "mock": "mock transport: httpx.MockTransport, in process",
+    "loopback": "loopback: threaded stdlib HTTP/1.1 server on 127.0.0.1 (child process), keep-alive",
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    rounds: int
+    walk_pages: int
+    walk_pages_small: int
+    block_seconds: float
+    results_mb: float
+    results_rounds: int
+    import_runs: int
+    page_size: int = 100
+    concurrency: int = 64
+    smoke: bool = False
+
+
+FULL = Params(
+    rounds=15, walk_pages=50, walk_pages_small=5, block_seconds=0.04, results_mb=20, results_rounds=5, import_runs=7
+)
+SMOKE = Params(
+    rounds=3,
+    walk_pages=5,
+    walk_pages_small=2,
+    block_seconds=0.002,
+    results_mb=1,
+    results_rounds=2,
+    import_runs=2,
+    smoke=True,
+)
+
+
+# --------------------------------------------------------------------------------------------------------- fixtures
+
+
+def _token(rng: random.Random, length: int) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(rng.choice(alphabet) for _ in range(length))
+
+
+def _batch(rng: random.Random, batch_id: str, created_at: int, status: str = "completed") -> dict[str, Any]:
+    """A Batch with every field the API returns today; about 820 bytes as compact JSON."""
+    total = rng.randint(200, 5000)
+    failed = rng.randint(0, 12)
+    input_tokens = total * rng.randint(150, 900)
+    output_tokens = total * rng.randint(40, 400)
+    done = status == "completed"
+    return {
+        "id": batch_id,
+        "object": "batch",
+        "endpoint": "/v1/chat/completions",
+        "model": "gpt-4o-mini-2024-07-18",
+        "errors": None,
+        "input_file_id": "file-" + _token(rng, 22),
+        "completion_window": "24h",
+        "status": status,
+        "output_file_id": "file-" + _token(rng, 22) if done else None,
+        "error_file_id": "file-" + _token(rng, 22) if done and failed else None,
+        "created_at": created_at,
+        "in_progress_at": created_at + rng.randint(5, 60) if status != "validating" else None,
+        "expires_at": created_at + 86400,
+        "finalizing_at": created_at + rng.randint(600, 20000) if done else None,
+        "completed_at": created_at + rng.randint(20001, 40000) if done else None,
+        "failed_at": None,
+        "expired_at": None,
+        "cancelling_at": created_at + 90 if status == "cancelling" else None,
+        "cancelled_at": None,
+        "request_counts": {
+            "total": total,
+            "completed": total - failed if done else 0,
+            "failed": failed if done else 0,
+        },
+        "usage": {
+            "input_tokens": input_tokens if done else 0,
+            "input_tokens_details": {"cached_tokens": input_tokens // 3 if done else 0},
+            "output_tokens": output_tokens if done else 0,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": input_tokens + output_tokens if done else 0,
+        },
+        "metadata": {"customer_id": f"user_{rng.randint(10**8, 10**9 - 1)}", "job": "nightly-eval"},
+    }
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_TEXT = (
+    "the model answered each request with a short summary of the ticket, naming the product, the customer's "
+    "problem and the next step; où l'équipe a noté déjà une réponse — and the batch kept every line in order "
+    "so that the results can be joined back to their custom ids without loading the file"
+)
+
+
+def _result_line(rng: random.Random, number: int, paragraphs: Sequence[str]) -> bytes:
+    content = paragraphs[rng.randrange(len(paragraphs))]
+    prompt_tokens = rng.randint(80, 900)
+    completion_tokens = len(content) // 4
+    line = {
+        "id": f"batch_req_{rng.getrandbits(128):032x}",
+        "custom_id": f"request-{number:07d}",
+        "response": {
+            "status_code": 200,
+            "request_id": f"{rng.getrandbits(128):032x}",
+            "body": {
+                "id": "chatcmpl-" + _token(rng, 29),
+                "object": "chat.completion",
+                "created": 1_760_000_000 + number,
+                "model": "gpt-4o-mini-2024-07-18",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content, "refusal": None, "annotations": []},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                    "completion_tokens_details": {
+                        "reasoning_tokens": 0,
+                        "audio_tokens": 0,
+                        "accepted_prediction_tokens": 0,
+                        "rejected_prediction_tokens": 0,
+                    },
+                },
+                "service_tier": "default",
+                "system_fingerprint": "fp_560af6e559",
+            },
+        },
+        "error": None,
+    }
+    # The output file uses json.dumps' default separators, like the service's files.
+    return json.dumps(line, ensure_ascii=False).encode()
+
+
+@dataclass
+class Fixtures:
+    """Every body both transports serve, built deterministically so the server process builds the same bytes."""
+
+    batch: bytes
+    created: bytes
+    cancelled: bytes
+    pages: list[bytes]
+    page_after: dict[str, int]
+    results_batch: bytes
+    results_file: bytes
+    results_file_object: bytes
+    results_lines: int
+    batch_size: int
+
+    @classmethod
+    def build(cls, pages: int, page_size: int, results_mb: float) -> Fixtures:
+        rng = random.Random(SEED)
+        batch = _batch(rng, BATCH_ID, 1_760_000_000)
+        created = _batch(rng, BATCH_ID, 1_760_000_000, status="validating")
+        cancelled = _batch(rng, BATCH_ID, 1_760_000_000, status="cancelling")
+        page_bodies: list[bytes] = []
+        page_after: dict[str, int] = {}
+        created_at = 1_760_000_000
+        for number in range(pages):
+            data = []
+            for _ in range(page_size):
+                created_at -= rng.randint(30, 3600)
+                data.append(_batch(rng, f"batch_{rng.getrandbits(128):032x}", created_at))
+            page_bodies.append(
+                _dumps(
+                    {
+                        "object": "list",
+                        "data": data,
+                        "first_id": data[0]["id"],
+                        "last_id": data[-1]["id"],
+                        "has_more": number < pages - 1,
+                    }
+                )
+            )
+            if number < pages - 1:
+                page_after[data[-1]["id"]] = number + 1
+        words = _TEXT.split()
+        paragraphs = [
+            " ".join(rng.choice(words) for _ in range(rng.randint(30, 160))).capitalize() + "." for _ in range(97)
+        ]
+        lines: list[bytes] = []
+        size = 0
+        while size < results_mb * 1_000_000:
+            lines.append(_result_line(rng, len(lines) + 1, paragraphs))
+            size += len(lines[-1]) + 1
+        results_file = b"\n".join(lines) + b"\n"
+        results_batch = _batch(rng, RESULTS_BATCH_ID, 1_760_000_000)
+        counts = {"total": len(lines), "completed": len(lines), "failed": 0}
+        results_batch.update(output_file_id=RESULTS_FILE_ID, error_file_id=None, request_counts=counts)
+        file_object = {
+            "id": RESULTS_FILE_ID,
+            "object": "file",
+            "bytes": len(results_file),
+            "created_at": 1_760_040_000,
+            "expires_at": None,
+            "filename": "batch_output.jsonl",
+            "purpose": "batch_output",
+            "status": "processed",
+            "status_details": None,
+        }
+        return cls(
+            batch=_dumps(batch),
+            created=_dumps(created),
+            cancelled=_dumps(cancelled),
+            pages=page_bodies,
+            page_after=page_after,
+            results_batch=_dumps(results_batch),
+            results_file=results_file,
+            results_file_object=_dumps(file_object),
+            results_lines=len(lines),
+            batch_size=len(_dumps(batch)),
+        )
+
+    def route(self, method: str, path: str, query: str) -> tuple[int, str, bytes]:
+        """(status, content type, body) for one request; both transports answer through this."""
+        json_type = "application/json"
+        if path.startswith(API_PATH):
+            path = path[len(API_PATH) :]
+        if method == "GET" and path == "/batches":
+            after = _query_value(query, "after")
+            index = 0 if after is None else self.page_after.get(after)
+            if index is not None and _query_value(query, "limit") == "100":
+                return 200, json_type, self.pages[index]
+        elif method == "GET" and path == f"/batches/{BATCH_ID}":
+            return 200, json_type, self.batch
+        elif method == "GET" and path == f"/batches/{RESULTS_BATCH_ID}":
+            return 200, json_type, self.results_batch
+        elif method == "POST" and path == "/batches":
+            return 200, json_type, self.created
+        elif method == "POST" and path == f"/batches/{BATCH_ID}/cancel":
+            return 200, json_type, self.cancelled
+        elif method == "GET" and path == f"/files/{RESULTS_FILE_ID}":
+            return 200, json_type, self.results_file_object
+        elif method == "GET" and path == f"/files/{RESULTS_FILE_ID}/content":
+            return 200, "application/octet-stream", self.results_file
+        error = {"error": {"message": f"bench fixture has no {method} {path}?{query}", "type": "invalid_request_error"}}
+        return 404, json_type, _dumps(error)
+
+
+def _query_value(query: str, name: str) -> str | None:
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if key == name:
+            return value
+    return None
+
+
+# Headers the real API sends with every answer, so header parsing costs what it costs in production.
+_EXTRA_HEADERS = [
+    ("date", "Mon, 06 Oct 2025 12:00:00 GMT"),
+    ("openai-version", "2020-10-01"),
+    ("openai-organization", "org-bench"),
+    ("openai-processing-ms", "42"),
+    ("x-request-id", "req_0123456789abcdef0123456789abcdef"),
+    ("strict-transport-security", "max-age=31536000; includeSubDomains; preload"),
+    ("cf-cache-status", "DYNAMIC"),
+    ("x-content-type-options", "nosniff"),
+    ("server", "cloudflare"),
+    ("cf-ray", "98a1b2c3d4e5f607-AMS"),
+    ("alt-svc", 'h3=":443"; ma=86400'),
+]
+
+
+# -------------------------------------------------------------------------------------------------- mock transport
+
+
+class _ChunkedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A large body handed over in chunks, as a socket would, so a streaming parser can keep its memory flat."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = memoryview(body)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self._body), CHUNK):
+            yield bytes(self._body[start : start + CHUNK])
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.__iter__():
+            yield chunk
+
+    def close(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+def mock_handler(fixtures: Fixtures) -> Callable[[httpx.Request], httpx.Response]:
+    cache: dict[tuple[str, bytes], tuple[int, list[tuple[str, str]], bytes]] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        # Routing once per distinct request keeps the transport's own cost tiny and equal for every contender.
+        key = (request.method, request.url.raw_path)
+        hit = cache.get(key)
+        if hit is None:
+            status, content_type, body = fixtures.route(request.method, request.url.path, request.url.query.decode())
+            hit = cache[key] = (status, [("content-type", content_type), *_EXTRA_HEADERS], body)
+        status, headers, body = hit
+        if len(body) > CHUNK:
+            headers = [*headers, ("content-length", str(len(body)))]
+            return httpx.Response(status, headers=headers, stream=_ChunkedBody(body))
+        return httpx.Response(status, headers=headers, content=body)
+
+    return handle
+
+
+# ------------------------------------------------------------------------------------------------ loopback server
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    # 64 concurrent connects would overflow the default backlog of 5, and a dropped SYN costs a one-second retry.
+    request_queue_size = 256
+
+    def __init__(self, fixtures: Fixtures) -> None:
+        self.fixtures = fixtures
+        self.connections = 0
+        self.answers: dict[tuple[bytes, bytes], bytes] = {}
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def answer(self, method: bytes, target: bytes) -> bytes:
+        key = (method, target)
+        cached = self.answers.get(key)
+        if cached is not None:
+            return cached
+        path, _, query = target.decode().partition("?")
+        if path == STATS_PATH:
+            status, content_type, body = 200, "application/json", _dumps({"connections": self.connections})
+        else:
+            status, content_type, body = self.fixtures.route(method.decode(), path, query)
+        reason = http.client.responses.get(status, "Unknown")
+        head = [f"HTTP/1.1 {status} {reason}", f"content-type: {content_type}", f"content-length: {len(body)}"]
+        head += [f"{name}: {value}" for name, value in _EXTRA_HEADERS]
+        head.append("connection: keep-alive")
+        response = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+        if path != STATS_PATH:
+            with self.lock:
+                self.answers[key] = response
+        return response
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def handle(self) -> None:
+        with self.server.lock:
+            self.server.connections += 1
+        while True:
+            line = self.rfile.readline(65537)
+            if not line:
+                return
+            if not line.strip():
+                continue
+            method, target, _version = line.split()
+            length = 0
+            close = False
+            while True:
+                header = self.rfile.readline(65537)
+                if header in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = header.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection":
+                    close = value.strip().lower() == b"close"
+            if length:
+                self.rfile.read(length)
+            self.wfile.write(self.server.answer(method, target))
+            if close:
+                return
+
+
+def serve(params: Params) -> None:
+    """The child process: build the fixtures, print the port, serve until the parent closes our stdin."""
+    fixtures = Fixtures.build(params.walk_pages, params.page_size, params.results_mb)
+    server = _Server(fixtures)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
+    print(server.server_address[1], flush=True)
+    sys.stdin.read()
+    server.shutdown()
+
+
+class LoopbackServer:
+    def __init__(self, args: Sequence[str]) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdout is not None
+        port_line = self._process.stdout.readline()
+        if not port_line.strip().isdigit():
+            self.close()
+            raise RuntimeError(f"the loopback server did not start (said {port_line!r})")
+        self.port = int(port_line)
+        self.base_url = f"http://127.0.0.1:{self.port}{API_PATH}"
+        self._stats = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+
+    def connections(self) -> int:
+        """Connections the server has accepted so far (one of them is this counter's own)."""
+        self._stats.request("GET", STATS_PATH)
+        response = self._stats.getresponse()
+        count: int = json.loads(response.read())["connections"]
+        return count
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stats.close()
+        with contextlib.suppress(Exception):
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+# ------------------------------------------------------------------------------------------------------ contenders
+
+
+@dataclass
+class Contenders:
+    """The six clients of one transport; each has its own connection pool."""
+
+    transport: str
+    sync: dict[str, Any]
+    asynchronous: dict[str, Any]
+    pools: list[httpx.Client] = field(default_factory=list)
+    async_pools: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def close(self, runner: asyncio.Runner) -> None:
+        for pool in self.pools:
+            pool.close()
+        for async_pool in self.async_pools:
+            runner.run(async_pool.aclose())
+
+
+def make_contenders(transport: str, base_url: str, fixtures: Fixtures, concurrency: int) -> Contenders:
+    import openai
+    from openai_batches import AsyncBatchClient, BatchClient
+
+    handler = mock_handler(fixtures)
+    # Enough kept-alive connections for the concurrent test, so every contender reuses its pool the same way. With 64
+    # pooled connections, httpcore's own pool bookkeeping (quadratic in the connections, encode/httpcore#1035) takes
+    # most of a loopback gather's time for every contender alike; the mock transport shows the clients' own cost.
+    limits = httpx.Limits(
+        max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2, keepalive_expiry=3600
+    )
+    pools: list[httpx.Client] = []
+    async_pools: list[httpx.AsyncClient] = []
+
+    def sync_http(**kwargs: Any) -> httpx.Client:
+        # An explicit transport also keeps proxy variables from the environment out of the way.
+        t = httpx.MockTransport(handler) if transport == "mock" else httpx.HTTPTransport(limits=limits)
+        pools.append(httpx.Client(transport=t, **kwargs))
+        return pools[-1]
+
+    def async_http(**kwargs: Any) -> httpx.AsyncClient:
+        t = httpx.MockTransport(handler) if transport == "mock" else httpx.AsyncHTTPTransport(limits=limits)
+        async_pools.append(httpx.AsyncClient(transport=t, **kwargs))
+        return async_pools[-1]
+
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    # The SDK's annotations name its own httpx2 fork, but it takes httpx clients as they are (it checks for both and
+    # sends through the given client), so every contender runs on the same HTTP stack.
+    return Contenders(
+        transport=transport,
+        sync={
+            FLOOR: sync_http(base_url=base_url, headers=auth),
+            OPENAI: openai.OpenAI(
+                api_key=API_KEY,
+                base_url=base_url,
+                http_client=sync_http(),  # type: ignore[arg-type]
+                max_retries=0,
+            ),
+            CLIENT: BatchClient(api_key=API_KEY, base_url=base_url, http_client=sync_http(), max_retries=0),
+        },
+        asynchronous={
+            FLOOR: async_http(base_url=base_url, headers=auth),
+            OPENAI: openai.AsyncOpenAI(
+                api_key=API_KEY,
+                base_url=base_url,
+                http_client=async_http(),  # type: ignore[arg-type]
+                max_retries=0,
+            ),
+            CLIENT: AsyncBatchClient(api_key=API_KEY, base_url=base_url, http_client=async_http(), max_retries=0),
+        },
+        pools=pools,
+        async_pools=async_pools,
+    )
+
+
+# Every operation returns how many objects it handled, checked equal across contenders before timing starts. Each
+# reads `id` and `status` of what it got, so a client that parses lazily still pays for what a caller looks at.
+
+
+def _floor_json(response: httpx.Response) -> Any:
+    response.raise_for_status()
+    return json.loads(response.content)
+
+
+def _touch(items: Iterator[Any] | Sequence[Any]) -> int:
+    return sum(1 for item in items if item.id and item.status)
+
+
+def _touch_dicts(items: Sequence[dict[str, Any]]) -> int:
+    return sum(1 for item in items if item["id"] and item["status"])
+
+
+def walkers(c: Contenders, params: Params) -> dict[str, Callable[[int], int]]:
+    """Walk up to a number of pages, reading every item without keeping it; returns the items seen."""
+    floor, sdk, client = c.sync[FLOOR], c.sync[OPENAI], c.sync[CLIENT]
+    size = params.page_size
+
+    def floor_walk(pages: int) -> int:
+        count, after = 0, None
+        for _ in range(pages):
+            query: dict[str, Any] = {"limit": size} if after is None else {"limit": size, "after": after}
+            page = _floor_json(floor.get("/batches", params=query))
+            count += _touch_dicts(page["data"])
+            if not page["has_more"]:
+                break
+            after = page["data"][-1]["id"]
+        return count
+
+    def sdk_walk(lister: Callable[..., Any], pages: int) -> int:
+        # Both SDKs fetch the next page only when iteration reaches it, so stopping at the last item needed stops
+        # the requests there too.
+        count = 0
+        for item in lister(limit=size):
+            if item.id and item.status:
+                count += 1
+            if count >= pages * size:
+                break
+        return count
+
+    return {
+        FLOOR: floor_walk,
+        OPENAI: functools.partial(sdk_walk, sdk.batches.list),
+        CLIENT: functools.partial(sdk_walk, client.batches.list),
+    }
+
+
+def sync_operations(c: Contenders, params: Params) -> dict[str, dict[str, Callable[[], int]]]:
+    floor, sdk, client = c.sync[FLOOR], c.sync[OPENAI], c.sync[CLIENT]
+    size = params.page_size
+    walk = walkers(c, params)
+    return {
+        "retrieve": {
+            FLOOR: lambda: _touch_dicts([_floor_json(floor.get(f"/batches/{BATCH_ID}"))]),
+            OPENAI: lambda: _touch([sdk.batches.retrieve(BATCH_ID)]),
+            CLIENT: lambda: _touch([client.batches.retrieve(BATCH_ID)]),
+        },
+        "create": {
+            FLOOR: lambda: _touch_dicts([_floor_json(floor.post("/batches", json=CREATE_ARGS))]),
+            OPENAI: lambda: _touch([sdk.batches.create(**CREATE_ARGS)]),
+            CLIENT: lambda: _touch([client.batches.create(**CREATE_ARGS)]),
+        },
+        "cancel": {
+            FLOOR: lambda: _touch_dicts([_floor_json(floor.post(f"/batches/{BATCH_ID}/cancel"))]),
+            OPENAI: lambda: _touch([sdk.batches.cancel(BATCH_ID)]),
+            CLIENT: lambda: _touch([client.batches.cancel(BATCH_ID)]),
+        },
+        "list_100": {
+            FLOOR: lambda: _touch_dicts(_floor_json(floor.get("/batches", params={"limit": size}))["data"]),
+            OPENAI: lambda: _touch(sdk.batches.list(limit=size).data),
+            CLIENT: lambda: _touch(client.batches.list(limit=size).data),
+        },
+        "walk_pages": {name: functools.partial(fn, params.walk_pages) for name, fn in walk.items()},
+    }
+
+
+def retainers(c: Contenders, params: Params) -> dict[str, Callable[[], list[Any]]]:
+    """Fetch one page of batches and hand back only its items (for the memory-per-Batch measurement)."""
+    floor, sdk, client = c.sync[FLOOR], c.sync[OPENAI], c.sync[CLIENT]
+    size = params.page_size
+
+    def kept(items: Sequence[Any], touch: Callable[[Sequence[Any]], int]) -> list[Any]:
+        touch(items)  # read like the timed operations do, so what lazy parsing builds on access is counted
+        return list(items)
+
+    return {
+        FLOOR: lambda: kept(_floor_json(floor.get("/batches", params={"limit": size}))["data"], _touch_dicts),
+        OPENAI: lambda: kept(sdk.batches.list(limit=size).data, _touch),
+        CLIENT: lambda: kept(client.batches.list(limit=size).data, _touch),
+    }
+
+
+def async_operations(c: Contenders, params: Params) -> dict[str, Callable[[], Awaitable[int]]]:
+    floor, sdk, client = c.asynchronous[FLOOR], c.asynchronous[OPENAI], c.asynchronous[CLIENT]
+    n = params.concurrency
+
+    async def floor_many() -> int:
+        responses = await asyncio.gather(*(floor.get(f"/batches/{BATCH_ID}") for _ in range(n)))
+        return _touch_dicts([_floor_json(response) for response in responses])
+
+    async def sdk_many(retrieve: Callable[[str], Awaitable[Any]]) -> int:
+        return _touch(await asyncio.gather(*(retrieve(BATCH_ID) for _ in range(n))))
+
+    return {
+        FLOOR: floor_many,
+        OPENAI: functools.partial(sdk_many, sdk.batches.retrieve),
+        CLIENT: functools.partial(sdk_many, client.batches.retrieve),
+    }
+
+
+def results_available(c: Contenders) -> bool:
+    return hasattr(c.sync[CLIENT].batches, "results")
+
+
+def results_operations(c: Contenders) -> dict[str, Callable[[], int]]:
+    floor, client = c.sync[FLOOR], c.sync[CLIENT]
+    batch = client.batches.retrieve(RESULTS_BATCH_ID)
+
+    def floor_parse() -> int:
+        count = 0
+        with floor.stream("GET", f"/files/{RESULTS_FILE_ID}/content") as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line and json.loads(line)["custom_id"]:
+                    count += 1
+        return count
+
+    def client_parse() -> int:
+        count = 0
+        with contextlib.ExitStack() as stack:
+            results = client.batches.results(batch)
+            if hasattr(results, "__enter__"):
+                results = stack.enter_context(results)
+            for result in results:
+                if result.custom_id:
+                    count += 1
+        return count
+
+    return {FLOOR: floor_parse, CLIENT: client_parse}
+
+
+# ----------------------------------------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Series:
+    """One contender's seconds per operation, one value per round."""
+
+    seconds: list[float] = field(default_factory=list)
+    calls: int = 0
+    connections: int = 0
+    requests: int = 0
+
+
+def _timed(fn: Callable[[], int], n: int) -> float:
+    # Collect first, so a contender does not pay for the garbage the previous one left behind.
+    gc.collect()
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter_ns() - start) / n / 1e9
+
+
+async def _timed_async(fn: Callable[[], Awaitable[int]], n: int) -> float:
+    gc.collect()
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        await fn()
+    return (time.perf_counter_ns() - start) / n / 1e9
+
+
+def _calls_for(seconds_per_call: float, params: Params) -> int:
+    return max(1, min(5000, round(params.block_seconds / max(seconds_per_call, 1e-9))))
+
+
+def _check_counts(what: str, counts: dict[str, int]) -> None:
+    if len(set(counts.values())) != 1 or 0 in counts.values():
+        raise RuntimeError(f"{what}: the contenders handled different numbers of objects: {counts}")
+
+
+def _rotated(names: Sequence[str], shift: int) -> list[str]:
+    shift %= len(names)
+    return [*names[shift:], *names[:shift]]
+
+
+def _requests_per_call(op: str, params: Params) -> int:
+    return {"walk_pages": params.walk_pages, ASYNC_OP: params.concurrency}.get(op, 1)
+
+
+def run_rounds(
+    all_contenders: list[Contenders],
+    servers: dict[str, LoopbackServer],
+    runner: asyncio.Runner,
+    params: Params,
+) -> dict[str, dict[str, dict[str, Series]]]:
+    """Warm up and size every block, then the interleaved rounds. Returns transport -> op -> contender -> Series."""
+    plans: list[tuple[str, str, dict[str, Callable[[], Any]], bool]] = []
+    for c in all_contenders:
+        ops: dict[str, dict[str, Callable[[], Any]]] = dict(sync_operations(c, params))
+        ops[ASYNC_OP] = dict(async_operations(c, params))
+        plans += [(c.transport, op, ops[op], op == ASYNC_OP) for op in OPS]
+
+    def once(fn: Callable[[], Any], is_async: bool) -> int:
+        result: int = runner.run(fn()) if is_async else fn()
+        return result
+
+    def block(fn: Callable[[], Any], is_async: bool, n: int) -> float:
+        return runner.run(_timed_async(fn, n)) if is_async else _timed(fn, n)
+
+    calls: dict[tuple[str, str, str], int] = {}
+    for transport, op, fns, is_async in plans:
+        counts = {}
+        for name, fn in fns.items():
+            counts[name] = once(fn, is_async)
+            once(fn, is_async)
+            # Doubling until a block is a quarter of the target: one timed call is too noisy to size a block by.
+            n = 1
+            while (per_call := block(fn, is_async, n)) * n < params.block_seconds / 4 and n < 5000:
+                n *= 2
+            calls[transport, op, name] = _calls_for(per_call, params)
+        _check_counts(f"{transport} {op}", counts)
+        print(f"  warmed up {transport:8s} {op}", file=sys.stderr, flush=True)
+
+    series: dict[str, dict[str, dict[str, Series]]] = {}
+    for transport, op, fns, _ in plans:
+        series.setdefault(transport, {})[op] = {name: Series() for name in fns}
+    for round_number in range(params.rounds):
+        started = time.perf_counter()
+        for index, (transport, op, fns, is_async) in enumerate(plans):
+            server = servers.get(transport)
+            for name in _rotated(list(fns), round_number + index):
+                n = calls[transport, op, name]
+                before = server.connections() if server else 0
+                seconds = block(fns[name], is_async, n)
+                entry = series[transport][op][name]
+                entry.seconds.append(seconds)
+                entry.calls += n
+                entry.requests += n * _requests_per_call(op, params)
+                if server:
+                    entry.connections += server.connections() - before
+        print(
+            f"  round {round_number + 1}/{params.rounds} took {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return series
+
+
+def run_results_rounds(all_contenders: list[Contenders], params: Params) -> dict[str, dict[str, Series]]:
+    plans = [(c.transport, results_operations(c)) for c in all_contenders]
+    for transport, fns in plans:
+        _check_counts(f"{transport} results", {name: fn() for name, fn in fns.items()})
+    series = {transport: {name: Series() for name in fns} for transport, fns in plans}
+    for round_number in range(params.results_rounds):
+        for index, (transport, fns) in enumerate(plans):
+            for name in _rotated(list(fns), round_number + index):
+                series[transport][name].seconds.append(_timed(fns[name], 1))
+                series[transport][name].calls += 1
+        print(f"  results round {round_number + 1}/{params.results_rounds}", file=sys.stderr, flush=True)
+    return series
+
+
+# ----------------------------------------------------------------------------------------------------------- memory
+
+
+def _traced(fn: Callable[[], Any]) -> tuple[Any, int, int]:
+    """(result, bytes still held after fn returned, peak bytes while it ran), both above the starting point."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        gc.collect()
+        start = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = fn()
+        gc.collect()
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, current - start, peak - start
+
+
+def measure_memory(c: Contenders, params: Params, with_results: bool) -> dict[str, Any]:
+    retain = retainers(c, params)
+    walk = walkers(c, params)
+    per_batch: dict[str, float] = {}
+    for name, fetch in retain.items():
+        fetch()  # caches a first call fills are not what a retained Batch costs
+        kept, held, _ = _traced(fetch)
+        per_batch[name] = held / len(kept)
+        del kept
+    peaks: dict[str, dict[str, int]] = {}
+    for name, walk_pages in walk.items():
+        walk_pages(params.walk_pages)  # first visits fill caches (routing, URLs) that a steady walk does not grow
+        peaks[name] = {}
+        for pages in (params.walk_pages_small, params.walk_pages):
+            count, _, peak = _traced(functools.partial(walk_pages, pages))
+            if count != pages * params.page_size:
+                raise RuntimeError(f"memory walk of {name} saw {count} items over {pages} pages")
+            peaks[name][str(pages)] = peak
+    memory: dict[str, Any] = {"bytes_per_batch": per_batch, "walk_peak_bytes": peaks}
+    if with_results:
+        results_peak: dict[str, int] = {}
+        for name, parse in results_operations(c).items():
+            _, _, peak = _traced(parse)
+            results_peak[name] = peak
+        memory["results_peak_bytes"] = results_peak
+    return memory
+
+
+# ------------------------------------------------------------------------------------------------------ import time
+
+
+def measure_imports(runs: int) -> dict[str, Any]:
+    """Fresh interpreters, interleaved; each run's import time is `python -c "import x"` minus `python -c pass`."""
+    commands = {"pass": "pass", "openai_batches": "import openai_batches", "openai": "import openai"}
+
+    def wall(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - start
+
+    for code in commands.values():  # the first run compiles bytecode and warms the file cache
+        wall(code)
+    samples: dict[str, list[float]] = {"openai_batches": [], "openai": []}
+    ratios: list[float] = []
+    for run in range(runs):
+        times = {name: wall(commands[name]) for name in _rotated(list(commands), run)}
+        for name in samples:
+            samples[name].append(max(times[name] - times["pass"], 1e-6))
+        ratios.append(samples["openai_batches"][-1] / samples["openai"][-1])
+    return {
+        "seconds": samples,
+        "median_seconds": {name: statistics.median(values) for name, values in samples.items()},
+        "ratio": _summary(ratios),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------- summary
+
+
+def _summary(values: Sequence[float]) -> dict[str, Any]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": list(values)}
+
+
+def summarise(series: dict[str, Series], floor: str = FLOOR) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    floor_seconds = series[floor].seconds
+    for name, entry in series.items():
+        ratios = [mine / base for mine, base in zip(entry.seconds, floor_seconds, strict=True)]
+        out[name] = {
+            "seconds": _summary(entry.seconds),
+            "ratio": _summary(ratios),
+            "calls": entry.calls,
+            "connections_opened": entry.connections,
+            "requests": entry.requests,
+        }
+    return out
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _ratio(summary: dict[str, Any]) -> str:
+    return f"{summary['median']:.2f}x ({summary['min']:.2f}-{summary['max']:.2f})"
+
+
+def _inverse(summary: dict[str, Any]) -> str:
+    return f"{1 / summary['median']:.2f}x ({1 / summary['max']:.2f}-{1 / summary['min']:.2f})"
+
+
+def _kib(value: float) -> str:
+    return f"{value / 1024:,.1f} KiB"
+
+
+OP_TITLES = {
+    "retrieve": "retrieve, per call",
+    "create": "create, per call",
+    "cancel": "cancel, per call",
+    "list_100": "list, one page of 100, per call",
+    "walk_pages": "walking {pages} pages of 100 (cursor `after`), per walk",
+    ASYNC_OP: "{concurrency} concurrent async retrieves (asyncio.gather), per gather",
+}
+
+
+def print_tables(report: dict[str, Any], params: Params) -> None:
+    print()
+    for transport in TRANSPORTS:
+        if transport not in report["timings"]:
+            continue
+        print(f"=== {TRANSPORT_TITLES[transport]} ===")
+        for op in OPS:
+            rows = report["timings"][transport][op]
+            title = OP_TITLES[op].format(pages=params.walk_pages, concurrency=params.concurrency)
+            print(f"\n{title}")
+            extra = "throughput (vs floor)" if op == ASYNC_OP else ""
+            if transport == "loopback":
+                extra += ("   " if extra else "") + "conns opened / requests"
+            header = f"  {'contender':38s} {'median':>10s}  {'min - max':23s} {'vs floor, per round':22s} {extra}"
+            print(header.rstrip())
+            labels = ASYNC_LABELS if op == ASYNC_OP else LABELS
+            for name in CONTENDERS:
+                row = rows[name]
+                sec = row["seconds"]
+                spread = f"{_duration(sec['min'])} - {_duration(sec['max'])}"
+                line = f"  {labels[name]:38s} {_duration(sec['median']):>10s}  {spread:23s} {_ratio(row['ratio']):22s}"
+                if op == ASYNC_OP:
+                    rate = params.concurrency / sec["median"]
+                    line += f" {rate:9,.0f} req/s ({_inverse(row['ratio'])})"
+                if transport == "loopback":
+                    line += f"   {row['connections_opened']} / {row['requests']}"
+                print(line.rstrip())
+        print()
+
+    imports = report["import"]
+    print("=== import time (fresh interpreter; `python -c 'import x'` minus `python -c pass`) ===")
+    for name in ("openai_batches", "openai"):
+        values = imports["seconds"][name]
+        print(
+            f"  import {name:15s} {_duration(statistics.median(values)):>10s}  "
+            f"({_duration(min(values))} - {_duration(max(values))}), {len(values)} runs"
+        )
+    print(f"  openai_batches / openai: {_ratio(imports['ratio'])}\n")
+
+    memory = report["memory"]
+    print("=== memory (tracemalloc, mock transport) ===")
+    print(f"  retained per Batch after parsing a page of {params.page_size} and keeping the items:")
+    for name in CONTENDERS:
+        per = memory["bytes_per_batch"][name]
+        ratio = per / memory["bytes_per_batch"][FLOOR]
+        print(f"    {LABELS[name]:38s} {per:8,.0f} bytes   {ratio:.2f}x the floor's dicts")
+    small, large = str(params.walk_pages_small), str(params.walk_pages)
+    print(f"  peak while walking pages of {params.page_size} (items not kept): {small} pages vs {large} pages")
+    for name in CONTENDERS:
+        peaks = memory["walk_peak_bytes"][name]
+        print(
+            f"    {LABELS[name]:38s} {_kib(peaks[small]):>12s}  {_kib(peaks[large]):>12s}   "
+            f"{large}/{small} pages: {peaks[large] / peaks[small]:.2f}x"
+        )
+    print()
+
+    results = report["results"]
+    print("=== results file parsing ===")
+    if "skipped" in results:
+        print(f"  skipped: {results['skipped']}\n")
+        return
+    megabytes = results["file_bytes"] / 1e6
+    print(f"  {results['lines']:,} result lines, {megabytes:.1f} MB, served in {CHUNK // 1024} KiB chunks")
+    for transport in TRANSPORTS:
+        rows = results["timings"].get(transport)
+        if rows is None:
+            continue
+        print(f"\n  {transport}")
+        print(f"    {'contender':42s} {'median':>10s}  {'MB/s':>7s}  {'throughput vs floor, per round':32s}")
+        for name, row in rows.items():
+            sec = row["seconds"]
+            print(
+                f"    {RESULTS_LABELS[name]:42s} {_duration(sec['median']):>10s}  {megabytes / sec['median']:7.1f}  "
+                f"{_inverse(row['ratio'])}"
+            )
+    print("\n  peak memory while parsing (mock transport):")
+    for name, peak in results["peak_bytes"].items():
+        print(f"    {RESULTS_LABELS[name]:42s} {_kib(peak):>12s}")
+    print()
+
+
+def print_targets(report: dict[str, Any], params: Params) -> None:
+    """Where the client stands against issue 6's targets, from the medians above (informative, never a gate)."""
+    print("=== against the targets of issue 6 (this client, medians of per-round ratios) ===")
+    timings = report["timings"]
+
+    def row(what: str, values: str, target: str, met: bool) -> None:
+        print(f"  {what:34s} {values:34s} {target:18s} {'met' if met else 'NOT met'}")
+
+    for ops, limit in ((("retrieve", "create", "cancel"), 1.2), (("list_100", "walk_pages"), 2.0)):
+        for op in ops:
+            ratios = {t: timings[t][op][CLIENT]["ratio"]["median"] for t in timings}
+            values = "  ".join(f"{t} {r:.2f}x" for t, r in ratios.items())
+            row(op, values, f"<= {limit}x floor", all(r <= limit for r in ratios.values()))
+    throughput = {t: 1 / timings[t][ASYNC_OP][CLIENT]["ratio"]["median"] for t in timings}
+    values = "  ".join(f"{t} {r:.2f}x" for t, r in throughput.items())
+    row(
+        f"{params.concurrency} async retrieves, throughput",
+        values,
+        ">= 0.8x floor",
+        all(r >= 0.8 for r in throughput.values()),
+    )
+    ratio = report["import"]["ratio"]["median"]
+    row("import time vs import openai", f"{ratio:.2f}", "<= 0.25", ratio <= 0.25)
+
+    def growth(name: str) -> float:
+        peaks = report["memory"]["walk_peak_bytes"][name]
+        return float(peaks[str(params.walk_pages)] / peaks[str(params.walk_pages_small)])
+
+    # httpx responses sit in reference cycles until the next collection, so even the floor's peak grows a little
+    # with the number of pages; its growth is shown as the reference.
+    row(
+        f"walk peak, {params.walk_pages} vs {params.walk_pages_small} pages",
+        f"{growth(CLIENT):.2f}x (floor {growth(FLOOR):.2f}x)",
+        "flat (<= 1.25x)",
+        growth(CLIENT) <= 1.25,
+    )
+    results = report["results"]
+    if "skipped" in results:
+        print(f"  {'results parsing throughput':34s} skipped: {results['skipped']}")
+    else:
+        rates = {t: 1 / rows[CLIENT]["ratio"]["median"] for t, rows in results["timings"].items()}
+        values = "  ".join(f"{t} {r:.2f}x" for t, r in rates.items())
+        row("results parsing throughput", values, ">= 0.7x floor", all(r >= 0.7 for r in rates.values()))
+    print()
+
+
+# ------------------------------------------------------------------------------------------------------------- main
+
+
+def machine_facts() -> dict[str, Any]:
+    import openai
+    import openai_batches
+
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "overlays", "generated", "openapi.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    ).stdout.split("\n")
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "httpx": httpx.__version__,
+        "openai": openai.__version__,
+        "openai_batches": openai_batches.__version__,
+        "commit": commit or None,
+        # A number measured on uncommitted client code cannot be reproduced from the commit alone.
+        "uncommitted_client_files": sorted(line[3:] for line in dirty if line.strip()),
+    }
+
+
+def _serve_args(params: Params) -> list[str]:
+    return ["--smoke"] if params.smoke else []
+
+
+def profile(op: str, params: Params) -> None:
+    import cProfile
+    import pstats
+
+    fixtures = Fixtures.build(params.walk_pages, params.page_size, 0.01)
+    c = make_contenders("mock", MOCK_BASE_URL, fixtures, params.concurrency)
+    fn = sync_operations(c, params)[op][CLIENT]
+    for _ in range(5):
+        fn()
+    n = max(1, round(2.0 / max(min(_timed(fn, 1) for _ in range(3)), 1e-9)))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        fn()
+    profiler.disable()
+    print(f"cProfile of openai_batches, {op}, mock transport, {n} calls; top 15 by cumulative time")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run: few rounds, fewer pages")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write every number to PATH")
+    parser.add_argument("--rounds", type=int, help="override the number of rounds")
+    parser.add_argument("--profile", choices=SYNC_OPS, help="profile this client's path for one operation and exit")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    params = SMOKE if args.smoke else FULL
+    if args.rounds:
+        params = dataclasses.replace(params, rounds=args.rounds)
+    if args.serve:
+        serve(params)
+        return 0
+    if args.profile:
+        profile(args.profile, params)
+        return 0
+
+    wall_start = time.perf_counter()
+    facts = machine_facts()
+    print("openai_batches benchmark (issue 6)" + (" -- smoke mode" if params.smoke else ""))
+    print(
+        f"  python {facts['python']} ({facts['implementation']}), {facts['platform']}, cpus {facts['cpu_count']}, "
+        f"load {facts['load_average']}"
+    )
+    print(
+        f"  httpx {facts['httpx']}, openai {facts['openai']}, openai_batches {facts['openai_batches']}, "
+        f"commit {facts['commit']}"
+    )
+    if facts["uncommitted_client_files"]:
+        print(f"  uncommitted client files: {', '.join(facts['uncommitted_client_files'])}")
+    print(
+        f"  rounds {params.rounds}, ~{params.block_seconds * 1e3:g} ms per contender block, page size "
+        f"{params.page_size}, walk {params.walk_pages} pages, concurrency {params.concurrency}, results file "
+        f"~{params.results_mb:g} MB x {params.results_rounds} rounds, import runs {params.import_runs}"
+    )
+    sys.stdout.flush()
+
+    fixtures = Fixtures.build(params.walk_pages, params.page_size, params.results_mb)
+    print(
+        f"  fixtures: Batch {fixtures.batch_size} bytes, page of {params.page_size} {len(fixtures.pages[0]):,} bytes",
+        flush=True,
+    )
+    server = LoopbackServer(_serve_args(params))
+    runner = asyncio.Runner()
+    report: dict[str, Any] = {"machine": facts, "params": dataclasses.asdict(params) | {"chunk_bytes": CHUNK}}
+    all_contenders: list[Contenders] = []
+    try:
+        all_contenders = [
+            make_contenders("mock", MOCK_BASE_URL, fixtures, params.concurrency),
+            make_contenders("loopback", server.base_url, fixtures, params.concurrency),
+        ]
+        # Everything alive now (the SDKs' modules, the fixtures) is moved out of the collector's way, so a full
+        # collection costs the same whichever contender triggers it.
+        gc.collect()
+        gc.freeze()
+        series = run_rounds(all_contenders, {"loopback": server}, runner, params)
+        report["timings"] = {
+            transport: {op: summarise(by_op) for op, by_op in ops.items()} for transport, ops in series.items()
+        }
+        with_results = results_available(all_contenders[0])
+        if with_results:
+            results_series = run_results_rounds(all_contenders, params)
+            report["results"] = {
+                "lines": fixtures.results_lines,
+                "file_bytes": len(fixtures.results_file),
+                "timings": {transport: summarise(rows) for transport, rows in results_series.items()},
+            }
+        else:
+            print("  results: skipped: results API not available", file=sys.stderr, flush=True)
+            report["results"] = {"skipped": "results API not available"}
+        print("  measuring memory", file=sys.stderr, flush=True)
+        report["memory"] = measure_memory(all_contenders[0], params, with_results)
+        if with_results:
+            report["results"]["peak_bytes"] = report["memory"].pop("results_peak_bytes")
+    finally:
+        for c in all_contenders:
+            c.close(runner)
+        runner.close()
+        server.close()
+    print("  measuring import time", file=sys.stderr, flush=True)
+    report["import"] = measure_imports(params.import_runs)
+    report["wall_seconds"] = time.perf_counter() - wall_start
+
+    print_tables(report, params)
+    print_targets(report, params)
+    print(f"total wall time {report['wall_seconds']:.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
+        print(f"numbers written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
