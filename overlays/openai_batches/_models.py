@@ -14,6 +14,7 @@ import enum
 import functools
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 import attrs
@@ -107,56 +108,188 @@ def _plan(model: Any) -> _Plan:
 
 def build(model: type[T], data: object, path: str = "") -> T:
     """The model for `data`, or InvalidShape naming the first field that does not fit."""
-    if type(data) is not dict:
-        raise InvalidShape(path, f"{path or 'body'}: expected an object, got {json_type(data)}")
-    plan = _plan(typing.cast(Any, model))
-    values: dict[str, Any] = {}
-    for field in plan.fields:
-        value = data.get(field.key, _MISSING)
-        if value is _MISSING:
+    builder: Callable[[object, str], T] = _builder(typing.cast(Any, model))
+    return builder(data, path)
+
+
+@functools.cache
+def _builder(model: Any) -> Callable[[object, str], Any]:
+    """A function specialised to `model`, compiled once: straight-line dict lookups, no per-field dispatch.
+
+    Interpreting the field plan per object cost about 12 microseconds per Batch, most of the client's time on a page
+    of 100; the compiled form does the same checks in well under half of that. Nested objects (`usage` and its
+    details, `request_counts`) are built inline; arrays of objects call the item model's own compiled builder.
+    """
+    emitter = _Emitter()
+    emitter.lines = ["def build(data, path):"]
+    _compiling.add(model)
+    try:
+        result = emitter.emit(model, "data", "path", "    ", frozenset())
+    finally:
+        _compiling.discard(model)
+    emitter.lines.append(f"    return {result}")
+    code = compile("\n".join(emitter.lines), f"<openai_batches model builder for {model.__name__}>", "exec")
+    exec(code, emitter.names)
+    function: Callable[[object, str], Any] = emitter.names["build"]
+    return function
+
+
+class _Emitter:
+    """Writes the source of one compiled builder; names it refers to are collected in `names`."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.count = 0
+        self.names: dict[str, Any] = {
+            "M": _MISSING,
+            "dict": dict,
+            "list": list,
+            "str": str,
+            "bool": bool,
+            "enumerate": enumerate,
+            "ValueError": ValueError,
+            "_not_object": _not_object,
+            "_missing": _missing_field,
+            "_null": _null_field,
+            "_not_array": _not_array,
+            "_not_bool": _not_bool,
+            "_unknown": _unknown_value,
+        }
+
+    def name(self, prefix: str, value: Any) -> str:
+        self.count += 1
+        name = f"{prefix}{self.count}"
+        self.names[name] = value
+        return name
+
+    def emit(self, model: Any, data: str, path: str, indent: str, inside: frozenset[Any]) -> str:
+        """Lines that check `data` (a variable holding the JSON) and build `model`; returns the result variable."""
+        plan = _plan(model)
+        if any(a.kw_only for a in attrs.fields(model) if a.init):
+            raise TypeError(f"{model.__name__} has keyword-only fields, which the builder passes by position")
+        out = self.lines.append
+        self.count += 1
+        tag = f"_{self.count}"
+        out(f"{indent}if {data}.__class__ is not dict:")
+        out(f"{indent}    raise _not_object({path}, {data})")
+        out(f"{indent}g{tag} = {data}.get")
+        arguments = []
+        for i, field in enumerate(plan.fields):
+            v, key = f"v{tag}_{i}", repr(field.key)
+            out(f"{indent}{v} = g{tag}({key}, M)")
+            out(f"{indent}if {v} is M:")
             if field.required:
-                where = _join(path, field.key)
-                raise InvalidShape(where, f"{where}: required field is missing")
-            continue
-        if value is None:
+                out(f"{indent}    raise _missing({path}, {key})")
+            else:
+                out(f"{indent}    {v} = {self.name('D', _default(model, field.attr))}")
+            out(f"{indent}elif {v} is None:")
             if not field.nullable and (field.required or field.kind != _SCALAR):
-                where = _join(path, field.key)
-                raise InvalidShape(where, f"{where}: must not be null")
-            values[field.attr] = None
-            continue
-        kind = field.kind
-        if kind == _SCALAR:
-            # Scalars are kept as they came: a string in an int field is the server's problem, not a crash.
-            values[field.attr] = value
-        elif kind == _OPEN_ENUM:
-            values[field.attr] = field.target._value2member_map_.get(value, value) if type(value) is str else value
-        elif kind == _MODEL:
-            values[field.attr] = build(field.target, value, _join(path, field.key))
-        elif kind == _MODEL_LIST:
-            if type(value) is not list:
-                where = _join(path, field.key)
-                raise InvalidShape(where, f"{where}: expected an array, got {json_type(value)}")
-            where = _join(path, field.key)
-            values[field.attr] = [build(field.target, item, f"{where}[{i}]") for i, item in enumerate(value)]
-        elif kind == _BOOL:
-            # Booleans steer the client (`has_more` ends a walk), so "yes" or 1 is refused.
-            if type(value) is not bool:
-                where = _join(path, field.key)
-                raise InvalidShape(where, f"{where}: expected a boolean, got {json_type(value)}")
-            values[field.attr] = value
-        else:
-            try:
-                values[field.attr] = field.target(value)
-            except ValueError:
-                where = _join(path, field.key)
-                raise InvalidShape(where, f"{where}: unknown value {value!r}") from None
-    instance = model(**values)
-    if plan.extra and len(data) > len(values):
-        extra = {key: value for key, value in data.items() if key not in plan.keys}
-        if extra:
-            instance.additional_properties = extra  # type: ignore[attr-defined]
-    return instance
+                out(f"{indent}    raise _null({path}, {key})")
+            else:
+                out(f"{indent}    pass")
+            out(f"{indent}else:")
+            deeper = indent + "    "
+            if field.kind == _SCALAR:
+                # Scalars are kept as they came: a string in an int field is the server's problem, not a crash.
+                out(f"{deeper}pass")
+            elif field.kind == _OPEN_ENUM:
+                lookup = self.name("E", field.target._value2member_map_.get)
+                out(f"{deeper}if {v}.__class__ is str:")
+                out(f"{deeper}    {v} = {lookup}({v}, {v})")
+            elif field.kind == _MODEL and field.target not in inside and field.target is not model:
+                out(f"{deeper}p{tag}_{i} = ({path}, {key})")
+                built = self.emit(field.target, v, f"p{tag}_{i}", deeper, inside | {model})
+                out(f"{deeper}{v} = {built}")
+            elif field.kind in (_MODEL, _MODEL_LIST):
+                builder = self.name("B", _nested_builder(field.target))
+                if field.kind == _MODEL:
+                    out(f"{deeper}{v} = {builder}({v}, ({path}, {key}))")
+                else:
+                    out(f"{deeper}if {v}.__class__ is not list:")
+                    out(f"{deeper}    raise _not_array({path}, {key}, {v})")
+                    out(f"{deeper}p{tag}_{i} = ({path}, {key})")
+                    out(f"{deeper}{v} = [{builder}(x, (p{tag}_{i}, j)) for j, x in enumerate({v})]")
+            elif field.kind == _BOOL:
+                # Booleans steer the client (`has_more` ends a walk), so "yes" or 1 is refused.
+                out(f"{deeper}if {v}.__class__ is not bool:")
+                out(f"{deeper}    raise _not_bool({path}, {key}, {v})")
+            else:
+                closed = self.name("T", field.target)
+                out(f"{deeper}try:")
+                out(f"{deeper}    {v} = {closed}({v})")
+                out(f"{deeper}except ValueError:")
+                out(f"{deeper}    raise _unknown({path}, {key}, {v}) from None")
+            arguments.append(v)
+        # Positional: the plan lists the init fields in the order attrs gives them, and keyword parsing of ~25
+        # arguments per object is measurable on a page of 100.
+        result = f"o{tag}"
+        out(f"{indent}{result} = {self.name('C', model)}({', '.join(arguments)})")
+        if plan.extra:
+            superset = self.name("S", plan.keys.issuperset)
+            known = self.name("K", plan.keys)
+            # issuperset walks the keys without building a set: the common case, no unknown field, stays cheap.
+            out(f"{indent}if not {superset}({data}):")
+            out(f"{indent}    {result}.additional_properties = {{k: x for k, x in {data}.items() if k not in {known}}}")
+        return result
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+_compiling: set[Any] = set()
+
+
+def _nested_builder(model: Any) -> Callable[[object, str], Any]:
+    # A model that contains itself (directly or not) would recurse while compiling: defer to the cache at call time.
+    if model in _compiling:
+        return lambda data, path: _builder(model)(data, path)
+    return _builder(model)
+
+
+def _default(model: Any, attr: str) -> Any:
+    default = attrs.fields_dict(model)[attr].default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        raise TypeError(f"{model.__name__}.{attr} has a factory default, which the builder does not expect")
+    return default
+
+
+# Paths travel as nested tuples, (parent, key) or (parent, index), and become text only for an error message:
+# building "data[17].usage" for every object of every page would cost more than the checks themselves.
+LazyPath = str | tuple[Any, str | int]
+
+
+def _text(path: LazyPath) -> str:
+    if isinstance(path, str):
+        return path
+    parent, step = path
+    head = _text(parent)
+    if isinstance(step, int):
+        return f"{head}[{step}]"
+    return f"{head}.{step}" if head else step
+
+
+def _not_object(path: LazyPath, value: object) -> InvalidShape:
+    where = _text(path)
+    return InvalidShape(where, f"{where or 'body'}: expected an object, got {json_type(value)}")
+
+
+def _missing_field(path: LazyPath, key: str) -> InvalidShape:
+    where = _text((path, key))
+    return InvalidShape(where, f"{where}: required field is missing")
+
+
+def _null_field(path: LazyPath, key: str) -> InvalidShape:
+    where = _text((path, key))
+    return InvalidShape(where, f"{where}: must not be null")
+
+
+def _not_array(path: LazyPath, key: str, value: object) -> InvalidShape:
+    where = _text((path, key))
+    return InvalidShape(where, f"{where}: expected an array, got {json_type(value)}")
+
+
+def _not_bool(path: LazyPath, key: str, value: object) -> InvalidShape:
+    where = _text((path, key))
+    return InvalidShape(where, f"{where}: expected a boolean, got {json_type(value)}")
+
+
+def _unknown_value(path: LazyPath, key: str, value: object) -> InvalidShape:
+    where = _text((path, key))
+    return InvalidShape(where, f"{where}: unknown value {value!r}")
