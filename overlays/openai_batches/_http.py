@@ -55,14 +55,16 @@ class RequestBuilder:
 
     def __init__(self, options: ClientOptions) -> None:
         self.options = options
-        path, _, query = options.base_url.raw_path.partition(b"?")
-        self._base_path = path.rstrip(b"/")
-        self._base_query = b"?" + query if query else b""
+        base = str(options.base_url)
+        # Paths go between the base path and the base URL's own query (an `api-version=` of a gateway, say);
+        # as text, so building a request parses the URL once, as a plain httpx call does.
+        prefix, _, query = base.partition("?")
+        self._prefix = prefix.rstrip("/")
+        self._suffix = "?" + query if query else ""
         self._headers = options.auth_headers()
 
-    def url(self, path: str) -> httpx.URL:
-        # Appended to the base path, keeping the base URL's own query (an `api-version=` of a gateway, say).
-        return self.options.base_url.copy_with(raw_path=self._base_path + path.encode("ascii") + self._base_query)
+    def url(self, path: str) -> str:
+        return self._prefix + path + self._suffix
 
     def build(
         self,
@@ -75,16 +77,19 @@ class RequestBuilder:
     ) -> httpx.Request:
         context.attempts = attempt
         context.redact_json = self.redact_json
-        # httpx.Headers, so an override spelled "authorization" replaces "Authorization" instead of joining it.
-        headers = httpx.Headers(self._headers)
+        headers = self._headers
         generated_headers = kwargs.get("headers")
-        if generated_headers:
-            headers.update(generated_headers)
-        if kwargs.get("files") is not None:
-            # The generated code pins the multipart boundary to "+++", which a file's own bytes could contain;
-            # without the header httpx picks a random boundary. Removable when the generator stops setting it.
-            headers.pop("Content-Type", None)
-        headers.update(context.headers)
+        files = kwargs.get("files")
+        if generated_headers or context.headers or files is not None:
+            # A copy as httpx.Headers, so an override spelled "authorization" replaces "Authorization".
+            headers = httpx.Headers(headers)
+            if generated_headers:
+                headers.update(generated_headers)
+            if files is not None:
+                # The generated code pins the multipart boundary to "+++", which a file's own bytes could contain;
+                # without the header httpx picks a random boundary. Removable when the generator stops setting it.
+                headers.pop("Content-Type", None)
+            headers.update(context.headers)
         timeout = context.timeout if context.timeout is not None else self.options.timeout
         request = http.build_request(
             method.upper(),
@@ -93,7 +98,7 @@ class RequestBuilder:
             json=kwargs.get("json"),
             content=kwargs.get("content"),
             data=kwargs.get("data"),
-            files=kwargs.get("files"),
+            files=files,
             headers=headers,
             timeout=timeout,
         )
@@ -112,14 +117,15 @@ class RequestBuilder:
 
     def succeeded(self, response: httpx.Response, context: CallContext) -> bool:
         context.response = response
-        request = response.request
-        log.debug(
-            "%s %s -> %s (request id %s)",
-            request.method,
-            request.url,
-            response.status_code,
-            self.redact(response.headers.get("x-request-id") or ""),
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            request = response.request
+            log.debug(
+                "%s %s -> %s (request id %s)",
+                request.method,
+                request.url,
+                response.status_code,
+                self.redact(response.headers.get("x-request-id") or ""),
+            )
         return 200 <= response.status_code < 300
 
     def undecodable(self, response: httpx.Response) -> APIResponseValidationError:
