@@ -5,86 +5,196 @@ client = BatchClient()  # OPENAI_API_KEY from the environment
 batch = client.batches.create(input_file_id="file-abc", endpoint="/v1/chat/completions")
 """
 
-from openai_batches_generated.models import (
-    Batch,
-    BatchCompletionWindow,
-    BatchCreateParams,
-    BatchEndpoint,
-    BatchError,
-    BatchErrors,
-    BatchObjectType,
-    BatchRequestCounts,
-    BatchStatus,
-    BatchUsage,
-    BatchUsageInputTokensDetails,
-    BatchUsageOutputTokensDetails,
-    FileCreateParams,
-    FileDeleted,
-    FileExpirationAnchor,
-    FileObject,
-    FileObjectType,
-    FilePurpose,
-    FileStatus,
-    FileUploadPurpose,
-    ListBatchesResponse,
-    ListFilesResponse,
-    ListObjectType,
-    ListOrder,
-    Metadata,
-    OutputExpiresAfter,
-)
-from openai_batches_generated.types import UNSET, Unset
+from __future__ import annotations
 
-from ._client import AsyncBatchClient, BatchClient
-from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
-from ._content import AsyncFileContent, FileContent
-from ._exceptions import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    BatchWaitTimeout,
-    ConflictError,
-    InternalServerError,
-    InvalidParameterError,
-    MissingAPIKeyError,
-    NotFoundError,
-    OpenAIBatchesError,
-    OpenAIError,
-    PaginationError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-)
-from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
-from ._retry import RetryPolicy
-from ._status import TERMINAL_STATUSES, is_terminal
-from ._types import CompletionWindowParam, EndpointParam, FilePurposeParam, MetadataParam, OutputExpiresAfterParam
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from ._workflow import PartialSubmitError
-from .batch_input import (
-    BatchInput,
-    BatchInputError,
-    BatchRequest,
-    FileSummary,
-    InputLimits,
-    read_requests,
-    shard_requests,
-    validate_file,
-)
-from .results import (
-    BatchResult,
-    BatchResultError,
-    BatchResults,
-    ChatChoice,
-    ChatCompletion,
-    Embeddings,
-    ResponseOutput,
-    TokenUsage,
-)
+
+if TYPE_CHECKING:
+    from openai_batches_generated.models import (
+        Batch,
+        BatchCompletionWindow,
+        BatchCreateParams,
+        BatchEndpoint,
+        BatchError,
+        BatchErrors,
+        BatchObjectType,
+        BatchRequestCounts,
+        BatchStatus,
+        BatchUsage,
+        BatchUsageInputTokensDetails,
+        BatchUsageOutputTokensDetails,
+        FileCreateParams,
+        FileDeleted,
+        FileExpirationAnchor,
+        FileObject,
+        FileObjectType,
+        FilePurpose,
+        FileStatus,
+        FileUploadPurpose,
+        ListBatchesResponse,
+        ListFilesResponse,
+        ListObjectType,
+        ListOrder,
+        Metadata,
+        OutputExpiresAfter,
+    )
+    from openai_batches_generated.types import UNSET, Unset
+
+    from ._client import AsyncBatchClient, BatchClient
+    from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
+    from ._content import AsyncFileContent, FileContent
+    from ._exceptions import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        BatchWaitTimeout,
+        ConflictError,
+        InternalServerError,
+        InvalidParameterError,
+        MissingAPIKeyError,
+        NotFoundError,
+        OpenAIBatchesError,
+        OpenAIError,
+        PaginationError,
+        PermissionDeniedError,
+        RateLimitError,
+        UnprocessableEntityError,
+    )
+    from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
+    from ._retry import RetryPolicy
+    from ._status import TERMINAL_STATUSES, is_terminal
+    from ._types import CompletionWindowParam, EndpointParam, FilePurposeParam, MetadataParam, OutputExpiresAfterParam
+    from ._workflow import PartialSubmitError
+    from .batch_input import (
+        BatchInput,
+        BatchInputError,
+        BatchRequest,
+        FileSummary,
+        InputLimits,
+        read_requests,
+        shard_requests,
+        validate_file,
+    )
+    from .results import (
+        BatchResult,
+        BatchResultError,
+        BatchResults,
+        ChatChoice,
+        ChatCompletion,
+        Embeddings,
+        ResponseOutput,
+        TokenUsage,
+    )
+
+# Loaded on first use: `import openai_batches` stays cheap, and a script that only needs the errors or the
+# request builder does not pay for the HTTP stack. Type checkers read the imports above.
+_EXPORTS: dict[str, str] = {
+    "APIConnectionError": "._exceptions",
+    "APIError": "._exceptions",
+    "APIResponseValidationError": "._exceptions",
+    "APIStatusError": "._exceptions",
+    "APITimeoutError": "._exceptions",
+    "AsyncBatchClient": "._client",
+    "AsyncCursorPage": "._pagination",
+    "AsyncFileContent": "._content",
+    "AsyncPaginator": "._pagination",
+    "AuthenticationError": "._exceptions",
+    "BadRequestError": "._exceptions",
+    "Batch": "openai_batches_generated.models",
+    "BatchClient": "._client",
+    "BatchCompletionWindow": "openai_batches_generated.models",
+    "BatchCreateParams": "openai_batches_generated.models",
+    "BatchEndpoint": "openai_batches_generated.models",
+    "BatchError": "openai_batches_generated.models",
+    "BatchErrors": "openai_batches_generated.models",
+    "BatchInput": ".batch_input",
+    "BatchInputError": ".batch_input",
+    "BatchObjectType": "openai_batches_generated.models",
+    "BatchRequest": ".batch_input",
+    "BatchRequestCounts": "openai_batches_generated.models",
+    "BatchResult": ".results",
+    "BatchResultError": ".results",
+    "BatchResults": ".results",
+    "BatchStatus": "openai_batches_generated.models",
+    "BatchUsage": "openai_batches_generated.models",
+    "BatchUsageInputTokensDetails": "openai_batches_generated.models",
+    "BatchUsageOutputTokensDetails": "openai_batches_generated.models",
+    "BatchWaitTimeout": "._exceptions",
+    "ChatChoice": ".results",
+    "ChatCompletion": ".results",
+    "CompletionWindowParam": "._types",
+    "ConflictError": "._exceptions",
+    "DEFAULT_BASE_URL": "._config",
+    "DEFAULT_MAX_RETRIES": "._config",
+    "DEFAULT_TIMEOUT": "._config",
+    "Embeddings": ".results",
+    "EndpointParam": "._types",
+    "FileContent": "._content",
+    "FileCreateParams": "openai_batches_generated.models",
+    "FileDeleted": "openai_batches_generated.models",
+    "FileExpirationAnchor": "openai_batches_generated.models",
+    "FileObject": "openai_batches_generated.models",
+    "FileObjectType": "openai_batches_generated.models",
+    "FilePurpose": "openai_batches_generated.models",
+    "FilePurposeParam": "._types",
+    "FileStatus": "openai_batches_generated.models",
+    "FileSummary": ".batch_input",
+    "FileUploadPurpose": "openai_batches_generated.models",
+    "InputLimits": ".batch_input",
+    "InternalServerError": "._exceptions",
+    "InvalidParameterError": "._exceptions",
+    "ListBatchesResponse": "openai_batches_generated.models",
+    "ListFilesResponse": "openai_batches_generated.models",
+    "ListObjectType": "openai_batches_generated.models",
+    "ListOrder": "openai_batches_generated.models",
+    "Metadata": "openai_batches_generated.models",
+    "MetadataParam": "._types",
+    "MissingAPIKeyError": "._exceptions",
+    "NOT_GIVEN": "._config",
+    "NotFoundError": "._exceptions",
+    "NotGiven": "._config",
+    "OpenAIBatchesError": "._exceptions",
+    "OpenAIError": "._exceptions",
+    "OutputExpiresAfter": "openai_batches_generated.models",
+    "OutputExpiresAfterParam": "._types",
+    "PaginationError": "._exceptions",
+    "PartialSubmitError": "._workflow",
+    "PermissionDeniedError": "._exceptions",
+    "RateLimitError": "._exceptions",
+    "ResponseOutput": ".results",
+    "RetryPolicy": "._retry",
+    "SyncCursorPage": "._pagination",
+    "TERMINAL_STATUSES": "._status",
+    "TokenUsage": ".results",
+    "UNSET": "openai_batches_generated.types",
+    "UnprocessableEntityError": "._exceptions",
+    "Unset": "openai_batches_generated.types",
+    "is_terminal": "._status",
+    "read_requests": ".batch_input",
+    "shard_requests": ".batch_input",
+    "validate_file": ".batch_input",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -24,7 +25,9 @@ from ._http import AsyncDispatcher, CallContext, Dispatcher
 from ._parsing import parse_model
 from ._retry import RetryPolicy
 from .resources.batches import AsyncBatches, Batches
-from .resources.files import AsyncFiles, Files
+
+if TYPE_CHECKING:
+    from .resources.files import AsyncFiles, Files
 
 __all__ = ["AsyncBatchClient", "BatchClient"]
 
@@ -124,7 +127,14 @@ class BatchClient(_ClientBase):
         self._http = http_client if http_client is not None else httpx.Client(timeout=self._options.timeout)
         self._dispatcher = Dispatcher(self._options, self._http)
         self.batches = Batches(self)
-        self.files = Files(self)
+
+    @functools.cached_property
+    def files(self) -> Files:
+        """File operations: upload, list, retrieve, delete, download."""
+        # Imported on first use, like the batch workflow: a client that only polls never loads it.
+        from .resources.files import Files
+
+        return Files(self)
 
     def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
         return parse_model(context, self._dispatcher.request(context, **kwargs), model)
@@ -209,7 +219,13 @@ class AsyncBatchClient(_ClientBase):
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self._options.timeout)
         self._dispatcher = AsyncDispatcher(self._options, self._http)
         self.batches = AsyncBatches(self)
-        self.files = AsyncFiles(self)
+
+    @functools.cached_property
+    def files(self) -> AsyncFiles:
+        """File operations: upload, list, retrieve, delete, download."""
+        from .resources.files import AsyncFiles
+
+        return AsyncFiles(self)
 
     async def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
         return parse_model(context, await self._dispatcher.request(context, **kwargs), model)

@@ -139,6 +139,7 @@ def _base_url(value: str | httpx.URL) -> httpx.URL:
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
 
 
 def check_headers(headers: object, param: str = "default_headers") -> dict[str, str]:
@@ -154,7 +155,7 @@ def check_headers(headers: object, param: str = "default_headers") -> dict[str, 
         if not isinstance(value, str):
             raise InvalidParameterError(param, f"header {name!r} must be a string, got {type(value).__name__}")
         # What HTTP/1.1 can carry: visible ASCII and inner spaces, no control characters or padding.
-        if not value.isascii() or value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        if not _HEADER_VALUE.fullmatch(value) or value != value.strip():
             raise InvalidParameterError(
                 param, f"header {name!r} must be printable ASCII without leading or trailing whitespace"
             )

@@ -61,7 +61,11 @@ class RequestBuilder:
         prefix, _, query = base.partition("?")
         self._prefix = prefix.rstrip("/")
         self._suffix = "?" + query if query else ""
-        self._headers = options.auth_headers()
+        headers = options.auth_headers()
+        self._headers = headers
+        # Lower-cased name -> (name, value): merging a call's headers is then a dict update, case-insensitive as
+        # HTTP wants, without the cost of copying an httpx.Headers.
+        self._header_map = {name.lower(): (name, value) for name, value in headers.items()}
 
     def url(self, path: str) -> str:
         return self._prefix + path + self._suffix
@@ -77,19 +81,20 @@ class RequestBuilder:
     ) -> httpx.Request:
         context.attempts = attempt
         context.redact_json = self.redact_json
-        headers = self._headers
+        headers: httpx.Headers | list[tuple[str, str]] = self._headers
         generated_headers = kwargs.get("headers")
         files = kwargs.get("files")
         if generated_headers or context.headers or files is not None:
-            # A copy as httpx.Headers, so an override spelled "authorization" replaces "Authorization".
-            headers = httpx.Headers(headers)
-            if generated_headers:
-                headers.update(generated_headers)
+            merged = dict(self._header_map)
+            for name, value in (generated_headers or {}).items():
+                merged[name.lower()] = (name, value)
             if files is not None:
                 # The generated code pins the multipart boundary to "+++", which a file's own bytes could contain;
                 # without the header httpx picks a random boundary. Removable when the generator stops setting it.
-                headers.pop("Content-Type", None)
-            headers.update(context.headers)
+                merged.pop("content-type", None)
+            for name, value in context.headers.items():
+                merged[name.lower()] = (name, value)
+            headers = list(merged.values())
         timeout = context.timeout if context.timeout is not None else self.options.timeout
         request = http.build_request(
             method.upper(),

@@ -33,23 +33,14 @@ from .._validation import (
     open_enum,
     with_idempotency_key,
 )
-from .._workflow import (
-    TRANSIENT_ERRORS,
-    PartialSubmitError,
-    PollState,
-    RequestsInput,
-    batch_id_of,
-    endpoint_value,
-    file_id,
-    prepared_input,
-)
-from ..batch_input import BatchRequest, InputLimits, shard_requests
-from ..results import BatchResult, BatchResults, parse_result_line
 
 if TYPE_CHECKING:
     from .._client import AsyncBatchClient, BatchClient
+    from .._workflow import RequestsInput
+    from ..batch_input import BatchRequest, InputLimits
+    from ..results import BatchResult, BatchResults
 
-__all__ = ["AsyncBatches", "Batches", "PartialSubmitError"]
+__all__ = ["AsyncBatches", "Batches"]
 
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_MAX_POLL_INTERVAL = 60.0
@@ -205,6 +196,9 @@ class Batches:
         few polls in a row may fail before the wait gives up. Raises `BatchWaitTimeout` (with the last batch seen)
         after `timeout` seconds.
         """
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import TRANSIENT_ERRORS, PollState, batch_id_of
+
         batch_id = batch_id_of(batch)
         policy = self._client._options.retry
         state = PollState(
@@ -230,6 +224,10 @@ class Batches:
         Works on any batch: a failed one may have no output file, a cancelled or expired one holds the results
         finished before it stopped.
         """
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import batch_id_of, file_id
+        from ..results import parse_result_line
+
         current = batch if isinstance(batch, Batch) else self.retrieve(batch_id_of(batch))
         for source in (file_id(current.output_file_id), file_id(current.error_file_id)):
             if source is None:
@@ -245,6 +243,10 @@ class Batches:
 
         The submitted ids come from `expected`, or else from the batch's input file (read as a stream).
         """
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import batch_id_of
+        from ..results import BatchResults
+
         current = batch if isinstance(batch, Batch) else self.retrieve(batch_id_of(batch))
         found = {result.custom_id: result for result in self.results(current)}
         if expected is not None:
@@ -273,6 +275,9 @@ class Batches:
         service would refuse (duplicate ids, another endpoint, more than one batch holds) raises `BatchInputError`
         before any upload; use `submit_many` for more requests than one batch takes.
         """
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import endpoint_value, prepared_input
+
         target = endpoint_value(endpoint)
         _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
         with prepared_input(requests, target, limits) as path:
@@ -312,6 +317,10 @@ class Batches:
 
         If a shard fails, `PartialSubmitError.batches` holds the batches created before it.
         """
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import PartialSubmitError, endpoint_value
+        from ..batch_input import InputLimits, shard_requests
+
         target = endpoint_value(endpoint)
         created: builtins.list[Batch] = []
         for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
@@ -427,6 +436,9 @@ class AsyncBatches:
         on_update: Callable[[Batch], object] | None = None,
     ) -> Batch:
         """Poll until the batch is final and return it; see `Batches.wait`."""
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import TRANSIENT_ERRORS, PollState, batch_id_of
+
         batch_id = batch_id_of(batch)
         policy = self._client._options.retry
         state = PollState(
@@ -448,6 +460,10 @@ class AsyncBatches:
 
     async def results(self, batch: Batch | str) -> AsyncIterator[BatchResult]:
         """Every result of a batch, streamed from its output file and then its error file; see `Batches.results`."""
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import batch_id_of, file_id
+        from ..results import parse_result_line
+
         current = batch if isinstance(batch, Batch) else await self.retrieve(batch_id_of(batch))
         for source in (file_id(current.output_file_id), file_id(current.error_file_id)):
             if source is None:
@@ -462,6 +478,10 @@ class AsyncBatches:
 
     async def results_by_custom_id(self, batch: Batch | str, *, expected: Iterable[str] | None = None) -> BatchResults:
         """Results by `custom_id` and the submitted ids with no result; see `Batches.results_by_custom_id`."""
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import batch_id_of
+        from ..results import BatchResults
+
         current = batch if isinstance(batch, Batch) else await self.retrieve(batch_id_of(batch))
         found = {result.custom_id: result async for result in self.results(current)}
         if expected is not None:
@@ -485,6 +505,9 @@ class AsyncBatches:
         limits: InputLimits | None = None,
     ) -> Batch:
         """Check the requests, upload them and create one batch; see `Batches.submit`."""
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import endpoint_value, prepared_input
+
         target = endpoint_value(endpoint)
         _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
         with prepared_input(requests, target, limits) as path:
@@ -520,6 +543,10 @@ class AsyncBatches:
         limits: InputLimits | None = None,
     ) -> builtins.list[Batch]:
         """Split the requests into shards that each fit one batch and submit every shard; see `Batches.submit_many`."""
+        # Imported on first use: the workflow's modules add a tenth to the library's import time.
+        from .._workflow import PartialSubmitError, endpoint_value
+        from ..batch_input import InputLimits, shard_requests
+
         target = endpoint_value(endpoint)
         created: builtins.list[Batch] = []
         for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
