@@ -103,7 +103,7 @@ def test_loopback_counts_connections(run: tuple[dict[str, Any], str]) -> None:
 def test_import_times(run: tuple[dict[str, Any], str]) -> None:
     report, _ = run
     imports = report["import"]
-    assert set(imports["seconds"]) == {"openai_batches", "openai"}
+    assert set(imports["seconds"]) == {"openai_batches", "openai_batches_client", "openai"}
     assert all(len(values) == report["params"]["import_runs"] for values in imports["seconds"].values())
     _positive(imports, "import")
 

@@ -893,8 +893,17 @@ def measure_memory(c: Contenders, params: Params, with_results: bool) -> dict[st
 
 
 def measure_imports(runs: int) -> dict[str, Any]:
-    """Fresh interpreters, interleaved; each run's import time is `python -c "import x"` minus `python -c pass`."""
-    commands = {"pass": "pass", "openai_batches": "import openai_batches", "openai": "import openai"}
+    """Fresh interpreters, interleaved; each run's import time is `python -c "import x"` minus `python -c pass`.
+
+    `import openai_batches` alone loads almost nothing (its exports load on first use), so the honest figure is
+    `from openai_batches import BatchClient`: everything a first call needs (httpx, the models, the client).
+    """
+    commands = {
+        "pass": "pass",
+        "openai_batches": "import openai_batches",
+        "openai_batches_client": "from openai_batches import BatchClient",
+        "openai": "import openai",
+    }
 
     def wall(code: str) -> float:
         start = time.perf_counter()
@@ -903,17 +912,20 @@ def measure_imports(runs: int) -> dict[str, Any]:
 
     for code in commands.values():  # the first run compiles bytecode and warms the file cache
         wall(code)
-    samples: dict[str, list[float]] = {"openai_batches": [], "openai": []}
+    samples: dict[str, list[float]] = {"openai_batches": [], "openai_batches_client": [], "openai": []}
     ratios: list[float] = []
+    client_ratios: list[float] = []
     for run in range(runs):
         times = {name: wall(commands[name]) for name in _rotated(list(commands), run)}
         for name in samples:
             samples[name].append(max(times[name] - times["pass"], 1e-6))
         ratios.append(samples["openai_batches"][-1] / samples["openai"][-1])
+        client_ratios.append(samples["openai_batches_client"][-1] / samples["openai"][-1])
     return {
         "seconds": samples,
         "median_seconds": {name: statistics.median(values) for name, values in samples.items()},
         "ratio": _summary(ratios),
+        "client_ratio": _summary(client_ratios),
     }
 
 
@@ -1000,13 +1012,19 @@ def print_tables(report: dict[str, Any], params: Params) -> None:
 
     imports = report["import"]
     print("=== import time (fresh interpreter; `python -c 'import x'` minus `python -c pass`) ===")
-    for name in ("openai_batches", "openai"):
+    labels = {
+        "openai_batches": "import openai_batches",
+        "openai_batches_client": "from openai_batches import BatchClient",
+        "openai": "import openai",
+    }
+    for name, label in labels.items():
         values = imports["seconds"][name]
         print(
-            f"  import {name:15s} {_duration(statistics.median(values)):>10s}  "
+            f"  {label:40s} {_duration(statistics.median(values)):>10s}  "
             f"({_duration(min(values))} - {_duration(max(values))}), {len(values)} runs"
         )
-    print(f"  openai_batches / openai: {_ratio(imports['ratio'])}\n")
+    print(f"  import openai_batches / import openai: {_ratio(imports['ratio'])}")
+    print(f"  from openai_batches import BatchClient / import openai: {_ratio(imports['client_ratio'])}\n")
 
     memory = report["memory"]
     print("=== memory (tracemalloc, mock transport) ===")
@@ -1072,7 +1090,9 @@ def print_targets(report: dict[str, Any], params: Params) -> None:
         all(r >= 0.8 for r in throughput.values()),
     )
     ratio = report["import"]["ratio"]["median"]
-    row("import time vs import openai", f"{ratio:.2f}", "<= 0.25", ratio <= 0.25)
+    client_ratio = report["import"]["client_ratio"]["median"]
+    # Judged on the import a first call needs, not on the lazy package alone.
+    row("import (BatchClient) vs openai", f"{client_ratio:.2f} (bare {ratio:.2f})", "<= 0.25", client_ratio <= 0.25)
 
     def growth(name: str) -> float:
         peaks = report["memory"]["walk_peak_bytes"][name]

@@ -82,11 +82,13 @@ class RequestBuilder:
         context.attempts = attempt
         context.redact_json = self.redact_json
         headers: httpx.Headers | list[tuple[str, str]] = self._headers
-        generated_headers = kwargs.get("headers")
+        generated_headers = dict(kwargs.get("headers") or {})
+        if "json" in kwargs and generated_headers.get("Content-Type") == "application/json":
+            del generated_headers["Content-Type"]  # httpx sets it for a JSON body: one header fewer to merge
         files = kwargs.get("files")
         if generated_headers or context.headers or files is not None:
             merged = dict(self._header_map)
-            for name, value in (generated_headers or {}).items():
+            for name, value in generated_headers.items():
                 merged[name.lower()] = (name, value)
             if files is not None:
                 # The generated code pins the multipart boundary to "+++", which a file's own bytes could contain;
@@ -95,7 +97,11 @@ class RequestBuilder:
             for name, value in context.headers.items():
                 merged[name.lower()] = (name, value)
             headers = list(merged.values())
-        timeout = context.timeout if context.timeout is not None else self.options.timeout
+        timeout: httpx.Timeout | httpx._client.UseClientDefault = (
+            context.timeout if context.timeout is not None else self.options.timeout
+        )
+        if timeout == http.timeout:
+            timeout = httpx.USE_CLIENT_DEFAULT  # the same value, without httpx copying it per request
         request = http.build_request(
             method.upper(),
             self.url(url),
@@ -226,6 +232,17 @@ def _loggable_headers(headers: httpx.Headers) -> dict[str, str]:
     return {name: _REDACTED if name.lower() in _SECRET_HEADERS else value for name, value in headers.items()}
 
 
+_SPENT = httpx.ByteStream(b"")
+
+
+def _unbound(response: httpx.Response) -> httpx.Response:
+    # httpx's bound stream refers back to its response, a cycle that keeps each page's bytes alive until the
+    # garbage collector runs; once the body is read the stream is spent, so cutting the cycle frees a page as soon
+    # as it is dropped and keeps memory flat over a long walk.
+    response.stream = _SPENT
+    return response
+
+
 def _safe_text(response: httpx.Response) -> str:
     try:
         return response.text
@@ -290,7 +307,7 @@ class Dispatcher:
                 builder.options.retry.sleep(wait)
                 continue
             if success:
-                return response
+                return _unbound(response)
             response.close()
             status_error, wait = builder.status_failure(response, context, attempt)
             if wait is None:
@@ -338,7 +355,7 @@ class AsyncDispatcher:
                 await builder.options.retry.async_sleep(wait)
                 continue
             if success:
-                return response
+                return _unbound(response)
             await response.aclose()
             status_error, wait = builder.status_failure(response, context, attempt)
             if wait is None:
