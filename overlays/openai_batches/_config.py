@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 import re
+import sys
 from collections.abc import Mapping
 from enum import Enum
 from typing import Final, Literal, TypeAlias
@@ -23,7 +23,8 @@ DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 _CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=_CONNECT_TIMEOUT)
 DEFAULT_MAX_RETRIES: Final = 2
-USER_AGENT: Final = f"openai-batches/{__version__} (Python {platform.python_version()}; httpx {httpx.__version__})"
+_PYTHON = ".".join(map(str, sys.version_info[:3]))
+USER_AGENT: Final = f"openai-batches/{__version__} (Python {_PYTHON}; httpx {httpx.__version__})"
 
 
 class _NotGiven(Enum):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import email.utils
 import math
-import random as _random
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +19,13 @@ import attrs
 import httpx
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+
+def _random_fraction() -> float:
+    # Imported on first retry, like asyncio below: most clients never back off, and the import is not free.
+    import random
+
+    return random.random()
 
 
 async def _asyncio_sleep(seconds: float) -> None:
@@ -45,7 +51,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
     clock: Callable[[], float] = time.time
-    random: Callable[[], float] = _random.random
+    random: Callable[[], float] = _random_fraction
 
     def should_retry(self, response: httpx.Response) -> bool:
         override = response.headers.get("x-should-retry", "").strip().lower()

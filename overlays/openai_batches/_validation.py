@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
@@ -160,5 +159,7 @@ def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict
             del headers[name]
         headers[IDEMPOTENCY_HEADER] = idempotency_key
     elif not present:
+        import uuid  # imported on the first create: reading batches never needs it
+
         headers[IDEMPOTENCY_HEADER] = f"openai-batches-{uuid.uuid4()}"
     return headers
