@@ -100,7 +100,9 @@ def test_sync_cancel_keeps_partial_results(tmp_path: Path) -> None:
     ):
         upload = client.files.create(file=jsonl(many))
         batch = client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions")
+        deadline = time.monotonic() + 20
         while (batch := client.batches.retrieve(batch.id)).status != BatchStatus.IN_PROGRESS:
+            assert batch.status == BatchStatus.VALIDATING and time.monotonic() < deadline, batch.status
             time.sleep(0.01)
         cancelling = client.batches.cancel(batch.id)
         assert cancelling.status in (BatchStatus.CANCELLING, BatchStatus.CANCELLED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -364,8 +365,9 @@ def test_results_of_a_cancelled_batch_are_partial(tmp_path: Path) -> None:
         BatchClient(api_key=KEY, base_url=slow.base_url) as client,
     ):
         batch = client.batches.submit(requests, endpoint=CHAT)
-        while client.batches.retrieve(batch.id).status != BatchStatus.IN_PROGRESS:
-            pass
+        deadline = time.monotonic() + 20
+        while (status := client.batches.retrieve(batch.id).status) != BatchStatus.IN_PROGRESS:
+            assert status == BatchStatus.VALIDATING and time.monotonic() < deadline, status
         batch = client.batches.wait(client.batches.cancel(batch.id), poll_interval=0.01)
         assert batch.status == BatchStatus.CANCELLED
         report = client.batches.results_by_custom_id(batch)

@@ -85,7 +85,9 @@ def test_list_pages_and_cancel(sdk: openai.OpenAI, tmp_path: Path) -> None:
     # Auto-pagination follows after=last_id until has_more is false.
     assert [b.id for b in sdk.batches.list(limit=2)] == ids[::-1]
     finished = sdk.batches.retrieve(ids[0])
+    deadline = time.monotonic() + 20
     while finished.status != "completed":
+        assert time.monotonic() < deadline, finished.status
         time.sleep(0.01)
         finished = sdk.batches.retrieve(ids[0])
     with pytest.raises(openai.ConflictError):
