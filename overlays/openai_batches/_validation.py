@@ -45,13 +45,14 @@ def check_id(value: object, param: str) -> str:
     return value
 
 
-def check_limit(value: object) -> int | None:
+def check_limit(value: object, maximum: int = LIST_LIMIT_MAX) -> int | None:
+    """A page size from 1 to `maximum` (100 for batches, 10,000 for files), or None for the service's default."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidParameterError("limit", f"expected an integer from 1 to 100, got {value!r}")
-    if not LIST_LIMIT_MIN <= value <= LIST_LIMIT_MAX:
-        raise InvalidParameterError("limit", f"must be from 1 to 100, got {value}")
+        raise InvalidParameterError("limit", f"expected an integer from {LIST_LIMIT_MIN} to {maximum}, got {value!r}")
+    if not LIST_LIMIT_MIN <= value <= maximum:
+        raise InvalidParameterError("limit", f"must be from {LIST_LIMIT_MIN} to {maximum}, got {value}")
     return value
 
 

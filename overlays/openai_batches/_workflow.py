@@ -7,7 +7,6 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +47,8 @@ def batch_id_of(batch: Batch | str) -> str:
 
 
 def file_id(value: object) -> str | None:
-    return value if isinstance(value, str) and value and not isinstance(value, Unset) else None
-
-
-def endpoint_value(endpoint: object) -> str:
-    value = endpoint.value if isinstance(endpoint, Enum) else endpoint
-    if not isinstance(value, str) or not value:
-        raise InvalidParameterError("endpoint", f"expected an endpoint such as '/v1/chat/completions', got {value!r}")
-    return value
+    """A file id the batch names, or None for null, UNSET or an empty value."""
+    return value if isinstance(value, str) and value else None
 
 
 class PollState:

@@ -211,7 +211,7 @@ class BatchInput:
     """
 
     def __init__(self, endpoint: EndpointParam | str, *, limits: InputLimits = DEFAULT_LIMITS) -> None:
-        self._endpoint = _check_endpoint(endpoint)
+        self._endpoint = check_endpoint(endpoint)
         if not isinstance(limits, InputLimits):
             raise InvalidParameterError("limits", f"expected InputLimits, got {type(limits).__name__}")
         self._limits = limits
@@ -348,7 +348,7 @@ def shard_requests(
     request too big for any batch) raises BatchInputError before anything could be uploaded. `line` in an error
     counts over all the requests, not within a shard.
     """
-    target = _check_endpoint(endpoint)
+    target = check_endpoint(endpoint)
     shards: list[BatchInput] = []
     current = BatchInput(target, limits=limits)
     seen: dict[str, int] = {}
@@ -425,7 +425,7 @@ class _FileScan:
         if not isinstance(limits, InputLimits):
             raise InvalidParameterError("limits", f"expected InputLimits, got {type(limits).__name__}")
         self.path = Path(path)
-        self.endpoint = None if endpoint is None else _check_endpoint(endpoint)
+        self.endpoint = None if endpoint is None else check_endpoint(endpoint)
         self.limits = limits
         self.ids: dict[str, int] = {}
         self.size = 0
@@ -599,7 +599,8 @@ def _duplicate(custom_id: str, number: int, first: int, path: Path | None = None
     )
 
 
-def _check_endpoint(endpoint: object) -> str:
+def check_endpoint(endpoint: object) -> str:
+    """The endpoint as its string (`BatchEndpoint` members too), or InvalidParameterError."""
     value = endpoint.value if isinstance(endpoint, Enum) else endpoint
     if not isinstance(value, str) or not value or not _is_utf8(value):
         raise InvalidParameterError("endpoint", f"expected an endpoint such as '/v1/chat/completions', got {value!r}")

@@ -276,9 +276,10 @@ class Batches:
         before any upload; use `submit_many` for more requests than one batch takes.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
-        from .._workflow import endpoint_value, prepared_input
+        from .._workflow import prepared_input
+        from ..batch_input import check_endpoint
 
-        target = endpoint_value(endpoint)
+        target = check_endpoint(endpoint)
         _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
         with prepared_input(requests, target, limits) as path:
             upload = self._client.files.create(
@@ -318,10 +319,10 @@ class Batches:
         If a shard fails, `PartialSubmitError.batches` holds the batches created before it.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
-        from .._workflow import PartialSubmitError, endpoint_value
-        from ..batch_input import InputLimits, shard_requests
+        from .._workflow import PartialSubmitError
+        from ..batch_input import InputLimits, check_endpoint, shard_requests
 
-        target = endpoint_value(endpoint)
+        target = check_endpoint(endpoint)
         created: builtins.list[Batch] = []
         for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
             try:
@@ -506,9 +507,10 @@ class AsyncBatches:
     ) -> Batch:
         """Check the requests, upload them and create one batch; see `Batches.submit`."""
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
-        from .._workflow import endpoint_value, prepared_input
+        from .._workflow import prepared_input
+        from ..batch_input import check_endpoint
 
-        target = endpoint_value(endpoint)
+        target = check_endpoint(endpoint)
         _create_params("file-pending", endpoint, completion_window, metadata, output_expires_after)
         with prepared_input(requests, target, limits) as path:
             upload = await self._client.files.create(
@@ -544,10 +546,10 @@ class AsyncBatches:
     ) -> builtins.list[Batch]:
         """Split the requests into shards that each fit one batch and submit every shard; see `Batches.submit_many`."""
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
-        from .._workflow import PartialSubmitError, endpoint_value
-        from ..batch_input import InputLimits, shard_requests
+        from .._workflow import PartialSubmitError
+        from ..batch_input import InputLimits, check_endpoint, shard_requests
 
-        target = endpoint_value(endpoint)
+        target = check_endpoint(endpoint)
         created: builtins.list[Batch] = []
         for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
             try:

@@ -34,6 +34,7 @@ from .._types import FilePurposeParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
     check_id,
+    check_limit,
     check_output_expires_after,
     check_text,
     open_enum,
@@ -124,17 +125,14 @@ def _check_list_args(purpose: object, limit: object, order: object) -> tuple[str
         raise InvalidParameterError("purpose", f"expected a non-empty string, got {purpose!r}")
     if purpose is not None:
         check_text(purpose, "purpose")
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_FILES_LIMIT_MAX
-    ):
-        raise InvalidParameterError("limit", f"must be an integer from 1 to {LIST_FILES_LIMIT_MAX}, got {limit!r}")
+    checked_limit = check_limit(limit, LIST_FILES_LIMIT_MAX)
     checked_order = None
     if order is not None:
         try:
             checked_order = ListOrder(order if isinstance(order, str) else repr(order))
         except ValueError:
             raise InvalidParameterError("order", f"must be 'asc' or 'desc', got {order!r}") from None
-    return purpose, limit, checked_order
+    return purpose, checked_limit, checked_order
 
 
 def _page_fields(response: ListFilesResponse, position: int) -> dict[str, object]:
