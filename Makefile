@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GEN_DIR := generated/openai_batches_generated
 PRISM := tools/prism/node_modules/.bin/prism
-UPSTREAM ?= ../shared/reference/openai-openapi.yaml
+# The vendored upstream OpenAI document (spec/upstream/README.md says where it comes from); UPSTREAM= takes another.
+UPSTREAM ?= spec/upstream/openai-openapi.yaml
 
 .PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke clean
 

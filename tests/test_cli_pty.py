@@ -16,6 +16,7 @@ import select
 import signal
 import struct
 import subprocess
+import sys
 import termios
 import time
 from collections.abc import Iterator
@@ -26,14 +27,19 @@ import pytest
 from openai_batches import BatchClient
 from openai_batches_server import LocalServer, run_server
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / ".venv" / "bin" / "openai-batches"
+# The console script installed beside the interpreter running the tests (the project's .venv under `make test`).
+SCRIPT = Path(sys.executable).parent / "openai-batches"
 KEY = "sk-cli-pty-0123456789abcdef"
 CHAT: Final = "/v1/chat/completions"
 # A live frame: status, bar (ASCII, or block characters on a UTF-8 terminal), counts, elapsed time.
 FRAME = re.compile(r"\r(?!\n)(\w+) \[([#\-\u2588\u2591]{24})\] (\d+)/(\d+) completed, (\d+) failed, \d+:\d\d")
 
-pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason="run `make setup`: the console script is missing")
+
+@pytest.fixture(autouse=True)
+def _console_script() -> None:
+    # `make test` installs the project, console script included: a missing one is a broken setup, never a skip.
+    if not SCRIPT.exists():
+        pytest.fail(f"{SCRIPT} is missing: run `make setup`", pytrace=False)
 
 
 def requests_file(tmp_path: Path, count: int) -> Path:
@@ -146,6 +152,8 @@ def test_ctrl_c_in_a_terminal_exits_130_without_a_traceback(tmp_path: Path) -> N
         argv = [str(SCRIPT), "wait", batch_id, "--poll-interval", "0.05"]
         pid, master = pty.fork()
         if pid == 0:  # the child: the pty is its controlling terminal, so ^C is a real SIGINT from the terminal
+            # A shell starts background jobs with SIGINT ignored, and exec keeps an ignored signal ignored.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.execve(argv[0], argv, environment(slow))
         interrupted = False
 

@@ -18,7 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tools" / "spec_drift.py"
 OURS = ROOT / "openapi.yaml"
-REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE = ROOT / "spec" / "upstream"
 EXTRACT = REFERENCE / "openai-batch-files-extract.yaml"
 FULL = REFERENCE / "openai-openapi.yaml"
 

@@ -587,11 +587,16 @@ def format_report(compared: list[str], groups: dict[str, list[Finding]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
-    parser.add_argument("--ours", type=Path, default=Path("openapi.yaml"), help="our fragment (default %(default)s)")
+    parser.add_argument(
+        "--ours",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "openapi.yaml",
+        help="our fragment (default %(default)s)",
+    )
     parser.add_argument(
         "--upstream",
         type=Path,
-        default=Path("../shared/reference/openai-openapi.yaml"),
+        default=Path(__file__).resolve().parents[1] / "spec" / "upstream" / "openai-openapi.yaml",
         help="the upstream OpenAI document (default %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the findings as a JSON list")

@@ -19,7 +19,8 @@ from types import FrameType
 from .config import (
     API_KEYS_ENV,
     DEFAULT_COMPLETION_WINDOW_SECONDS,
-    DEFAULT_TICK,
+    DEFAULT_STEP_SECONDS,
+    WATCH_TICK,
     Faults,
     ServerConfig,
     keys_from_env,
@@ -56,13 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pace = serve.add_mutually_exclusive_group()
     pace.add_argument(
-        "--speed", type=_positive_float, metavar="FACTOR", help="run batches FACTOR times faster than the default pace"
-    )
-    pace.add_argument(
         "--tick",
         type=_non_negative_float,
         metavar="SECONDS",
-        help=f"seconds per request line and per status step (default: {DEFAULT_TICK}; 0 = as fast as possible)",
+        help="pace every request line and every status step at SECONDS, to watch request_counts move "
+        f"(0 = everything as fast as possible). Default: each status step takes {DEFAULT_STEP_SECONDS:g} s and "
+        "lines run as fast as the machine allows, so a batch of any size finishes in seconds",
+    )
+    pace.add_argument(
+        "--speed",
+        type=_positive_float,
+        metavar="FACTOR",
+        help=f"the same as --tick {WATCH_TICK:g}/FACTOR: --speed 1 answers about {1 / WATCH_TICK:g} lines a second",
     )
     serve.add_argument(
         "--completion-window-seconds",
@@ -112,12 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[ServerConfig, str]:
     """The server configuration and the log level an argument list asks for."""
     args = build_parser().parse_args(_with_command(argv))
-    if args.tick is not None:
-        tick = args.tick
-    elif args.speed is not None:
-        tick = DEFAULT_TICK / args.speed
-    else:
-        tick = DEFAULT_TICK
+    tick = WATCH_TICK / args.speed if args.speed is not None else args.tick
+    pace = {} if tick is None else {"step_seconds": tick, "line_seconds": tick}
     try:
         faults = Faults(
             rate=args.fault_rate,
@@ -134,9 +136,9 @@ def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[S
         host=args.host,
         port=args.port,
         api_keys=split_keys(args.api_keys) or keys_from_env(environ),
-        tick=tick,
         completion_window_seconds=args.completion_window_seconds,
         faults=faults,
+        **pace,
     )
     return config, str(args.log_level)
 

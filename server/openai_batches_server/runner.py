@@ -1,7 +1,8 @@
 """The batch lifecycle, run by one background thread: validating -> in_progress -> finalizing -> completed.
 
 Side branches: failed (the input file did not validate), cancelling -> cancelled, and expired (the completion window
-ran out). The pace is one `tick` per request line and per status step; a tick of 0 runs as fast as the machine can.
+ran out). Each status step lasts at least `step_seconds` (in_progress included, so a poller sees it); request lines
+take `line_seconds` each, 0 by default: as fast as the machine allows, whatever the batch's size.
 
 Crash safety rests on write order. A step appends result lines to DIR/batches/<id>/{output,errors}.jsonl first
 and records the new sizes and the input offset in SQLite second. On resume the partial files are cut back to the
@@ -94,7 +95,8 @@ class BatchRunner:
     def _idle_wait(self) -> float:
         if not self._storage.unfinished_batches():
             return IDLE_WAIT
-        return min(max(self._config.tick / 2, 0.005), 0.05)
+        paces = [pace for pace in (self._config.step_seconds, self._config.line_seconds) if pace > 0]
+        return min(max(min(paces, default=0.0) / 2, 0.005), 0.05)
 
     def step(self) -> bool:
         """Advance every unfinished batch once; True if some batch can go on at once."""
@@ -118,15 +120,14 @@ class BatchRunner:
 
     def _advance(self, batch: BatchRecord) -> bool:
         now = self._clock()
-        tick = self._config.tick
         if batch.status in ("validating", "in_progress") and now >= batch.expires_at:
             self._expire(batch, now)
             return True
-        phase_done = now - batch.phase_mark >= tick
+        phase_done = now - batch.phase_mark >= self._config.step_seconds
         if batch.status == "validating":
             return phase_done and self._validate(batch, now)
         if batch.status == "in_progress":
-            return self._process(batch, now)
+            return self._process(batch, now, phase_done)
         if batch.status == "finalizing":
             return phase_done and self._finish(batch, "finalizing", "completed", now)
         if batch.status == "cancelling":
@@ -158,29 +159,30 @@ class BatchRunner:
             only_if_status=("validating",),
         )
 
-    def _process(self, batch: BatchRecord, now: float) -> bool:
-        tick = self._config.tick
+    def _process(self, batch: BatchRecord, now: float, phase_done: bool) -> bool:
+        pace = self._config.line_seconds
         remaining = batch.total - batch.completed - batch.failed
-        if tick > 0:
-            due = int((now - batch.progress_mark) / tick)
+        budget = 0
+        if remaining > 0:
+            due = int((now - batch.progress_mark) / pace) if pace > 0 else CHUNK_LINES
             budget = min(due, CHUNK_LINES, remaining)
-        else:
-            budget = min(CHUNK_LINES, remaining)
         if budget > 0:
             progress = self._answer_lines(batch, budget, int(now))
             answered = progress.completed + progress.failed - batch.completed - batch.failed
-            mark = batch.progress_mark + answered * tick if tick > 0 else now
+            mark = batch.progress_mark + answered * pace if pace > 0 else now
             # Progress is recorded whatever the status became meanwhile: these lines were answered and written.
             self._storage.update_batch(batch.id, {**dataclasses.asdict(progress), "progress_mark": mark})
             remaining -= answered
-        if remaining <= 0:
-            self._storage.update_batch(
-                batch.id,
-                {"status": "finalizing", "finalizing_at": int(now), "phase_mark": now},
-                only_if_status=("in_progress",),
-            )
-            return True
-        return tick == 0 or budget == CHUNK_LINES
+        if remaining > 0:
+            # Busy while more lines can be answered at once; otherwise the next line is not due yet.
+            return pace == 0 or budget == CHUNK_LINES
+        if not phase_done:
+            return False
+        return self._storage.update_batch(
+            batch.id,
+            {"status": "finalizing", "finalizing_at": int(now), "phase_mark": now},
+            only_if_status=("in_progress",),
+        )
 
     def _answer_lines(self, batch: BatchRecord, budget: int, now: int) -> _Progress:
         progress = _Progress(

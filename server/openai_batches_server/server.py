@@ -20,7 +20,7 @@ from types import TracebackType
 
 from .app import App
 from .auth import Authenticator
-from .config import DEFAULT_COMPLETION_WINDOW_SECONDS, DEFAULT_TICK, Faults, Limits, ServerConfig
+from .config import DEFAULT_COMPLETION_WINDOW_SECONDS, Faults, Limits, ServerConfig, describe_pace
 from .context import Context
 from .faults import FaultInjector
 from .http_handler import APIServer
@@ -90,7 +90,7 @@ class LocalServer:
             logger.info("no API keys configured: accepting any non-empty key (each key sees only its own objects)")
         else:
             logger.info("accepting %d API key(s)", len(self.config.api_keys))
-        logger.info("data directory %s, tick %gs per request line", storage.root, self.config.tick)
+        logger.info("data directory %s; %s", storage.root, describe_pace(self.config))
 
     def stop(self) -> None:
         httpd, thread, runner, storage = self._httpd, self._thread, self._runner, self._storage
@@ -123,23 +123,27 @@ def run_server(
     api_keys: Iterable[str] = (),
     host: str = "127.0.0.1",
     port: int = 0,
-    tick: float = DEFAULT_TICK,
+    tick: float | None = None,
     completion_window_seconds: float = DEFAULT_COMPLETION_WINDOW_SECONDS,
     limits: Limits | None = None,
     faults: Faults | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Iterator[LocalServer]:
-    """A running server for the duration of the `with` block; port 0 picks a free port (see `server.base_url`)."""
+    """A running server for the duration of the `with` block; port 0 picks a free port (see `server.base_url`).
+
+    `tick` paces every request line and status step at that many seconds (0: everything at once); by default each
+    status step takes a quarter of a second and lines run as fast as the machine allows.
+    """
     config = ServerConfig(
         data_dir=Path(data_dir),
         host=host,
         port=port,
         api_keys=tuple(api_keys),
-        tick=tick,
         completion_window_seconds=completion_window_seconds,
         limits=limits or Limits(),
         faults=faults or Faults(),
         clock=clock or time.time,
+        **({} if tick is None else {"step_seconds": tick, "line_seconds": tick}),
     )
     with LocalServer(config) as server:
         yield server

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openai_batches_server import run_server
 from openai_batches_server.cli import config_from_args, main
-from openai_batches_server.config import API_KEYS_ENV, DEFAULT_TICK
+from openai_batches_server.config import API_KEYS_ENV, DEFAULT_STEP_SECONDS, WATCH_TICK
 
 from .conftest import PROJECT
 
@@ -22,7 +22,8 @@ def test_defaults() -> None:
     config, level = config_from_args(["serve", "--data-dir", "d"], {})
     assert (config.host, config.port, config.data_dir) == ("127.0.0.1", 8000, Path("d"))
     assert config.api_keys == ()
-    assert config.tick == DEFAULT_TICK
+    # The default pace does not depend on the batch's size: a step per status, lines as fast as possible.
+    assert (config.step_seconds, config.line_seconds) == (DEFAULT_STEP_SECONDS, 0.0)
     assert config.completion_window_seconds == 86_400
     assert config.faults.rate == 0 and config.faults.latency == 0
     assert level == "info"
@@ -32,9 +33,13 @@ def test_the_serve_word_is_optional() -> None:
     assert config_from_args(["--data-dir", "d", "--port", "0"], {})[0].port == 0
 
 
-def test_speed_and_tick() -> None:
-    assert config_from_args(["--data-dir", "d", "--speed", "10"], {})[0].tick == pytest.approx(DEFAULT_TICK / 10)
-    assert config_from_args(["--data-dir", "d", "--tick", "0"], {})[0].tick == 0
+def test_speed_and_tick_pace_every_line_and_step() -> None:
+    fast = config_from_args(["--data-dir", "d", "--speed", "10"], {})[0]
+    assert (fast.step_seconds, fast.line_seconds) == (pytest.approx(WATCH_TICK / 10), pytest.approx(WATCH_TICK / 10))
+    watch = config_from_args(["--data-dir", "d", "--tick", "0.5"], {})[0]
+    assert (watch.step_seconds, watch.line_seconds) == (0.5, 0.5)
+    instant = config_from_args(["--data-dir", "d", "--tick", "0"], {})[0]
+    assert (instant.step_seconds, instant.line_seconds) == (0, 0)
     assert main(["serve", "--data-dir", "d", "--speed", "2", "--tick", "1"]) == 2
 
 
