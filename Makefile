@@ -11,13 +11,21 @@ UPSTREAM ?= spec/upstream/openai-openapi.yaml
 
 .PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke clean
 
+# Two stamps: `make demo` needs only the package and its runtime dependencies; everything else needs the dev tools.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(RUNTIME_STAMP): pyproject.toml
+	@echo "== installing openai-batches and its runtime dependencies (httpx, attrs) into $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP)
+	@echo "== installing the development tools (generator, ruff, mypy, pytest, the official SDK) into $(VENV)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
 
 # The generator runs its ruff post-hooks from PATH: put the pinned ruff first.
 generate: $(STAMP)
@@ -52,7 +60,7 @@ test: $(STAMP) $(PRISM)
 check: check-generated lint typecheck test
 
 # The main job: a whole batch, offline, against the local server (started and stopped by tools/demo.py).
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/python tools/demo.py
 
 # Side by side against a bare httpx call and the official SDK; prints medians and per-round ratios to the floor.

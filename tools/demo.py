@@ -27,6 +27,8 @@ def _pump(stream: object, lines: queue.Queue[str | None], log: list[str]) -> Non
 
 
 def main() -> int:
+    # A watchable pace (--speed 4, a sixteenth of a second per line) so the second batch can be cancelled midway.
+    print("== starting the local Batch API server (openai-batches serve --speed 4), offline", flush=True)
     with tempfile.TemporaryDirectory(prefix="openai-batches-demo-") as tmp:
         command = [
             sys.executable,
@@ -55,12 +57,14 @@ def main() -> int:
             if url is None:
                 print("The local server did not start:\n" + "".join(log), file=sys.stderr)
                 return 1
-            print(f"Local Batch API server at {url} (data in a temporary directory)\n", flush=True)
+            print(f"== the local Batch API server is up at {url} (its data in a temporary folder)", flush=True)
+            print("== running examples/quickstart.py against it: upload, create, wait, read results, cancel\n", flush=True)
             env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": DEMO_KEY, "QUICKSTART_POLL_SECONDS": "0.5"}
             for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
                 env.pop(name, None)
             return subprocess.call([sys.executable, str(ROOT / "examples" / "quickstart.py")], env=env, cwd=ROOT)
         finally:
+            print("== stopping the local server", flush=True)
             server.terminate()
             try:
                 server.wait(timeout=10)
