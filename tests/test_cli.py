@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,8 @@ from openai_batches_generated.models import Batch
 from openai_batches_server import LocalServer, run_server
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / ".venv" / "bin" / "openai-batches"
+# The console script installed beside the interpreter running the tests (the project's .venv under `make test`).
+SCRIPT = Path(sys.executable).parent / "openai-batches"
 KEY = "sk-cli-test-0123456789abcdef"
 CHAT: Final = "/v1/chat/completions"
 PLAIN_LINE = re.compile(
@@ -119,6 +121,7 @@ def test_help_for_every_command(capsys: pytest.CaptureFixture[str], command: str
     for line in ("0    success", "1    error from the API", "2    refused before", "3    the batch failed"):
         assert line in out
     assert "4    the batch expired" in out and "5    the batch was cancelled" in out and "130  interrupted" in out
+    assert "6    --timeout ran out" in out and "7    results: the batch has not finished yet" in out
 
 
 def test_top_level_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -493,7 +496,8 @@ def test_results_of_an_unfinished_batch(
         with client_for(slow) as client:
             batch_id = client.batches.submit(requests_file, endpoint=CHAT).id
         code, out, err = run(capsys, "results", batch_id, "-o", str(tmp_path / "never.jsonl"))
-    assert code == 1
+    # Its own status, not the one network and API errors share: a script can tell "come back later" apart.
+    assert code == 7
     assert out == ""
     assert f"openai-batches wait {batch_id}" in one_error_line(err)
     assert not (tmp_path / "never.jsonl").exists()
@@ -559,7 +563,7 @@ def test_console_script_exit_statuses(server: LocalServer, requests_file: Path, 
 
     bad_key = script(server, "list", key="sk-not-the-right-one")
     unknown = script(server, "status", "batch_doesnotexist")
-    usage = script(server, "submit", str(requests_file))
+    usage = script(server, "submit", str(requests_file), "--endpoint", "/v1/nowhere")
     failed = script(server, "wait", failing_batch(server, tmp_path), *FAST, "--json")
     assert (bad_key.returncode, unknown.returncode, usage.returncode, failed.returncode) == (1, 1, 2, 3)
     for process in (bad_key, unknown):

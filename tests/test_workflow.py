@@ -126,6 +126,36 @@ def test_wait_reports_each_change_once_and_backs_off_while_nothing_moves() -> No
     assert time.sleeps == [2.0, 3.0, 3.0, 2.0, 3.0, 2.0]
 
 
+def test_wait_backs_off_while_a_batch_moves_but_not_past_its_expected_end() -> None:
+    time = FakeTime()
+    steady = [batch_body("in_progress", done, total=1000) for done in range(0, 1001, 100)]
+    seen, transport = scripted(*steady, batch_body("completed", 1000, total=1000))
+    client = BatchClient(
+        api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=transport), retry_policy=time.policy()
+    )
+    final = client.batches.wait("batch_1", poll_interval=1, max_poll_interval=60)
+    assert final.status == BatchStatus.COMPLETED
+    assert len(seen) == 12
+    # Moving at a steady pace, the pause grows by half each poll (a day-long batch is not polled every second) ...
+    assert time.sleeps[:9] == pytest.approx(
+        [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 11.390625, 17.0859375, 25.62890625]
+    )
+    # ... but never past the moment the batch should be done at that pace: 100 left at 100 per 25.6 s.
+    assert time.sleeps[9] == pytest.approx(25.62890625)
+    # Every request done while still in_progress: finalizing is near, look again after the shortest pause.
+    assert time.sleeps[10] == 1.0
+
+
+def test_wait_uses_a_short_first_pause_by_default() -> None:
+    time = FakeTime()
+    _, transport = scripted(batch_body("validating"), batch_body("completed", 4))
+    client = BatchClient(
+        api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=transport), retry_policy=time.policy()
+    )
+    assert client.batches.wait("batch_1").status == BatchStatus.COMPLETED
+    assert time.sleeps == [1.0]
+
+
 def test_wait_times_out_with_the_last_batch_seen() -> None:
     time = FakeTime()
     _, transport = scripted(batch_body("in_progress", 1))
@@ -220,6 +250,23 @@ def test_async_wait_reports_changes_and_times_out() -> None:
 
     asyncio.run(stuck_main())
     assert time.sleeps == [1.0, 1.5, 0.5]
+
+
+def test_async_wait_paces_its_polls_like_the_sync_one() -> None:
+    time = FakeTime()
+    steady = [batch_body("in_progress", done, total=300) for done in range(0, 301, 100)]
+    _, transport = scripted(*steady, batch_body("completed", 300, total=300))
+
+    async def main() -> None:
+        async with AsyncBatchClient(
+            api_key=KEY, base_url=BASE, http_client=httpx.AsyncClient(transport=transport), retry_policy=time.policy()
+        ) as client:
+            assert (await client.batches.wait("batch_1")).status == BatchStatus.COMPLETED
+
+    asyncio.run(main())
+    # 1 s first, then growing by half while moving, but capped where the batch should end (100 left at 100 per
+    # 1.5 s: 1.5 s, not 2.25 s), and short again once every request is done.
+    assert time.sleeps == pytest.approx([1.0, 1.5, 1.5, 1.0])
 
 
 def test_wait_against_the_local_server(server: Any) -> None:

@@ -81,7 +81,10 @@ class PollState:
         self._interval = float(poll_interval)
         self._timeout = timeout
         self._on_update = on_update
-        self._seen: tuple[object, ...] | None = None
+        self._seen: tuple[object, tuple[int, int, int] | None] | None = None
+        # When the request counts last moved, and how many requests were done then: the pace of the batch.
+        self._moved_at = self._start
+        self._done_then = 0
         self._errors = 0
         self.last: Batch | None = None
 
@@ -90,19 +93,39 @@ class PollState:
         self.last = batch
         self._errors = 0
         counts = batch.request_counts
-        key = (
-            batch.status,
-            None if counts is None or isinstance(counts, Unset) else (counts.total, counts.completed, counts.failed),
+        numbers = (
+            None if counts is None or isinstance(counts, Unset) else (counts.total, counts.completed, counts.failed)
         )
-        if key != self._seen:
-            self._seen = key
-            # Progress: look again soon. No progress: back off, since a batch may take up to 24 hours.
+        key = (batch.status, numbers)
+        previous, self._seen = self._seen, key
+        if previous is None or key[0] != previous[0]:
+            # A new status: the next one may follow quickly (a small batch runs in seconds), so look again soon.
             self._interval = self._poll_interval
-            if self._on_update is not None:
-                self._on_update(batch)
+            self._mark_progress(numbers)
+        elif key != previous:
+            self._interval = self._paced(numbers)
         else:
+            # Nothing moved: back off, since a batch may take up to 24 hours.
             self._interval = min(self._interval * POLL_BACKOFF, self._max_poll_interval)
+        if key != previous and self._on_update is not None:
+            self._on_update(batch)
         return is_terminal(batch)
+
+    def _mark_progress(self, numbers: tuple[int, int, int] | None) -> None:
+        self._moved_at = self._clock()
+        self._done_then = 0 if numbers is None else numbers[1] + numbers[2]
+
+    def _paced(self, numbers: tuple[int, int, int] | None) -> float:
+        """The counts moved: back off as usual, but not past the moment the batch should be done at this pace."""
+        interval = min(self._interval * POLL_BACKOFF, self._max_poll_interval)
+        if numbers is not None:
+            total, done = numbers[0], numbers[1] + numbers[2]
+            elapsed = self._clock() - self._moved_at
+            if done > self._done_then and elapsed > 0:
+                finish_in = (total - done) * elapsed / (done - self._done_then)
+                interval = min(interval, max(finish_in, self._poll_interval))
+        self._mark_progress(numbers)
+        return interval
 
     def failed(self, error: OpenAIBatchesError) -> None:
         """A poll failed even after the call's own retries: ride it out a few times, then give up."""

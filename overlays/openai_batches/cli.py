@@ -1,6 +1,6 @@
 """The `openai-batches` command line.
 
-    openai-batches submit requests.jsonl --endpoint /v1/chat/completions --metadata job=nightly --wait
+    openai-batches submit requests.jsonl [--endpoint /v1/chat/completions] --metadata job=nightly --wait
     openai-batches status BATCH_ID
     openai-batches list [--limit N] [--all]
     openai-batches wait BATCH_ID [--poll-interval S] [--timeout S]
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TextIO
 
-from openai_batches_generated.models import Batch
+from openai_batches_generated.models import Batch, BatchEndpoint
 
 from ._cli_output import PROG, Output, clean, describe, json_line, result_json, summary, table
 from ._cli_progress import WaitProgress, counts_of
@@ -49,7 +49,7 @@ from ._exceptions import (
 )
 from ._retry import RetryPolicy
 from ._status import is_terminal
-from .batch_input import BatchInputError
+from .batch_input import BatchInputError, validate_file
 from .resources.batches import DEFAULT_MAX_POLL_INTERVAL, DEFAULT_POLL_INTERVAL
 
 __all__ = ["EXIT_CODES", "main"]
@@ -61,6 +61,7 @@ EXIT_FAILED: Final = 3
 EXIT_EXPIRED: Final = 4
 EXIT_CANCELLED: Final = 5
 EXIT_TIMEOUT: Final = 6
+EXIT_NOT_FINISHED: Final = 7
 EXIT_INTERRUPTED: Final = 130
 
 # The exit status of a command that waited for a batch, by the batch's final status.
@@ -77,6 +78,7 @@ exit status:
   {EXIT_EXPIRED}    the batch expired (its completion window ran out)
   {EXIT_CANCELLED}    the batch was cancelled
   {EXIT_TIMEOUT}    --timeout ran out before the batch finished (it keeps running)
+  {EXIT_NOT_FINISHED}    results: the batch has not finished yet (wait for it first)
   {EXIT_INTERRUPTED}  interrupted with Ctrl-C (a batch being waited for keeps running)
 
 environment:
@@ -89,12 +91,19 @@ output:
 """
 
 
+KNOWN_ENDPOINTS: Final = tuple(endpoint.value for endpoint in BatchEndpoint)
+
+
 class UsageError(Exception):
     """A command line the program refuses before sending anything (exit status 2)."""
 
 
 class CommandError(Exception):
-    """A command that cannot go on, for a reason that is not a usage mistake (exit status 1)."""
+    """A command that cannot go on, for a reason that is not a usage mistake (exit status 1 unless `code` says)."""
+
+    def __init__(self, message: str, *, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # --- argument types -------------------------------------------------------------------------------------------
@@ -210,7 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     submit.add_argument("file", metavar="FILE.jsonl", help="the requests, one JSON object per line")
     submit.add_argument(
-        "--endpoint", required=True, metavar="E", help="the endpoint every line targets, e.g. /v1/chat/completions"
+        "--endpoint",
+        default=None,
+        metavar="E",
+        help="the endpoint every line targets (default: the lines' url, when they all agree), one of: "
+        + ", ".join(KNOWN_ENDPOINTS),
     )
     submit.add_argument(
         "--metadata",
@@ -287,11 +300,16 @@ class _Run:
         self.out = out
         self.progress: WaitProgress | None = None
         self.waiting_for: str | None = None
+        self.base_url: str | None = None
 
     def client(self) -> BatchClient:
         progress = self.progress
         policy = None if progress is None else RetryPolicy(sleep=progress.sleep)
-        return BatchClient(api_key=self.args.api_key or None, base_url=self.args.base_url or None, retry_policy=policy)
+        client = BatchClient(
+            api_key=self.args.api_key or None, base_url=self.args.base_url or None, retry_policy=policy
+        )
+        self.base_url = str(client.base_url)
+        return client
 
     def start_progress(self) -> WaitProgress:
         self.progress = WaitProgress(self.out.stderr, enabled=not self.args.quiet)
@@ -339,15 +357,15 @@ def main(argv: list[str] | None = None) -> int:
         out.note(message)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # `openai-batches results ID | head`: the reader left. Point stdout at devnull so the interpreter's final
-        # flush does not fail again, and exit quietly as other Unix tools do.
-        with contextlib.suppress(OSError):
+        # `openai-batches results ID | head -1`: the reader has all it wanted, which is not an error. Point stdout at
+        # devnull so the interpreter's final flush does not fail again, and exit quietly as other Unix tools do.
+        with contextlib.suppress(OSError, ValueError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, stdout.fileno())
-        return EXIT_ERROR
+        return EXIT_OK
     except Exception as exc:
         run.finish_progress()
-        code, explanation = _explain(exc)
+        code, explanation = _explain(exc, run.base_url)
         if explanation is None:
             raise  # not an expected error: a bug, and its traceback is the useful report
         out.error(explanation)
@@ -362,12 +380,12 @@ def _usage(parser: argparse.ArgumentParser, message: str) -> int:
     return EXIT_USAGE
 
 
-def _explain(exc: Exception) -> tuple[int, str | None]:
+def _explain(exc: Exception, base_url: str | None = None) -> tuple[int, str | None]:
     """The exit status and the one-line message for an expected error; (1, None) for anything unexpected."""
     if isinstance(exc, UsageError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, CommandError):
-        return EXIT_ERROR, str(exc)
+        return exc.code, str(exc)
     if isinstance(exc, MissingAPIKeyError):
         return EXIT_USAGE, "no API key: set OPENAI_API_KEY (or pass --api-key)"
     if isinstance(exc, BatchInputError):
@@ -375,7 +393,7 @@ def _explain(exc: Exception) -> tuple[int, str | None]:
     if isinstance(exc, InvalidParameterError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, APIStatusError):
-        return EXIT_ERROR, _status_message(exc)
+        return EXIT_ERROR, _status_message(exc) + _base_url_hint(exc, base_url)
     if isinstance(exc, APITimeoutError):
         return EXIT_ERROR, f"the API did not answer in time: {exc.message}{_attempts(exc)}"
     if isinstance(exc, APIConnectionError):
@@ -388,6 +406,16 @@ def _explain(exc: Exception) -> tuple[int, str | None]:
         where = f"{exc.filename}: " if exc.filename else ""
         return EXIT_ERROR, f"{where}{exc.strerror or exc}"
     return EXIT_ERROR, None
+
+
+def _base_url_hint(exc: APIStatusError, base_url: str | None) -> str:
+    """A 404 from a base URL without the API's version prefix: the usual cause is `--base-url http://host:port`."""
+    if not isinstance(exc, NotFoundError) or base_url is None:
+        return ""
+    path = base_url.rstrip("/")
+    if path.endswith("/v1"):
+        return ""
+    return f"; the base URL {clean(base_url)} does not end in /v1: did you mean --base-url {clean(path)}/v1?"
 
 
 def _attempts(exc: APIError) -> str:
@@ -415,11 +443,12 @@ def _submit(run: _Run) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
+    endpoint = _known_endpoint(args.endpoint) if args.endpoint is not None else _endpoint_of(path)
     metadata = dict(args.metadata) or None
     if args.wait:
         run.start_progress()
     with run.client() as client:
-        batch = client.batches.submit(path, endpoint=args.endpoint, metadata=metadata)
+        batch = client.batches.submit(path, endpoint=endpoint, metadata=metadata)
         if not args.wait:
             if out.as_json:
                 out.batch(batch)
@@ -431,6 +460,28 @@ def _submit(run: _Run) -> int:
             out.line(f"submitted {clean(batch.id)}")
             out.stdout.flush()
         return _wait_for(run, client, batch)
+
+
+def _known_endpoint(endpoint: str, source: str = "") -> BatchEndpoint:
+    if endpoint not in KNOWN_ENDPOINTS:
+        raise UsageError(f"unknown endpoint {clean(endpoint)!r}{source}; valid endpoints: {', '.join(KNOWN_ENDPOINTS)}")
+    return BatchEndpoint(endpoint)
+
+
+def _endpoint_of(path: Path) -> BatchEndpoint:
+    """The endpoint every line of the file names in its `url` (the file is checked as the service would)."""
+    try:
+        summary = validate_file(path)
+    except BatchInputError as exc:
+        if exc.reason != "wrong_endpoint":
+            raise
+        raise UsageError(
+            f"the lines of {clean(str(path))} do not all target one endpoint ({exc}); "
+            "a batch runs a single endpoint: fix the lines, or pass --endpoint to name the one they should use"
+        ) from None
+    if summary.endpoint is None:
+        raise UsageError(f"{clean(str(path))} holds no requests, so there is no endpoint to read from it")
+    return _known_endpoint(summary.endpoint, f" (the url of the lines in {clean(str(path))})")
 
 
 def _wait(run: _Run) -> int:
@@ -513,7 +564,8 @@ def _results(run: _Run) -> int:
         if not is_terminal(batch):
             raise CommandError(
                 f"batch {clean(batch.id)} is still {clean(batch.status)}: its results are ready once it ends "
-                f"(run `{PROG} wait {clean(batch.id)}` first)"
+                f"(run `{PROG} wait {clean(batch.id)}` first)",
+                code=EXIT_NOT_FINISHED,
             )
         if args.output is None:
             for result in client.batches.results(batch):

@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncBatches", "Batches"]
 
-DEFAULT_POLL_INTERVAL = 5.0
+# The first and shortest pause between polls: a small batch can finish in seconds. Polling backs off from here to the
+# maximum while a batch does not move, and never waits past the moment a moving batch should finish at its pace.
+DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_MAX_POLL_INTERVAL = 60.0
 
 
@@ -191,8 +193,10 @@ class Batches:
     ) -> Batch:
         """Poll until the batch is final (completed, failed, expired or cancelled) and return it.
 
-        Polls every `poll_interval` seconds while the batch moves, backing off to `max_poll_interval` while it does
-        not; `on_update(batch)` is called once per change of status or counts. Each poll retries like any call, and a
+        Polls `poll_interval` seconds after each change of status, backing off by half again per poll up to
+        `max_poll_interval` while nothing changes; while the counts move, it backs off too but never past the moment
+        the batch should finish at its current pace. `on_update(batch)` is called once per change of status or
+        counts. Each poll retries like any call, and a
         few polls in a row may fail before the wait gives up. Raises `BatchWaitTimeout` (with the last batch seen)
         after `timeout` seconds.
         """
