@@ -1,159 +1,159 @@
-"""The README's Python examples run as written, against a small Batch API server on 127.0.0.1."""
+"""Every code block in the README runs as pasted, against the local server, each in an empty folder.
+
+A ```python block runs as a script and a ```sh block under bash with errexit and pipefail, with OPENAI_BASE_URL and
+OPENAI_API_KEY pointing at a local server this module starts, and the project's console script on PATH. Blocks
+without a language are the few commands that make no sense inside a test (installing, running the test suite itself);
+a test below pins what they may hold, so that an example cannot hide there.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
+import os
 import re
-import textwrap
-import threading
+import subprocess
+import sys
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import pytest
+from openai_batches import BatchClient
+from openai_batches_server import LocalServer, run_server
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+KEY = "sk-readme-0123456789"
+FENCE = re.compile(r"^```([\w+-]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+RUN_TIMEOUT = 120
+# What a block without a language may hold: commands a test cannot run, one per line.
+NOT_RUN = re.compile(r"^(make (demo|test)|pip install \.)(\s+#.*)?$")
 
 
-def _batch(batch_id: str, status: str = "in_progress") -> dict[str, Any]:
-    return {
-        "id": batch_id,
-        "object": "batch",
-        "endpoint": "/v1/chat/completions",
-        "input_file_id": "file-abc123",
-        "completion_window": "24h",
-        "status": status,
-        "created_at": 1711471533,
-        "request_counts": {"total": 3, "completed": 1, "failed": 0},
-        "metadata": {"job": "nightly-eval"},
-    }
+class Block(NamedTuple):
+    language: str
+    code: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        return f"README.md:{self.line} ({self.language or 'no language'})"
 
 
-class _BatchAPI(BaseHTTPRequestHandler):
-    """Answers the four batch operations; lists three batches over two pages."""
-
-    calls: list[tuple[str, str]]
-
-    def _reply(self, body: dict[str, Any], status: int = 200) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-request-id", "req_readme")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _route(self, method: str) -> None:
-        self.calls.append((method, self.path))
-        if self.headers.get("Authorization") != "Bearer sk-readme":
-            self._reply(
-                {"error": {"message": "bad key", "type": "invalid_request_error", "param": None, "code": None}}, 401
-            )
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length)) if length else None
-        path, _, query = self.path.partition("?")
-        if method == "POST" and path == "/v1/batches":
-            self._reply({**_batch("batch_new", "validating"), "input_file_id": body["input_file_id"]})
-        elif method == "GET" and path == "/v1/batches":
-            if "after=batch_2" in query:
-                self._reply({"object": "list", "data": [_batch("batch_3", "completed")], "has_more": False})
-            else:
-                page = [_batch("batch_1"), _batch("batch_2")]
-                self._reply(
-                    {"object": "list", "data": page, "first_id": "batch_1", "last_id": "batch_2", "has_more": True}
-                )
-        elif method == "POST" and path.endswith("/cancel"):
-            self._reply(_batch(path.split("/")[3], "cancelling"))
-        elif method == "GET" and path.startswith("/v1/batches/"):
-            self._reply(_batch(path.split("/")[3]))
-        else:
-            self._reply(
-                {"error": {"message": "no route", "type": "invalid_request_error", "param": None, "code": None}}, 404
-            )
-
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+def blocks(text: str | None = None) -> list[Block]:
+    text = README.read_text(encoding="utf-8") if text is None else text
+    return [Block(m[1], m[2], text.count("\n", 0, m.start()) + 1) for m in FENCE.finditer(text)]
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
-    calls: list[tuple[str, str]] = []
-    handler = type("Handler", (_BatchAPI,), {"calls": calls})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{httpd.server_address[1]}/v1")
-    for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    try:
-        yield calls
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+def runnable() -> list[Block]:
+    return [block for block in blocks() if block.language in ("python", "sh")]
 
 
-def _python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    # The default pace: what a reader who starts `openai-batches serve` gets.
+    with run_server(tmp_path_factory.mktemp("readme-server") / "data", api_keys=[KEY]) as running:
+        yield running
 
 
-def test_readme_has_a_sync_and_an_async_example() -> None:
-    blocks = _python_blocks()
-    assert any("BatchClient()" in b for b in blocks)
-    assert any("AsyncBatchClient()" in b for b in blocks)
+def run_block(block: Block, server: LocalServer, folder: Path) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
+    env.update(OPENAI_API_KEY=KEY, OPENAI_BASE_URL=server.base_url)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if block.language == "python":
+        script = folder / "example.py"
+        script.write_text(block.code, encoding="utf-8")
+        command = [sys.executable, str(script)]
+    else:
+        command = ["bash", "-e", "-o", "pipefail", "-c", block.code]
+    return subprocess.run(
+        command, cwd=folder, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False
+    )
 
 
-def test_sync_quickstart_runs(server: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]) -> None:
-    (block,) = [b for b in _python_blocks() if "BatchClient()" in b and "is_terminal" in b]
-    exec(compile(block, "README.md", "exec"), {})
-    assert server == [
-        ("POST", "/v1/batches"),
-        ("GET", "/v1/batches/batch_new"),
-        ("GET", "/v1/batches?limit=100"),
-        ("GET", "/v1/batches?after=batch_2&limit=100"),
-        ("POST", "/v1/batches/batch_new/cancel"),
-    ]
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[1:] == ["batch_1 in_progress", "batch_2 in_progress", "batch_3 completed"]
+def test_the_readme_has_examples_of_each_kind() -> None:
+    found = runnable()
+    assert sum(block.language == "python" for block in found) >= 4
+    assert any(block.language == "sh" for block in found)
+    assert any("AsyncBatchClient" in block.code and "asyncio.run(main())" in block.code for block in found)
 
 
-def test_async_example_runs(server: list[tuple[str, str]]) -> None:
-    (block,) = [b for b in _python_blocks() if "AsyncBatchClient()" in b]
-    source = "async def main():\n" + textwrap.indent(block, "    ")
-    namespace: dict[str, Any] = {}
-    exec(compile(source, "README.md", "exec"), namespace)
-    with contextlib.closing(asyncio.new_event_loop()) as loop:
-        loop.run_until_complete(namespace["main"]())
-    assert server == [
-        ("GET", "/v1/batches/batch_abc123"),
-        ("GET", "/v1/batches"),
-        ("GET", "/v1/batches?after=batch_2"),
-        ("GET", "/v1/batches?limit=20"),
-        ("GET", "/v1/batches?after=batch_2&limit=20"),
+def test_blocks_that_do_not_run_are_only_setup_commands() -> None:
+    for block in blocks():
+        if block.language in ("python", "sh"):
+            continue
+        assert block.language == "", f"{block.name}: use ```python or ```sh (run by this test), or no language"
+        for line in block.code.splitlines():
+            assert NOT_RUN.match(line), f"{block.name}: {line!r} is not a setup command; put it in a ```sh block"
+
+
+def test_the_fence_parser_sees_every_block() -> None:
+    sample = "text\n```python\nprint(1)\n```\n\n```sh\necho hi\n```\n```\nmake demo\n```\n"
+    assert blocks(sample) == [
+        Block("python", "print(1)\n", 2),
+        Block("sh", "echo hi\n", 6),
+        Block("", "make demo\n", 9),
     ]
 
 
-def test_files_example_runs_against_the_local_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from openai_batches_server import run_server
+@pytest.mark.parametrize("block", runnable(), ids=lambda block: block.name)
+def test_every_block_runs_as_pasted(block: Block, server: LocalServer, tmp_path: Path) -> None:
+    done = run_block(block, server, tmp_path)
+    assert done.returncode == 0, f"{block.name} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stderr, done.stderr
 
-    (block,) = [b for b in _python_blocks() if "files.content" in b and "await" not in b]
-    request = {"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": []}}
-    (tmp_path / "requests.jsonl").write_text(json.dumps(request) + "\n")
-    monkeypatch.chdir(tmp_path)
-    with run_server(tmp_path / "data", api_keys=["sk-readme"], tick=0) as server:
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        exec(compile(block, "README.md", "exec"), {})
+
+def only(predicate: str) -> Block:
+    (block,) = [block for block in runnable() if predicate in block.code]
+    return block
+
+
+def test_the_quickstart_uploads_creates_lists_and_cancels(server: LocalServer, tmp_path: Path) -> None:
+    done = run_block(only("is_terminal"), server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    status, _, rest = printed[0].partition(" ")
+    assert status in ("validating", "in_progress", "finalizing", "completed")
+    assert rest.endswith(("True", "False"))
+    assert printed[-1] == "cancelling"
+    lines = (tmp_path / "requests.jsonl").read_text().splitlines()
+    assert [json.loads(line)["custom_id"] for line in lines] == ["q-0", "q-1"]
+    with BatchClient(api_key=KEY, base_url=server.base_url) as client:
+        listed = {batch.id for batch in client.batches.list()}
+    assert {line.split()[0] for line in printed[1:-1]} <= listed
+
+
+def test_the_files_example_reads_the_output_after_the_batch_ends(server: LocalServer, tmp_path: Path) -> None:
+    done = run_block(only("files.content"), server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    assert printed[0].startswith("completed ")
+    # The output branch ran: one printed line per result, and the same results written to a file.
+    (result,) = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert result["custom_id"] == "q-0" and result["response"]["status_code"] == 200
+    assert printed[1] == (tmp_path / "results.jsonl").read_text().splitlines()[0][:80]
+
+
+def test_the_async_example_submits_lists_and_reads_results(server: LocalServer, tmp_path: Path) -> None:
+    done = run_block(only("AsyncBatchClient"), server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^q-0 \S", done.stdout, re.MULTILINE), done.stdout
+    assert re.search(r"^batch_\w+ ", done.stdout, re.MULTILINE), done.stdout
+
+
+def test_the_workflow_example_matches_results_to_requests(server: LocalServer, tmp_path: Path) -> None:
+    done = run_block(only("results_by_custom_id"), server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    assert any(line.startswith("completed ") for line in printed)
+    assert {line.split()[0] for line in printed if line.startswith("q-")} == {"q-0", "q-1"}
+    assert printed[-1] == "no result for: []"
+
+
+def test_the_command_line_example(server: LocalServer, tmp_path: Path) -> None:
+    (block,) = [block for block in runnable() if block.language == "sh" and "openai-batches submit" in block.code]
+    done = run_block(block, server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "usage: openai-batches" in done.stdout
+    assert "exit status 5: cancelled" in done.stdout
+    results = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["custom_id"] for line in results) == ["q-1", "q-2"]

@@ -15,8 +15,8 @@ API_KEYS_ENV = "OPENAI_BATCHES_SERVER_API_KEYS"
 
 # The default pace does not depend on a batch's size: each status step (validating, in_progress, finalizing) lasts
 # DEFAULT_STEP_SECONDS and request lines are answered as fast as the machine allows, so any batch up to the service's
-# 50,000 lines finishes in seconds. A client polling at a second or less still sees every status go by.
-DEFAULT_STEP_SECONDS = 0.25
+# 50,000 lines finishes in seconds, while each status still lasts long enough to be seen.
+DEFAULT_STEP_SECONDS = 0.5
 # `--speed 1`: a pace to watch request_counts move, one tick per request line and per status step (about four lines
 # a second); `--speed F` divides it by F, `--tick S` sets it directly.
 WATCH_TICK = 0.25

@@ -132,7 +132,7 @@ def run_server(
     """A running server for the duration of the `with` block; port 0 picks a free port (see `server.base_url`).
 
     `tick` paces every request line and status step at that many seconds (0: everything at once); by default each
-    status step takes a quarter of a second and lines run as fast as the machine allows.
+    status step takes half a second and lines run as fast as the machine allows.
     """
     config = ServerConfig(
         data_dir=Path(data_dir),
