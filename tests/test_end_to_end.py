@@ -157,4 +157,5 @@ def test_make_demo_runs_the_quickstart_offline() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "finished: completed" in run.stdout
     assert "cancelled with" in run.stdout
-    assert run.stdout.rstrip().endswith("Done.")
+    assert run.stdout.startswith("== starting the local Batch API server")
+    assert run.stdout.rstrip().endswith("Done.\n== stopping the local server")
