@@ -9,7 +9,7 @@ PRISM := tools/prism/node_modules/.bin/prism
 # The vendored upstream OpenAI document (spec/upstream/README.md says where it comes from); UPSTREAM= takes another.
 UPSTREAM ?= spec/upstream/openai-openapi.yaml
 
-.PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke clean
+.PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke mutate clean
 
 # Two stamps: `make demo` needs only the package and its runtime dependencies; everything else needs the dev tools.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -70,6 +70,10 @@ bench: $(STAMP)
 # The same code in a seconds-long mode: checks that it runs and its numbers are sane, never a speed threshold.
 bench-smoke: $(STAMP)
 	$(BIN)/python -m pytest -q -m bench tests/test_bench_smoke.py
+
+# Mutation testing of the core modules (tools/mutate.py): minutes per module, so not part of check or CI.
+mutate: $(STAMP)
+	$(BIN)/python tools/mutate.py $(MUTATE_ARGS)
 
 spec-drift: $(STAMP)
 	$(BIN)/python tools/spec_drift.py --ours openapi.yaml --upstream $(UPSTREAM)

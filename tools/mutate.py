@@ -1,0 +1,385 @@
+"""Mutation testing for the core modules: change one thing at a time and check that some test fails.
+
+    make mutate                                   # every declared module
+    make mutate MUTATE_ARGS="--module _retry -j 2"
+    .venv/bin/python tools/mutate.py --list --module runner   # the mutants, without running anything
+
+Each mutant is one small change to one module (a comparison turned round, `and` for `or`, a constant moved by one, a
+condition negated, a call or a raise left out). It is written into a private copy of the project, and the tests that
+cover that module run against the copy (PYTHONPATH puts the copy's packages ahead of the installed ones). A mutant is
+killed when a test fails or the run times out; one that survives is a change no test notices. Survivors that change
+nothing observable are listed in EQUIVALENT with the reason, and count as killed.
+
+Not in CI: a run takes minutes per module. `make mutate` prints the score per module and every survivor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import concurrent.futures
+import contextlib
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("overlays", "server", "generated")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    tests: tuple[str, ...]
+
+
+# The modules under test, and the test files that exercise them (the whole suite would be slower, not stronger).
+TARGETS = (
+    Target(
+        "_retry",
+        "overlays/openai_batches/_retry.py",
+        ("tests/test_retries.py", "tests/test_properties.py", "tests/test_secrets.py", "tests/test_workflow.py"),
+    ),
+    Target(
+        "_pagination",
+        "overlays/openai_batches/_pagination.py",
+        ("tests/test_pagination.py", "tests/test_batches.py", "tests/test_files.py", "tests/test_properties.py"),
+    ),
+    Target(
+        "_models",
+        "overlays/openai_batches/_models.py",
+        ("tests/test_model_builder.py", "tests/test_models.py", "tests/test_batches.py", "tests/test_files.py"),
+    ),
+    Target(
+        "_http",
+        "overlays/openai_batches/_http.py",
+        (
+            "tests/test_client.py",
+            "tests/test_errors.py",
+            "tests/test_retries.py",
+            "tests/test_secrets.py",
+            "tests/test_batches.py",
+            "tests/test_files.py",
+        ),
+    ),
+    Target(
+        "runner",
+        "server/openai_batches_server/runner.py",
+        (
+            "tests/server/test_pace.py",
+            "tests/server/test_lifecycle.py",
+            "tests/server/test_cancel_and_expiry.py",
+            "tests/server/test_restart.py",
+            "tests/server/test_input_validation.py",
+        ),
+    ),
+    Target(
+        "storage",
+        "server/openai_batches_server/storage.py",
+        ("tests/server",),
+    ),
+    Target(
+        "input_validation",
+        "server/openai_batches_server/input_validation.py",
+        ("tests/server/test_input_validation.py", "tests/server/test_lifecycle.py", "tests/server/test_large_files.py"),
+    ),
+)
+
+# Survivors judged equivalent: (module, line, mutant description) -> why nothing observable changes.
+EQUIVALENT: dict[tuple[str, int, str], str] = {}
+
+COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+BINOP_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.FloorDiv,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Mult,
+}
+QUIET_CALLS = ("logger.", "logging.", "log.")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    target: str
+    line: int
+    description: str
+    # The source text between (start, end) offsets is replaced by `replacement`.
+    start: int
+    end: int
+    replacement: str
+
+    def apply(self, source: str) -> str:
+        return source[: self.start] + self.replacement + source[self.end :]
+
+    def key(self) -> tuple[str, int, str]:
+        return (self.target, self.line, self.description)
+
+
+def _offsets(source: str) -> list[int]:
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line.encode("utf-8")))
+    return starts
+
+
+class _Finder(ast.NodeVisitor):
+    """Every place a mutation applies, as (node, replacement node or text, description)."""
+
+    def __init__(self) -> None:
+        self.sites: list[tuple[ast.AST, ast.AST | str, str]] = []
+        self._skip_depth = 0
+
+    # Type annotations, docstrings and TYPE_CHECKING blocks do nothing at run time.
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        return
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._function(node)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for default in [*node.args.defaults, *node.args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self._body(node.body)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._body(node.body)
+
+    def visit_Module(self, node: ast.Module) -> None:
+        self._body(node.body)
+
+    def _body(self, body: list[ast.stmt]) -> None:
+        for index, statement in enumerate(body):
+            if index == 0 and _is_docstring(statement):
+                continue
+            self.visit(statement)
+
+    def visit_If(self, node: ast.If) -> None:
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return
+        self.sites.append((node.test, ast.UnaryOp(ast.Not(), node.test), "negate the condition"))
+        self.generic_visit(node)
+
+    def visit_While(self, node: ast.While) -> None:
+        self.sites.append((node.test, ast.UnaryOp(ast.Not(), node.test), "negate the condition"))
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        for index, op in enumerate(node.ops):
+            swap = COMPARE_SWAPS.get(type(op))
+            if swap is not None:
+                ops = list(node.ops)
+                ops[index] = swap()
+                mutated = ast.Compare(node.left, ops, node.comparators)
+                self.sites.append((node, mutated, f"{_op(op)} -> {_op(swap())}"))
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        other: ast.boolop = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        self.sites.append((node, ast.BoolOp(other, node.values), f"{_op(node.op)} -> {_op(other)}"))
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if isinstance(node.op, ast.Not):
+            self.sites.append((node, node.operand, "drop `not`"))
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        swap = BINOP_SWAPS.get(type(node.op))
+        # `+` on strings builds messages; a swap there is a TypeError that any test touching it reports trivially.
+        if swap is not None and not _is_text(node):
+            self.sites.append((node, ast.BinOp(node.left, swap(), node.right), f"{_op(node.op)} -> {_op(swap())}"))
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if isinstance(value, bool):
+            self.sites.append((node, ast.Constant(not value), f"{value} -> {not value}"))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            self.sites.append((node, ast.Constant(value + 1), f"{value!r} -> {value + 1!r}"))
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Call) and not ast.unparse(node.value.func).startswith(QUIET_CALLS):
+            self.sites.append((node, "pass", "leave out the call"))
+        self.generic_visit(node)
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        self.sites.append((node, "pass", "leave out the raise"))
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.sites.append((node, "pass", "leave out the update"))
+        self.generic_visit(node)
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and (isinstance(statement.value.value, str))
+    )
+
+
+def _is_text(node: ast.BinOp) -> bool:
+    return any(
+        isinstance(side, ast.JoinedStr) or (isinstance(side, ast.Constant) and isinstance(side.value, str | bytes))
+        for side in (node.left, node.right)
+    )
+
+
+def _op(op: ast.AST) -> str:
+    names = {
+        ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in",
+        ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.And: "and", ast.Or: "or", ast.Add: "+",
+        ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+    }  # fmt: skip
+    return names[type(op)]
+
+
+def mutants(target: Target) -> list[Mutant]:
+    source = (ROOT / target.path).read_text(encoding="utf-8")
+    encoded = source.encode("utf-8")
+    tree = ast.parse(source)
+    finder = _Finder()
+    finder.visit(tree)
+    lines = _offsets(source)
+    found: list[Mutant] = []
+    seen: set[tuple[int, int, str]] = set()
+    for node, replacement, description in finder.sites:
+        start = lines[node.lineno - 1] + node.col_offset  # type: ignore[attr-defined]
+        end = lines[node.end_lineno - 1] + node.end_col_offset  # type: ignore[attr-defined]
+        text = replacement if isinstance(replacement, str) else f"({ast.unparse(replacement)})"
+        if (start, end, text) in seen:
+            continue
+        seen.add((start, end, text))
+        # Offsets are in bytes (ast counts UTF-8); slice the encoded source and decode back.
+        before = len(encoded[:start].decode("utf-8"))
+        after = len(encoded[:end].decode("utf-8"))
+        found.append(Mutant(target.name, node.lineno, description, before, after, text))  # type: ignore[attr-defined]
+    return found
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    killed: bool
+    seconds: float
+    detail: str
+
+
+@contextlib.contextmanager
+def project_copy() -> Iterator[Path]:
+    """A private copy of the packages and tests; the installed virtualenv stays shared."""
+    with tempfile.TemporaryDirectory(prefix="openai-batches-mutate-") as tmp:
+        copy = Path(tmp) / "project"
+        ignore = shutil.ignore_patterns("__pycache__", ".venv", "node_modules", ".git", ".*_cache", ".hypothesis")
+        shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
+        # Tests and tools that look for the project's virtualenv or Prism find the real ones.
+        for shared in (".venv", "tools/prism/node_modules"):
+            if (ROOT / shared).exists():
+                (copy / shared).symlink_to(ROOT / shared)
+        yield copy
+
+
+def run_tests(copy: Path, target: Target, timeout: float) -> tuple[int | None, str]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(str(copy / package) for package in PACKAGES)
+    command = [
+        sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not bench",
+        "--timeout", "60", *target.tests,
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "timed out"
+    tail = (done.stdout.strip().splitlines() or [""])[-1]
+    return done.returncode, tail
+
+
+def run_mutant(mutant: Mutant, target: Target, timeout: float) -> Outcome:
+    started = time.monotonic()
+    with project_copy() as copy:
+        module = copy / target.path
+        module.write_text(mutant.apply(module.read_text(encoding="utf-8")), encoding="utf-8")
+        code, detail = run_tests(copy, target, timeout)
+    # 0: every test passed, so the change went unnoticed. Any failure, error or timeout kills it.
+    return Outcome(mutant, code != 0, time.monotonic() - started, detail)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--module", action="append", choices=[t.name for t in TARGETS], help="only these modules")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="mutants run side by side")
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one mutant's test run may take")
+    args = parser.parse_args(argv)
+    targets = [t for t in TARGETS if not args.module or t.name in args.module]
+
+    if args.list:
+        for target in targets:
+            for mutant in mutants(target):
+                print(f"{target.path}:{mutant.line}: {mutant.description}: {mutant.replacement[:60]}")
+        return 0
+
+    with project_copy() as copy:
+        for target in targets:
+            code, detail = run_tests(copy, target, args.timeout)
+            if code != 0:
+                print(f"the unmutated tests for {target.name} do not pass ({detail}); fix them first", file=sys.stderr)
+                return 2
+
+    scores: list[tuple[Target, int, int, list[Outcome]]] = []
+    for target in targets:
+        found = mutants(target)
+        print(f"{target.name}: {len(found)} mutants of {target.path}", flush=True)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
+            outcomes = list(pool.map(functools.partial(run_mutant, target=target, timeout=args.timeout), found))
+        survivors = [o for o in outcomes if not o.killed and o.mutant.key() not in EQUIVALENT]
+        equivalent = [o for o in outcomes if not o.killed and o.mutant.key() in EQUIVALENT]
+        killed = len(outcomes) - len(survivors)
+        scores.append((target, killed, len(outcomes), survivors))
+        for outcome in survivors:
+            m = outcome.mutant
+            print(f"  survived {target.path}:{m.line}: {m.description}: {m.replacement[:70]}", flush=True)
+        for outcome in equivalent:
+            m = outcome.mutant
+            print(f"  equivalent {target.path}:{m.line}: {m.description} ({EQUIVALENT[m.key()]})", flush=True)
+
+    print("\nmutation score (killed or equivalent / mutants):")
+    for target, killed, total, _ in scores:
+        percent = 100.0 * killed / total if total else 100.0
+        print(f"  {target.name:<18} {killed:>4}/{total:<4} {percent:5.1f} %")
+    return 0 if all(not survivors for *_, survivors in scores) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
