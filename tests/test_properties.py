@@ -71,6 +71,7 @@ from openai_batches import (
     RetryPolicy,
     SyncCursorPage,
 )
+from openai_batches._config import MAX_TIMEOUT_SECONDS
 
 OPS = ("create", "retrieve", "cancel", "list")
 MODES = ("sync", "async")
@@ -1161,19 +1162,24 @@ class LoopbackServer:
         self.thread.join(5)
 
 
-@pytest.mark.parametrize("timeout", [math.inf, 1e300])
-def test_an_accepted_timeout_works_on_a_real_socket(timeout: float) -> None:
-    with LoopbackServer() as loopback:
-        try:
-            client = BatchClient(api_key=API_KEY, base_url=loopback.base_url, max_retries=0, timeout=timeout)
-        except InvalidParameterError:
-            return
-        with client:
-            try:
-                result = client.batches.retrieve("batch_abc123")
-            except InvalidParameterError:
-                return
-            check_batch(result)
+@pytest.mark.parametrize("timeout", [math.inf, 1e300, MAX_TIMEOUT_SECONDS * 2])
+def test_a_timeout_a_socket_cannot_take_is_refused_up_front(timeout: float) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        BatchClient(api_key=API_KEY, base_url="http://127.0.0.1:9/v1", timeout=timeout)
+    assert caught.value.param == "timeout"
+    with BatchClient(api_key=API_KEY, base_url="http://127.0.0.1:9/v1") as client, pytest.raises(InvalidParameterError):
+        client.batches.retrieve("batch_abc123", timeout=timeout)
+
+
+@pytest.mark.parametrize("timeout", [MAX_TIMEOUT_SECONDS, 30.001, None])
+def test_the_largest_accepted_timeouts_work_on_a_real_socket(timeout: float | None) -> None:
+    # The bound exists because sockets overflow on absurd values: everything up to it must really work.
+    with (
+        LoopbackServer() as loopback,
+        BatchClient(api_key=API_KEY, base_url=loopback.base_url, max_retries=0, timeout=timeout) as client,
+    ):
+        check_batch(client.batches.retrieve("batch_abc123"))
+        check_batch(client.batches.retrieve("batch_abc123", timeout=timeout))
 
 
 VALUES_HTTPX_CANNOT_SEND = [

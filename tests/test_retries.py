@@ -877,26 +877,30 @@ def test_zero_and_integer_policy_settings_are_accepted(setting: str, top: int) -
     assert getattr(RetryPolicy(**{setting: top}), setting) == top
 
 
-def test_jitter_above_one_is_refused_or_harmless() -> None:
-    try:
-        too_much = RetryPolicy(jitter=1.5, random=lambda: 1.0)
-    except ValueError:
-        return
-    assert all(too_much.delay(n, None) >= 0 for n in range(1, 8))
+def test_jitter_above_one_is_refused() -> None:
+    # Jitter takes a share off the delay: above 1 the delay could go negative.
+    with pytest.raises(ValueError, match="jitter"):
+        RetryPolicy(jitter=1.5, random=lambda: 1.0)
+    full = RetryPolicy(jitter=1.0, random=lambda: 1.0)
+    assert [full.delay(n, None) for n in range(1, 8)] == [0.0] * 7
 
 
 def test_delay_for_a_late_retry_is_the_capped_backoff() -> None:
     assert policy().delay(1100, None) == pytest.approx(7.0)
 
 
-def test_sync_client_with_large_jitter_still_retries(server: FaultServer) -> None:
+def test_sync_client_with_full_jitter_retries_at_once(server: FaultServer) -> None:
     server.script(status(503), None)
-    try:
-        retry_policy = RetryPolicy(jitter=2.0, random=lambda: 1.0, sleep=_checked_sleep)
-    except ValueError:
-        return  # refusing the setting up front is a fix too
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        _checked_sleep(seconds)
+        slept.append(seconds)
+
+    retry_policy = RetryPolicy(jitter=1.0, random=lambda: 1.0, sleep=sleep)
     with BatchClient(api_key=API_KEY, base_url=server.url, max_retries=1, retry_policy=retry_policy) as client:
         assert client.batches.retrieve("batch_001").id == "batch_001"
+    assert slept == [0.0]
 
 
 def _checked_sleep(seconds: float) -> None:
