@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 GEN_DIR := generated/openai_batches_generated
 PRISM := tools/prism/node_modules/.bin/prism
 # The vendored upstream OpenAI document (spec/upstream/README.md says where it comes from); UPSTREAM= takes another.
-UPSTREAM ?= spec/upstream/openai-openapi.yaml
+VENDORED_UPSTREAM := spec/upstream/openai-openapi.yaml
+UPSTREAM ?= $(VENDORED_UPSTREAM)
 
-.PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke clean
+.PHONY: setup update-spec check-spec spec-drift generate check-generated lint typecheck test check prism demo bench \
+	bench-smoke clean
 
 # Two stamps: `make demo` needs only the package and its runtime dependencies; everything else needs the dev tools.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -26,6 +28,19 @@ $(STAMP): $(RUNTIME_STAMP)
 	@echo "== installing the development tools (generator, ruff, mypy, pytest, the official SDK) into $(VENV)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+# openapi.yaml is derived: tools/update_spec.py writes it from the upstream document, spec/operations.yaml,
+# spec/overrides.yaml and spec/descriptions.yaml, and prints what changed in API terms.
+update-spec: $(STAMP)
+	$(BIN)/python tools/update_spec.py --upstream $(UPSTREAM)
+
+# Always the vendored copy: CI fails when openapi.yaml is not exactly what update-spec writes (a hand edit).
+check-spec: $(STAMP)
+	$(BIN)/python tools/update_spec.py --check --upstream $(VENDORED_UPSTREAM)
+
+# What an update from UPSTREAM would change, writing nothing (exit status 1 if it would change anything).
+spec-drift: $(STAMP)
+	$(BIN)/python tools/update_spec.py --check --upstream $(UPSTREAM)
 
 # The generator runs its ruff post-hooks from PATH: put the pinned ruff first.
 generate: $(STAMP)
@@ -57,7 +72,7 @@ prism: $(PRISM)
 test: $(STAMP) $(PRISM)
 	$(BIN)/python -m pytest -q -m "not bench"
 
-check: check-generated lint typecheck test
+check: check-spec check-generated lint typecheck test
 
 # The main job: a whole batch, offline, against the local server (started and stopped by tools/demo.py).
 demo: $(RUNTIME_STAMP)
@@ -70,9 +85,6 @@ bench: $(STAMP)
 # The same code in a seconds-long mode: checks that it runs and its numbers are sane, never a speed threshold.
 bench-smoke: $(STAMP)
 	$(BIN)/python -m pytest -q -m bench tests/test_bench_smoke.py
-
-spec-drift: $(STAMP)
-	$(BIN)/python tools/spec_drift.py --ours openapi.yaml --upstream $(UPSTREAM)
 
 clean:
 	rm -rf $(VENV) tools/prism/node_modules .pytest_cache .mypy_cache .ruff_cache

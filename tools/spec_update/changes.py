@@ -32,8 +32,9 @@ def summarize(schema: object) -> str:
     """A schema as a short type expression: `BatchStatus | string | null`, `array of Batch`, `binary`."""
     if not isinstance(schema, Mapping):
         return "any"
-    if isinstance(schema.get("$ref"), str):
-        return schema["$ref"].removeprefix(SCHEMA_REF)
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return ref.removeprefix(SCHEMA_REF)
     for key in ("anyOf", "oneOf", "allOf"):
         if isinstance(schema.get(key), list):
             glue = " & " if key == "allOf" else " | "
@@ -118,8 +119,9 @@ class _Comparison:
                 self.add(name, "~", f"field {prop} is now {now}")
         if "additionalProperties" in old or "additionalProperties" in new:
             self.value(name, "map values", old.get("additionalProperties"), new.get("additionalProperties"))
-        before, after = _bounds({k: v for k, v in old.items() if k != "additionalProperties"}), _bounds(
-            {k: v for k, v in new.items() if k != "additionalProperties"}
+        before, after = (
+            _bounds({k: v for k, v in old.items() if k != "additionalProperties"}),
+            _bounds({k: v for k, v in new.items() if k != "additionalProperties"}),
         )
         if before != after:
             self.add(name, "~", f"bounds: {before or 'none'} -> {after or 'none'}")
@@ -128,9 +130,7 @@ class _Comparison:
 
     def operation(self, label: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         def params(op: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-            return {
-                f"{p.get('name')} ({p.get('in')})": p for p in op.get("parameters") or [] if isinstance(p, Mapping)
-            }
+            return {f"{p.get('name')} ({p.get('in')})": p for p in op.get("parameters") or [] if isinstance(p, Mapping)}
 
         old_params, new_params = params(old), params(new)
         for key, param in new_params.items():
@@ -145,7 +145,9 @@ class _Comparison:
                 now = "required" if new_params[key].get("required") else "optional"
                 self.add(label, "~", f"parameter {key} is now {now}")
         self.content(label, "request body", old.get("requestBody"), new.get("requestBody"))
-        self.content(label, "200 response", (old.get("responses") or {}).get("200"), (new.get("responses") or {}).get("200"))
+        self.content(
+            label, "200 response", (old.get("responses") or {}).get("200"), (new.get("responses") or {}).get("200")
+        )
         if old.get("summary") != new.get("summary"):
             self.descriptions.append(label)
 

@@ -106,8 +106,8 @@ def _check_value(section: str, value: object, where: str) -> None:
     if section == "bounds":
         _check_bounds(value, where)
     elif section == "enum_member_names":
-        ok = isinstance(value, Mapping) and value and all(isinstance(v, str) and v for v in value.values())
-        if not ok or not all(re.fullmatch(r"[A-Z][A-Z0-9_]*", str(v)) for v in value.values()):  # type: ignore[union-attr]
+        names = list(value.values()) if isinstance(value, Mapping) else []
+        if not names or not all(isinstance(v, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*", v) for v in names):
             raise SpecError(f"{where}: `names` must map each enum value to an UPPER_CASE member name")
     elif not isinstance(value, str) or not value.strip():
         raise SpecError(f"{where}: the value must be {SECTIONS[section][1]}")

@@ -125,9 +125,10 @@ class Deriver:
         return entry
 
     def describe(self, location: str, upstream: object) -> str | None:
-        text = " ".join(upstream.split()) if isinstance(upstream, str) else ""
+        raw = upstream.strip() if isinstance(upstream, str) else ""
+        text = " ".join(raw.split())
         ours = self.config.descriptions.get(location)
-        if text and _short(upstream.strip()):  # type: ignore[union-attr]
+        if text and _short(raw):
             return text
         if ours is not None:
             self.described.add(location)
@@ -232,6 +233,7 @@ class Deriver:
     def register(self, name: str, schema: dict[str, Any], origin: str) -> None:
         existing = self.components.get(name)
         if existing is not None and name not in self.building:
+
             def shape(s: Mapping[str, Any]) -> dict[str, Any]:
                 return {k: v for k, v in s.items() if k != "description"}
 
@@ -290,7 +292,9 @@ class Deriver:
             shaped[str(prop)] = self.use(sub, where)
         # Upstream's order of the required list; bracketed members where their parent stood.
         out_required = [
-            key for r in required for key in ([r] if r in shaped else [k for k in out_required if k.startswith(f"{r}[")])
+            key
+            for r in required
+            for key in ([r] if r in shaped else [k for k in out_required if k.startswith(f"{r}[")])
         ]
         if out_required:
             schema["required"] = out_required
@@ -591,7 +595,8 @@ class Deriver:
         return Derivation(fragment, self.notes + self.unused(), self.not_vendored())
 
     def info(self) -> dict[str, Any]:
-        up = self.root.get("info") if isinstance(self.root.get("info"), Mapping) else {}
+        up = self.root.get("info")
+        up = up if isinstance(up, Mapping) else {}
         info: dict[str, Any] = {"title": TITLE, "description": DESCRIPTION, "version": str(up.get("version", ""))}
         if isinstance(up.get("license"), Mapping):
             info["license"] = dict(up["license"])
@@ -605,7 +610,8 @@ class Deriver:
         return {"name": name}
 
     def security_schemes(self, security: object) -> dict[str, Any]:
-        names = [name for req in security or [] if isinstance(req, Mapping) for name in req]
+        requirements = security if isinstance(security, list) else []
+        names = [name for req in requirements if isinstance(req, Mapping) for name in req]
         up = (self.root.get("components") or {}).get("securitySchemes") or {}
         return {name: up[name] for name in dict.fromkeys(names) if name in up}
 

@@ -53,7 +53,10 @@ def read_source(upstream: Path, sha256: str, root: Mapping[str, Any]) -> Source:
     if missing or unknown:
         detail = "; ".join(
             part
-            for part in (f"missing {', '.join(missing)}" if missing else "", f"unknown {', '.join(unknown)}" if unknown else "")
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unknown {', '.join(unknown)}" if unknown else "",
+            )
             if part
         )
         raise SpecError(f"{record_path}: {detail} (fields: {', '.join(FIELDS)})")

@@ -29,7 +29,7 @@ class TolerantLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if not self.check_event(AliasEvent):
-            anchor = getattr(self.peek_event(), "anchor", None)
+            anchor = getattr(self.peek_event(), "anchor", None)  # type: ignore[no-untyped-call]
             if anchor is not None:
                 self.anchors.pop(anchor, None)
         return super().compose_node(parent, index)
