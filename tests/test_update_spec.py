@@ -23,6 +23,7 @@ if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))
 
 import update_spec  # noqa: E402
+from spec_update.changes import compare  # noqa: E402
 from spec_update.config import Config, Operation, load_config, parse_operations, parse_overrides  # noqa: E402
 from spec_update.derive import derive, member_name  # noqa: E402
 from spec_update.yaml_io import SpecError, load_openapi, parse_yaml  # noqa: E402
@@ -85,6 +86,33 @@ def test_header_records_the_upstream_source() -> None:
 
 def test_the_fragment_is_a_valid_openapi_document(fragment: Doc) -> None:
     validate(fragment)
+
+
+def test_real_history_reads_as_a_changelog() -> None:
+    """2024 -> 2025 -> now, as a reviewer of each update would have read it."""
+    documents = [
+        SPEC / "history" / "openai-openapi-2024-05-09-14138f3.yaml",
+        SPEC / "history" / "openai-openapi-2025-04-29-498c71d.yaml",
+        FULL,
+    ]
+    config = load_config(SPEC)
+    fragments = [derive(load_openapi(path)[0], config).fragment for path in documents]
+    to_2025 = [c.line() for c in compare(fragments[0], fragments[1]).changes]
+    assert to_2025[:3] == [
+        "GET /files: + parameter limit (query), optional, integer",
+        "GET /files: + parameter order (query), optional, ListOrder",
+        "GET /files: + parameter after (query), optional, string",
+    ]
+    assert 'BatchEndpoint: + value "/v1/responses"' in to_2025
+    assert "ListFilesResponse: + field has_more (required, boolean)" in to_2025
+    to_now = [c.line() for c in compare(fragments[1], fragments[2]).changes]
+    assert to_now[:2] == [
+        "Batch: + field model (optional, string | null)",
+        "Batch: + field usage (optional, BatchUsage | null)",
+    ]
+    assert "CreateBatchRequest: + field output_expires_after (optional, BatchFileExpirationAfter)" in to_now
+    assert "CreateFileRequest: + field expires_after[seconds] (optional, integer)" in to_now
+    assert not any(line.endswith("- operation") or ": - field" in line for line in to_2025 + to_now)
 
 
 # --- the shaping rules, on the committed fragment ---
