@@ -80,7 +80,7 @@ def test_header_records_the_upstream_source() -> None:
     header = "".join(line for line in OURS.read_text(encoding="utf-8").splitlines(keepends=True) if line[:1] == "#")
     assert "openai/openai-openapi, branch main, commit f85dbe223d40e1a31cba812ab2d755c7e98a92a3 (2026-08-21)" in header
     assert f"file openai-openapi.yaml, SHA-256 {sha256}" in header
-    assert "info.version 2.3.0" in header
+    assert "#   info.version 2.3.0; file openai-openapi.yaml" in header
     assert "do not edit" in header
 
 

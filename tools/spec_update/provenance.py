@@ -23,13 +23,13 @@ class Source:
 
     def lines(self) -> list[str]:
         version = f"info.version {self.version}" if self.version else "no info.version"
-        file = f"file {self.file_name}, SHA-256 {self.sha256}"
+        file = f"{version}; file {self.file_name}, SHA-256 {self.sha256}"
         if self.record is None:
             unknown = f"no {source_file_name(self.file_name)} beside it: repository, commit and date unknown"
-            return [f"Upstream: {version} ({unknown});", file]
+            return [f"Upstream: {unknown};", file]
         r = self.record
         branch = f", branch {r['branch']}" if r.get("branch") else ""
-        return [f"Upstream: {r['repository']}{branch}, commit {r['commit']} ({r['date']}), {version};", file]
+        return [f"Upstream: {r['repository']}{branch}, commit {r['commit']} ({r['date']}),", file]
 
 
 def source_file_name(file_name: str) -> str:
