@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import random
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -424,6 +425,38 @@ def test_bad_operation_lists_are_refused(data: object, message: str) -> None:
     with pytest.raises(SpecError) as info:
         parse_operations(data, "operations.yaml")
     assert message in str(info.value)
+
+
+JUNK: list[Any] = [None, 1, "x", True, [], {}, [1], {"a": 1}, {"$ref": "#/nope"}, {"$ref": {}}, {"enum": None}]
+
+
+def test_junk_anywhere_upstream_is_a_named_error_never_a_crash() -> None:
+    """Any node of a real document replaced by junk: the tool derives a fragment or raises SpecError."""
+    base, _ = load_openapi(EXTRACT)
+    config = load_config(SPEC)
+    good = derive(base, config).fragment
+
+    def places(node: object, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        if path:
+            yield path
+        items = node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else []
+        for key, value in items:
+            yield from places(value, (*path, key))
+
+    rng = random.Random(12)
+    everywhere = list(places(base))
+    for path in rng.sample(everywhere, 400):
+        doc = copy.deepcopy(base)
+        parent: Any = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(rng.choice(JUNK))
+        try:
+            fragment = derive(doc, config).fragment
+        except SpecError:
+            continue
+        compare(good, fragment)
+        compare(doc, good)  # a hand-edited file of any shape compares too
 
 
 # --- the command line ---

@@ -28,6 +28,19 @@ class Change:
         return f"{self.where}: {self.sign} {self.what}"
 
 
+def _map(value: object) -> Mapping[str, Any]:
+    # Either side may be a hand-edited file: a part of the wrong kind compares as absent, never as a crash.
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _names(value: object) -> set[str]:
+    return {item for item in _list(value) if isinstance(item, str)}
+
+
 def summarize(schema: object) -> str:
     """A schema as a short type expression: `BatchStatus | string | null`, `array of Batch`, `binary`."""
     if not isinstance(schema, Mapping):
@@ -43,7 +56,7 @@ def summarize(schema: object) -> str:
     if kind == "array":
         return f"array of {summarize(schema.get('items'))}"
     if "enum" in schema:
-        return "enum of " + ", ".join(json.dumps(v) for v in schema["enum"])
+        return "enum of " + ", ".join(json.dumps(v, default=str) for v in _list(schema["enum"]))
     if schema.get("format") == "binary":
         return "binary"
     if isinstance(kind, list):
@@ -64,7 +77,7 @@ def _bounds(schema: object) -> str:
 
 def _operations(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     found: dict[str, Mapping[str, Any]] = {}
-    for path, item in (doc.get("paths") or {}).items():
+    for path, item in _map(doc.get("paths")).items():
         if isinstance(item, Mapping):
             for method in METHODS:
                 if isinstance(item.get(method), Mapping):
@@ -73,7 +86,7 @@ def _operations(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def _schemas(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    schemas = (doc.get("components") or {}).get("schemas") or {}
+    schemas = _map(_map(doc.get("components")).get("schemas"))
     return {str(k): v for k, v in schemas.items() if isinstance(v, Mapping)}
 
 
@@ -100,11 +113,15 @@ class _Comparison:
         if ("enum" in old) != ("enum" in new) or old.get("type") != new.get("type"):
             self.add(name, "~", f"{summarize(old)} -> {summarize(new)}")
             return
-        old_values, new_values = list(old.get("enum") or []), list(new.get("enum") or [])
-        self.changes.extend(Change(name, "+", f"value {json.dumps(v)}") for v in new_values if v not in old_values)
-        self.changes.extend(Change(name, "-", f"value {json.dumps(v)}") for v in old_values if v not in new_values)
-        old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
-        old_req, new_req = set(old.get("required") or []), set(new.get("required") or [])
+        old_values, new_values = _list(old.get("enum")), _list(new.get("enum"))
+        self.changes.extend(
+            Change(name, "+", f"value {json.dumps(v, default=str)}") for v in new_values if v not in old_values
+        )
+        self.changes.extend(
+            Change(name, "-", f"value {json.dumps(v, default=str)}") for v in old_values if v not in new_values
+        )
+        old_props, new_props = _map(old.get("properties")), _map(new.get("properties"))
+        old_req, new_req = _names(old.get("required")), _names(new.get("required"))
         for prop, schema in new_props.items():
             if prop not in old_props:
                 need = "required" if prop in new_req else "optional"
@@ -130,7 +147,9 @@ class _Comparison:
 
     def operation(self, label: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         def params(op: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-            return {f"{p.get('name')} ({p.get('in')})": p for p in op.get("parameters") or [] if isinstance(p, Mapping)}
+            return {
+                f"{p.get('name')} ({p.get('in')})": p for p in _list(op.get("parameters")) if isinstance(p, Mapping)
+            }
 
         old_params, new_params = params(old), params(new)
         for key, param in new_params.items():
@@ -146,7 +165,7 @@ class _Comparison:
                 self.add(label, "~", f"parameter {key} is now {now}")
         self.content(label, "request body", old.get("requestBody"), new.get("requestBody"))
         self.content(
-            label, "200 response", (old.get("responses") or {}).get("200"), (new.get("responses") or {}).get("200")
+            label, "200 response", _map(old.get("responses")).get("200"), _map(new.get("responses")).get("200")
         )
         if old.get("summary") != new.get("summary"):
             self.descriptions.append(label)

@@ -95,6 +95,30 @@ def _is_object(node: Mapping[str, Any]) -> bool:
     return kind == "object" or (kind is None and ("properties" in node or "additionalProperties" in node))
 
 
+def mapping(value: object, where: str, what: str) -> Mapping[str, Any]:
+    """`value` as a mapping (None as an empty one); anything else is an error that names the place."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SpecError(f"upstream: {where}: {what} is not a mapping: {value!r}")
+    return value
+
+
+def sequence(value: object, where: str, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SpecError(f"upstream: {where}: {what} is not a list: {value!r}")
+    return value
+
+
+def names(value: object, where: str, what: str) -> list[str]:
+    items = sequence(value, where, what)
+    if not all(isinstance(item, str) for item in items):
+        raise SpecError(f"upstream: {where}: {what} must list names (strings): {items!r}")
+    return items
+
+
 def _bounds(node: Mapping[str, Any]) -> dict[str, Any]:
     return {k: node[k] for k in BOUND_KEYWORDS if k in node and not isinstance(node[k], bool)}
 
@@ -157,6 +181,8 @@ class Deriver:
     def deref(self, node: Any, where: str) -> Any:
         seen: set[str] = set()
         while isinstance(node, Mapping) and "$ref" in node:
+            if not isinstance(node["$ref"], str):
+                raise SpecError(f"upstream: {where}: $ref must be a string, got {node['$ref']!r}")
             if node["$ref"] in seen:
                 raise SpecError(f"upstream: {where}: $ref cycle through {node['$ref']!r}")
             seen.add(node["$ref"])
@@ -247,7 +273,9 @@ class Deriver:
         self.origins.setdefault(name, origin)
 
     def enum_schema(self, node: Mapping[str, Any], name: str, origin: str) -> dict[str, Any]:
-        values = list(node["enum"]) if "enum" in node else [node["const"]]
+        values = sequence(node["enum"], origin, "enum") if "enum" in node else [node["const"]]
+        if not values or not all(isinstance(v, str | int | float | bool) for v in values):
+            raise SpecError(f"upstream: {origin}: an enum lists no values, or values that are not scalars: {values!r}")
         kind = node.get("type") or ("string" if all(isinstance(v, str) for v in values) else None)
         schema: dict[str, Any] = {"type": kind} if kind else {}
         description = self.describe(name, node.get("description") if name == origin else None)
@@ -272,10 +300,8 @@ class Deriver:
         description = self.describe(name, node.get("description"))
         if description:
             schema["description"] = description
-        properties = node.get("properties") or {}
-        if not isinstance(properties, Mapping):
-            raise SpecError(f"upstream: {name}: `properties` is not a mapping")
-        required = [str(r) for r in node.get("required") or [] if r in properties]
+        properties = mapping(node.get("properties"), name, "properties")
+        required = [r for r in names(node.get("required"), name, "required") if r in properties]
         shaped: dict[str, Any] = {}
         out_required: list[str] = []
         for prop, sub in properties.items():
@@ -309,16 +335,16 @@ class Deriver:
         return self.with_bounds(schema, name)
 
     def merge_all_of(self, node: Mapping[str, Any], where: str) -> Mapping[str, Any]:
-        parts = node.get("allOf")
-        if not isinstance(parts, list):
+        if "allOf" not in node:
             return node
+        parts = sequence(node["allOf"], where, "allOf")
         merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
-        properties = dict(merged.get("properties") or {})
-        required = list(merged.get("required") or [])
+        properties = dict(mapping(merged.get("properties"), where, "properties"))
+        required = names(merged.get("required"), where, "required")
         for part in parts:
-            part = self.merge_all_of(self.deref(part, where), where)
-            properties.update(part.get("properties") or {})
-            required.extend(r for r in part.get("required") or [] if r not in required)
+            part = self.merge_all_of(mapping(self.deref(part, where), where, "an allOf part"), where)
+            properties.update(mapping(part.get("properties"), where, "properties"))
+            required.extend(r for r in names(part.get("required"), where, "required") if r not in required)
             for key in ("additionalProperties", "description", "type"):
                 if key in part and key not in merged:
                     merged[key] = part[key]
@@ -337,7 +363,7 @@ class Deriver:
         properties = target.get("properties")
         if not isinstance(properties, Mapping) or not properties:
             raise SpecError(f"spec/overrides.yaml: form_brackets: {location} is not an object with properties upstream")
-        required = set(target.get("required") or [])
+        required = set(names(target.get("required"), location, "required"))
         return {
             str(member): (
                 self.use(sub, Where(f"{owner}.{member}", f"{owner}{pascal(str(member))}", direction, True)),
@@ -473,7 +499,8 @@ class Deriver:
 
     def parameters(self, op: Operation, item: Mapping[str, Any], up: Mapping[str, Any], op_name: str) -> list[Any]:
         merged: dict[tuple[str, str], Mapping[str, Any]] = {}
-        for raw in [*(item.get("parameters") or []), *(up.get("parameters") or [])]:
+        path_level = sequence(item.get("parameters"), op.path, "parameters")
+        for raw in [*path_level, *sequence(up.get("parameters"), op.label, "parameters")]:
             param = self.deref(raw, op.label)
             if not isinstance(param, Mapping) or "name" not in param or "in" not in param:
                 raise SpecError(f"upstream: {op.label}: a parameter without `name` or `in`: {raw!r}")
@@ -481,8 +508,9 @@ class Deriver:
         out = []
         for (name, where_in), param in merged.items():
             schema = param.get("schema")
-            if schema is None and isinstance(param.get("content"), Mapping) and param["content"]:
-                schema = next(iter(param["content"].values())).get("schema")
+            content = mapping(param.get("content"), op.label, "a parameter's content")
+            if schema is None and content:
+                schema = mapping(next(iter(content.values())), op.label, "a parameter's media type").get("schema")
             location = f"{op.label}?{name}"
             shaped: dict[str, Any] = {"name": name, "in": where_in}
             shaped["required"] = bool(param.get("required")) or where_in == "path"
@@ -495,16 +523,14 @@ class Deriver:
         return out
 
     def content(self, node: Any, where: Where) -> dict[str, Any]:
-        content = node.get("content") if isinstance(node, Mapping) else None
-        if not isinstance(content, Mapping):
-            return {}
+        content = mapping(mapping(node, where.location, "a body").get("content"), where.location, "content")
         return {
             str(media): {"schema": self.use(spec.get("schema", {}) if isinstance(spec, Mapping) else {}, where)}
             for media, spec in content.items()
         }
 
     def operation(self, op: Operation) -> dict[str, Any]:
-        item = self.deref(self.root["paths"].get(op.path), op.label)
+        item = self.deref(mapping(self.root.get("paths"), "the document", "paths").get(op.path), op.label)
         up = item.get(op.method) if isinstance(item, Mapping) else None
         if not isinstance(up, Mapping):
             raise SpecError(
@@ -515,7 +541,7 @@ class Deriver:
         if not isinstance(op_id, str) or not op_id:
             raise SpecError(f"upstream: {op.label} has no operationId (the generator names its function after it)")
         op_name = pascal(op_id)
-        responses = {str(k): v for k, v in (up.get("responses") or {}).items()}
+        responses = {str(k): v for k, v in mapping(up.get("responses"), op.label, "responses").items()}
         if "200" not in responses:
             declared = ", ".join(responses) or "none"
             raise SpecError(f"upstream: {op.label} declares no 200 response (it declares: {declared})")
@@ -524,8 +550,9 @@ class Deriver:
                 self.notes.append(f"{op.label}: upstream also declares success status {status}; only 200 is kept")
 
         shaped: dict[str, Any] = {"operationId": op_id}
-        if up.get("tags"):
-            shaped["tags"] = [str(t) for t in up["tags"]]
+        tags = names(up.get("tags"), op.label, "tags")
+        if tags:
+            shaped["tags"] = tags
         summary = self.describe(op.label, up.get("summary") or up.get("description"))
         if summary:
             shaped["summary"] = summary
@@ -533,10 +560,10 @@ class Deriver:
         if parameters:
             shaped["parameters"] = parameters
         if up.get("requestBody") is not None:
-            body = self.deref(up["requestBody"], op.label)
+            body = mapping(self.deref(up["requestBody"], op.label), op.label, "requestBody")
             where = Where(f"{op.label} request", f"{op_name}Request", REQUEST)
             shaped["requestBody"] = {"required": bool(body.get("required")), "content": self.content(body, where)}
-        ok = self.deref(responses["200"], op.label)
+        ok = mapping(self.deref(responses["200"], op.label), op.label, "the 200 response")
         location = f"{op.label} 200"
         binary = self.override("binary_responses", op.label)
         if binary is not None:
@@ -552,15 +579,18 @@ class Deriver:
     # --- the whole document ---
 
     def derive(self) -> Derivation:
-        paths = self.root["paths"]
+        paths = mapping(self.root.get("paths"), "the document", "paths")
         for op in self.config.operations:
             item = self.deref(paths.get(op.path), op.label)
             up = item.get(op.method) if isinstance(item, Mapping) else None
             if isinstance(up, Mapping):
-                params = [*(item.get("parameters") or []), *(up.get("parameters") or [])]
+                params = [
+                    *sequence(item.get("parameters"), op.path, "parameters"),
+                    *sequence(up.get("parameters"), op.label, "parameters"),
+                ]
                 self.mark_directions(params, REQUEST, op.label)
                 self.mark_directions(up.get("requestBody"), REQUEST, op.label)
-                ok = {str(k): v for k, v in (up.get("responses") or {}).items()}.get("200")
+                ok = {str(k): v for k, v in mapping(up.get("responses"), op.label, "responses").items()}.get("200")
                 if self.overrides["binary_responses"].get(op.label) is None:
                     self.mark_directions(ok, RESPONSE, op.label)
         fragment_paths: dict[str, dict[str, Any]] = {}
@@ -577,10 +607,11 @@ class Deriver:
                 )
 
         fragment: dict[str, Any] = {"openapi": "3.1.0", "info": self.info()}
-        servers = [{"url": s["url"]} for s in self.root.get("servers") or [] if isinstance(s, Mapping) and "url" in s]
-        if servers:
-            fragment["servers"] = servers
-        security = self.root.get("security")
+        servers = sequence(self.root.get("servers"), "the document", "servers")
+        urls = [{"url": server["url"]} for server in servers if isinstance(server, Mapping) and "url" in server]
+        if urls:
+            fragment["servers"] = urls
+        security = sequence(self.root.get("security"), "the document", "security")
         if security:
             fragment["security"] = security
         if tags:
@@ -603,7 +634,7 @@ class Deriver:
         return info
 
     def tag(self, name: str) -> dict[str, Any]:
-        for tag in self.root.get("tags") or []:
+        for tag in sequence(self.root.get("tags"), "the document", "tags"):
             if isinstance(tag, Mapping) and tag.get("name") == name:
                 description = self.describe(f"tag {name}", tag.get("description"))
                 return {"name": name, **({"description": description} if description else {})}
@@ -612,7 +643,8 @@ class Deriver:
     def security_schemes(self, security: object) -> dict[str, Any]:
         requirements = security if isinstance(security, list) else []
         names = [name for req in requirements if isinstance(req, Mapping) for name in req]
-        up = (self.root.get("components") or {}).get("securitySchemes") or {}
+        components = mapping(self.root.get("components"), "the document", "components")
+        up = mapping(components.get("securitySchemes"), "components", "securitySchemes")
         return {name: up[name] for name in dict.fromkeys(names) if name in up}
 
     def unused(self) -> list[str]:
@@ -632,7 +664,7 @@ class Deriver:
         roots = {op.path.split("/")[1] for op in self.config.operations}
         vendored = {op.label for op in self.config.operations}
         found = []
-        for path, item in self.root["paths"].items():
+        for path, item in mapping(self.root.get("paths"), "the document", "paths").items():
             if str(path).split("/")[1:2] and str(path).split("/")[1] in roots and isinstance(item, Mapping):
                 for method in ("get", "put", "post", "delete", "patch", "options", "head", "trace"):
                     label = f"{method.upper()} {path}"
