@@ -471,7 +471,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 def test_check_passes_on_the_committed_fragment(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = _run(capsys, "--check")
     assert status == 0
-    assert out.startswith("openapi.yaml is up to date with ") or "is up to date with" in out
+    assert out.splitlines()[0].endswith("openapi.yaml is up to date with " + update_spec.display_path(FULL))
 
 
 def test_a_hand_edit_fails_the_check_and_the_update_restores_it(

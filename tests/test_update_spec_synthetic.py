@@ -225,7 +225,9 @@ PROOF = textwrap.dedent(
 
 def test_the_overlays_own_tests_pass_unedited(grown: Grown) -> None:
     tests = grown.root / "tests"
-    shutil.copytree(ROOT / "tests", tests, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "test_update_spec*"))
+    shutil.copytree(
+        ROOT / "tests", tests, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", "test_update_spec*")
+    )
     (tests / "test_zz_regenerated.py").write_text(PROOF, encoding="utf-8")
     env = {
         **os.environ,

@@ -65,7 +65,7 @@ def _write(output: Path, text: str) -> None:
         raise
 
 
-def _shown(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -94,13 +94,13 @@ def main(argv: list[str] | None = None) -> int:
 
     changelog = compare(previous, parse_yaml(text, "the derived fragment"))
     changed = before != text
-    name = _shown(output)
+    name = display_path(output)
     if not changed:
-        print(f"{name} is up to date with {_shown(args.upstream)}")
+        print(f"{name} is up to date with {display_path(args.upstream)}")
     elif args.check:
-        print(f"{name} differs from what `make update-spec` writes from {_shown(args.upstream)}:")
+        print(f"{name} differs from what `make update-spec` writes from {display_path(args.upstream)}:")
     else:
-        print(f"{name} updated from {_shown(args.upstream)}:")
+        print(f"{name} updated from {display_path(args.upstream)}:")
     if changed:
         lines = changelog.lines() or ["no API change (the header or layout differs)"]
         print("\n".join(f"  {line}" for line in lines))
