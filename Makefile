@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 GEN_DIR := generated/openai_batches_generated
 PRISM := tools/prism/node_modules/.bin/prism
 # The vendored upstream OpenAI document (spec/upstream/README.md says where it comes from); UPSTREAM= takes another.
-UPSTREAM ?= spec/upstream/openai-openapi.yaml
+VENDORED_UPSTREAM := spec/upstream/openai-openapi.yaml
+UPSTREAM ?= $(VENDORED_UPSTREAM)
 
-.PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke mutate clean
+.PHONY: setup update-spec check-spec spec-drift generate check-generated lint typecheck test check prism demo bench \
+	bench-smoke mutate clean
 
 # Two stamps: `make demo` needs only the package and its runtime dependencies; everything else needs the dev tools.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -26,6 +28,19 @@ $(STAMP): $(RUNTIME_STAMP)
 	@echo "== installing the development tools (generator, ruff, mypy, pytest, the official SDK) into $(VENV)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+# openapi.yaml is derived: tools/update_spec.py writes it from the upstream document, spec/operations.yaml,
+# spec/overrides.yaml and spec/descriptions.yaml, and prints what changed in API terms.
+update-spec: $(STAMP)
+	$(BIN)/python tools/update_spec.py --upstream $(UPSTREAM)
+
+# Always the vendored copy: CI fails when openapi.yaml is not exactly what update-spec writes (a hand edit).
+check-spec: $(STAMP)
+	$(BIN)/python tools/update_spec.py --check --upstream $(VENDORED_UPSTREAM)
+
+# What an update from UPSTREAM would change, writing nothing (exit status 1 if it would change anything).
+spec-drift: $(STAMP)
+	$(BIN)/python tools/update_spec.py --check --upstream $(UPSTREAM)
 
 # The generator runs its ruff post-hooks from PATH: put the pinned ruff first.
 generate: $(STAMP)
@@ -47,6 +62,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict overlays/openai_batches server/openai_batches_server $(GEN_DIR)
+	$(BIN)/mypy --strict tools/update_spec.py tools/cut_spec_extract.py tools/spec_update
 
 $(PRISM): tools/prism/package.json tools/prism/package-lock.json
 	npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error
@@ -57,7 +73,7 @@ prism: $(PRISM)
 test: $(STAMP) $(PRISM)
 	$(BIN)/python -m pytest -q -m "not bench"
 
-check: check-generated lint typecheck test
+check: check-spec check-generated lint typecheck test
 
 # The main job: a whole batch, offline, against the local server (started and stopped by tools/demo.py).
 demo: $(RUNTIME_STAMP)
@@ -74,9 +90,6 @@ bench-smoke: $(STAMP)
 # Mutation testing of the core modules (tools/mutate.py): minutes per module, so not part of check or CI.
 mutate: $(STAMP)
 	$(BIN)/python tools/mutate.py $(MUTATE_ARGS)
-
-spec-drift: $(STAMP)
-	$(BIN)/python tools/spec_drift.py --ours openapi.yaml --upstream $(UPSTREAM)
 
 clean:
 	rm -rf $(VENV) tools/prism/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -29,41 +29,41 @@ class Batch:
     id: str
     """ The batch id. """
     object_: BatchObjectType | str
-    """ Always `batch`. """
+    """ The object type, which is always `batch`. """
     endpoint: BatchEndpoint | str
-    """ The endpoint the batch's requests go to. """
+    """ The OpenAI API endpoint used by the batch. """
     input_file_id: str
-    """ The file of requests the batch runs. """
+    """ The ID of the input file for the batch. """
     completion_window: BatchCompletionWindow | str
-    """ How long the service may take. """
+    """ The time frame within which the batch should be processed. """
     status: BatchStatus | str
-    """ Where the batch is in its lifecycle. """
+    """ The current status of the batch. """
     created_at: int
-    """ When the batch was created (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch was created. """
     model: None | str | Unset = UNSET
     """ The model that ran the batch. """
     errors: BatchErrors | None | Unset = UNSET
     """ Why the batch failed validation, if it did. """
     output_file_id: None | str | Unset = UNSET
-    """ The file of successful responses. """
+    """ The ID of the file containing the outputs of successfully executed requests. """
     error_file_id: None | str | Unset = UNSET
-    """ The file of failed requests. """
+    """ The ID of the file containing the outputs of requests with errors. """
     in_progress_at: int | None | Unset = UNSET
-    """ When processing started (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch started processing. """
     expires_at: int | None | Unset = UNSET
-    """ When the batch expires if not done (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch will expire. """
     finalizing_at: int | None | Unset = UNSET
-    """ When finalizing started (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch started finalizing. """
     completed_at: int | None | Unset = UNSET
-    """ When the batch completed (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch was completed. """
     failed_at: int | None | Unset = UNSET
-    """ When the batch failed (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch failed. """
     expired_at: int | None | Unset = UNSET
-    """ When the batch expired (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch expired. """
     cancelling_at: int | None | Unset = UNSET
-    """ When cancelling started (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch started cancelling. """
     cancelled_at: int | None | Unset = UNSET
-    """ When the batch was cancelled (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the batch was cancelled. """
     request_counts: BatchRequestCounts | None | Unset = UNSET
     """ How many requests ran, succeeded and failed. """
     usage: BatchUsage | None | Unset = UNSET

@@ -27,11 +27,11 @@ class BatchCreateParams:
     endpoint: BatchEndpoint | str
     """ The endpoint every request goes to; an embeddings batch holds at most 50,000 inputs in all. """
     completion_window: BatchCompletionWindow | str
-    """ How long the service may take; only `24h` today. """
+    """ The time frame within which the batch should be processed. Currently only `24h` is supported. """
     metadata: Metadata | None | Unset = UNSET
     """ Your own key-value pairs for the batch. """
     output_expires_after: OutputExpiresAfter | Unset = UNSET
-    """ When the batch's output and error files expire, counted from their creation. """
+    """ The expiration policy for the output and/or error file that are generated for a batch. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,13 +16,13 @@ class BatchError:
     """One problem found in a batch's input."""
 
     code: None | str | Unset = UNSET
-    """ A machine-readable error code. """
+    """ An error code identifying the error type. """
     message: None | str | Unset = UNSET
-    """ What went wrong. """
+    """ A human-readable message providing more details about the error. """
     param: None | str | Unset = UNSET
-    """ The parameter at fault, if any. """
+    """ The name of the parameter that caused the error, if applicable. """
     line: int | None | Unset = UNSET
-    """ The input file line at fault, if any. """
+    """ The line number of the input file where the error occurred, if applicable. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ class BatchErrors:
     """The validation errors of a failed batch."""
 
     object_: None | str | Unset = UNSET
-    """ Always `list`. """
+    """ The object type, which is always `list`. """
     data: list[BatchError] | None | Unset = UNSET
     """ One entry per problem found. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

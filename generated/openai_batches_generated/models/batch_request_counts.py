@@ -11,14 +11,14 @@ T = TypeVar("T", bound="BatchRequestCounts")
 
 @_attrs_define
 class BatchRequestCounts:
-    """Request totals of a batch."""
+    """The request counts for different statuses within the batch."""
 
     total: int
-    """ Requests in the batch. """
+    """ Total number of requests in the batch. """
     completed: int
-    """ Requests that succeeded. """
+    """ Number of requests that have been completed successfully. """
     failed: int
-    """ Requests that failed. """
+    """ Number of requests that have failed. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

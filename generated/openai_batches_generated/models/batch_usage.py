@@ -19,15 +19,15 @@ class BatchUsage:
     """Token usage of a batch."""
 
     input_tokens: int
-    """ Input tokens. """
+    """ The number of input tokens. """
     input_tokens_details: BatchUsageInputTokensDetails
-    """ Where the input tokens came from. """
+    """ A detailed breakdown of the input tokens. """
     output_tokens: int
-    """ Output tokens. """
+    """ The number of output tokens. """
     output_tokens_details: BatchUsageOutputTokensDetails
-    """ What the output tokens were spent on. """
+    """ A detailed breakdown of the output tokens. """
     total_tokens: int
-    """ Input plus output tokens. """
+    """ The total number of tokens used. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

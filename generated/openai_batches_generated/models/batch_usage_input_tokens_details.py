@@ -11,7 +11,7 @@ T = TypeVar("T", bound="BatchUsageInputTokensDetails")
 
 @_attrs_define
 class BatchUsageInputTokensDetails:
-    """Where the input tokens came from."""
+    """A detailed breakdown of the input tokens."""
 
     cached_tokens: int
     """ Input tokens served from the prompt cache. """

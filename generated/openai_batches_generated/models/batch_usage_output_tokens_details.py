@@ -11,10 +11,10 @@ T = TypeVar("T", bound="BatchUsageOutputTokensDetails")
 
 @_attrs_define
 class BatchUsageOutputTokensDetails:
-    """What the output tokens were spent on."""
+    """A detailed breakdown of the output tokens."""
 
     reasoning_tokens: int
-    """ Output tokens spent on reasoning. """
+    """ The number of reasoning tokens. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ class FileCreateParams:
     """A file upload. The service reads `expires_after` as form fields in bracket notation."""
 
     file: File
-    """ The file's bytes, streamed from disk or memory. """
+    """ The File object (not file name) to be uploaded. """
     purpose: FileUploadPurpose | str
     """ What the file is for. """
     expires_afteranchor: FileExpirationAnchor | Unset = UNSET

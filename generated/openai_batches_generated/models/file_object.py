@@ -16,24 +16,24 @@ T = TypeVar("T", bound="FileObject")
 
 @_attrs_define
 class FileObject:
-    """A stored file."""
+    """The `File` object represents a document that has been uploaded to OpenAI."""
 
     id: str
-    """ The file id. """
-    object_: FileObjectType | str
-    """ Always `file`. """
+    """ The file identifier, which can be referenced in the API endpoints. """
     bytes_: int
-    """ Size in bytes. """
+    """ The size of the file, in bytes. """
     created_at: int
-    """ When the file was uploaded (Unix seconds). """
+    """ The Unix timestamp (in seconds) for when the file was created. """
     filename: str
-    """ The file's name. """
+    """ The name of the file. """
+    object_: FileObjectType | str
+    """ The object type, which is always `file`. """
     purpose: FilePurpose | str
     """ What the file is for. """
     status: FileStatus | str
-    """ Deprecated upload status. """
+    """ Deprecated. The current status of the file, which can be either `uploaded`, `processed`, or `error`. """
     expires_at: int | None | Unset = UNSET
-    """ When the file will be deleted (Unix seconds), if it expires. """
+    """ The Unix timestamp (in seconds) for when the file will expire. """
     status_details: None | str | Unset = UNSET
     """ Deprecated details of a failed upload. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -41,17 +41,17 @@ class FileObject:
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_: str
-        if isinstance(self.object_, FileObjectType):
-            object_ = self.object_.value
-        else:
-            object_ = self.object_
-
         bytes_ = self.bytes_
 
         created_at = self.created_at
 
         filename = self.filename
+
+        object_: str
+        if isinstance(self.object_, FileObjectType):
+            object_ = self.object_.value
+        else:
+            object_ = self.object_
 
         purpose: str
         if isinstance(self.purpose, FilePurpose):
@@ -82,10 +82,10 @@ class FileObject:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
                 "bytes": bytes_,
                 "created_at": created_at,
                 "filename": filename,
+                "object": object_,
                 "purpose": purpose,
                 "status": status,
             }
@@ -102,6 +102,12 @@ class FileObject:
         d = dict(src_dict)
         id = d.pop("id")
 
+        bytes_ = d.pop("bytes")
+
+        created_at = d.pop("created_at")
+
+        filename = d.pop("filename")
+
         def _parse_object_(data: object) -> FileObjectType | str:
             try:
                 if not isinstance(data, str):
@@ -114,12 +120,6 @@ class FileObject:
             return cast(FileObjectType | str, data)
 
         object_ = _parse_object_(d.pop("object"))
-
-        bytes_ = d.pop("bytes")
-
-        created_at = d.pop("created_at")
-
-        filename = d.pop("filename")
 
         def _parse_purpose(data: object) -> FilePurpose | str:
             try:
@@ -167,10 +167,10 @@ class FileObject:
 
         file_object = cls(
             id=id,
-            object_=object_,
             bytes_=bytes_,
             created_at=created_at,
             filename=filename,
+            object_=object_,
             purpose=purpose,
             status=status,
             expires_at=expires_at,

@@ -20,12 +20,12 @@ T = TypeVar("T", bound="ListBatchesResponse")
 class ListBatchesResponse:
     """One page of batches."""
 
-    object_: ListObjectType | str
-    """ Always `list`. """
     data: list[Batch]
     """ The batches on this page. """
     has_more: bool
     """ Whether a later page exists. """
+    object_: ListObjectType | str
+    """ Always `list`. """
     first_id: None | str | Unset = UNSET
     """ The id of the first batch on this page. """
     last_id: None | str | Unset = UNSET
@@ -33,18 +33,18 @@ class ListBatchesResponse:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        object_: str
-        if isinstance(self.object_, ListObjectType):
-            object_ = self.object_.value
-        else:
-            object_ = self.object_
-
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
             data.append(data_item)
 
         has_more = self.has_more
+
+        object_: str
+        if isinstance(self.object_, ListObjectType):
+            object_ = self.object_.value
+        else:
+            object_ = self.object_
 
         first_id: None | str | Unset
         if isinstance(self.first_id, Unset):
@@ -62,9 +62,9 @@ class ListBatchesResponse:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
                 "data": data,
                 "has_more": has_more,
+                "object": object_,
             }
         )
         if first_id is not UNSET:
@@ -79,6 +79,14 @@ class ListBatchesResponse:
         from ..models.batch import Batch  # noqa: PLC0415
 
         d = dict(src_dict)
+        data = []
+        _data = d.pop("data")
+        for data_item_data in _data:
+            data_item = Batch.from_dict(data_item_data)
+
+            data.append(data_item)
+
+        has_more = d.pop("has_more")
 
         def _parse_object_(data: object) -> ListObjectType | str:
             try:
@@ -92,15 +100,6 @@ class ListBatchesResponse:
             return cast(ListObjectType | str, data)
 
         object_ = _parse_object_(d.pop("object"))
-
-        data = []
-        _data = d.pop("data")
-        for data_item_data in _data:
-            data_item = Batch.from_dict(data_item_data)
-
-            data.append(data_item)
-
-        has_more = d.pop("has_more")
 
         def _parse_first_id(data: object) -> None | str | Unset:
             if data is None:
@@ -121,9 +120,9 @@ class ListBatchesResponse:
         last_id = _parse_last_id(d.pop("last_id", UNSET))
 
         list_batches_response = cls(
-            object_=object_,
             data=data,
             has_more=has_more,
+            object_=object_,
             first_id=first_id,
             last_id=last_id,
         )

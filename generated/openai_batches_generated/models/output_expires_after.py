@@ -13,7 +13,7 @@ T = TypeVar("T", bound="OutputExpiresAfter")
 
 @_attrs_define
 class OutputExpiresAfter:
-    """When the batch's output and error files expire, counted from their creation."""
+    """The expiration policy for the output and/or error file that are generated for a batch."""
 
     anchor: FileExpirationAnchor
     """ The time an expiration is counted from (the file's creation). """

@@ -55,7 +55,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: BatchCreateParams,
 ) -> Response[Batch]:
-    """Create a batch from an uploaded file of requests.
+    """Creates and executes a batch from an uploaded file of requests
 
     Args:
         body (BatchCreateParams): What a new batch runs and how.
@@ -84,7 +84,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: BatchCreateParams,
 ) -> Batch | None:
-    """Create a batch from an uploaded file of requests.
+    """Creates and executes a batch from an uploaded file of requests
 
     Args:
         body (BatchCreateParams): What a new batch runs and how.
@@ -108,7 +108,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: BatchCreateParams,
 ) -> Response[Batch]:
-    """Create a batch from an uploaded file of requests.
+    """Creates and executes a batch from an uploaded file of requests
 
     Args:
         body (BatchCreateParams): What a new batch runs and how.
@@ -135,7 +135,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: BatchCreateParams,
 ) -> Batch | None:
-    """Create a batch from an uploaded file of requests.
+    """Creates and executes a batch from an uploaded file of requests
 
     Args:
         body (BatchCreateParams): What a new batch runs and how.

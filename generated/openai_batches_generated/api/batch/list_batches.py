@@ -59,7 +59,7 @@ def sync_detailed(
     after: str | Unset = UNSET,
     limit: int | Unset = UNSET,
 ) -> Response[ListBatchesResponse]:
-    """List the batches of the organization, newest first.
+    """List your organization's batches.
 
     Args:
         after (str | Unset):
@@ -91,7 +91,7 @@ def sync(
     after: str | Unset = UNSET,
     limit: int | Unset = UNSET,
 ) -> ListBatchesResponse | None:
-    """List the batches of the organization, newest first.
+    """List your organization's batches.
 
     Args:
         after (str | Unset):
@@ -118,7 +118,7 @@ async def asyncio_detailed(
     after: str | Unset = UNSET,
     limit: int | Unset = UNSET,
 ) -> Response[ListBatchesResponse]:
-    """List the batches of the organization, newest first.
+    """List your organization's batches.
 
     Args:
         after (str | Unset):
@@ -148,7 +148,7 @@ async def asyncio(
     after: str | Unset = UNSET,
     limit: int | Unset = UNSET,
 ) -> ListBatchesResponse | None:
-    """List the batches of the organization, newest first.
+    """List your organization's batches.
 
     Args:
         after (str | Unset):

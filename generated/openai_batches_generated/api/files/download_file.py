@@ -50,7 +50,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[File]:
-    """Download a file's bytes (JSONL for batch output and error files).
+    """Returns a response containing the contents of the specified file.
 
     Args:
         file_id (str):
@@ -79,7 +79,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> File | None:
-    """Download a file's bytes (JSONL for batch output and error files).
+    """Returns a response containing the contents of the specified file.
 
     Args:
         file_id (str):
@@ -103,7 +103,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[File]:
-    """Download a file's bytes (JSONL for batch output and error files).
+    """Returns a response containing the contents of the specified file.
 
     Args:
         file_id (str):
@@ -130,7 +130,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> File | None:
-    """Download a file's bytes (JSONL for batch output and error files).
+    """Returns a response containing the contents of the specified file.
 
     Args:
         file_id (str):

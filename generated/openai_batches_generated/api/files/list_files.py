@@ -72,7 +72,7 @@ def sync_detailed(
     order: ListOrder | Unset = UNSET,
     after: str | Unset = UNSET,
 ) -> Response[ListFilesResponse]:
-    """List the organization's files.
+    """Returns a list of files.
 
     Args:
         purpose (str | Unset):
@@ -110,7 +110,7 @@ def sync(
     order: ListOrder | Unset = UNSET,
     after: str | Unset = UNSET,
 ) -> ListFilesResponse | None:
-    """List the organization's files.
+    """Returns a list of files.
 
     Args:
         purpose (str | Unset):
@@ -143,7 +143,7 @@ async def asyncio_detailed(
     order: ListOrder | Unset = UNSET,
     after: str | Unset = UNSET,
 ) -> Response[ListFilesResponse]:
-    """List the organization's files.
+    """Returns a list of files.
 
     Args:
         purpose (str | Unset):
@@ -179,7 +179,7 @@ async def asyncio(
     order: ListOrder | Unset = UNSET,
     after: str | Unset = UNSET,
 ) -> ListFilesResponse | None:
-    """List the organization's files.
+    """Returns a list of files.
 
     Args:
         purpose (str | Unset):

@@ -1,0 +1,543 @@
+"""tools/update_spec.py: openapi.yaml is exactly what the tool derives from the vendored upstream document.
+
+The shaping rules are checked twice: on the committed fragment (what the generated package is built from) and on
+small documents made here, one rule at a time. Bad input gets an error that names the problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))
+
+import update_spec  # noqa: E402
+from spec_update.changes import compare  # noqa: E402
+from spec_update.config import Config, Operation, load_config, parse_operations, parse_overrides  # noqa: E402
+from spec_update.derive import derive, member_name  # noqa: E402
+from spec_update.yaml_io import SpecError, load_openapi, parse_yaml  # noqa: E402
+
+SPEC = ROOT / "spec"
+FULL = SPEC / "upstream" / "openai-openapi.yaml"
+EXTRACT = SPEC / "upstream" / "openai-batch-files-extract.yaml"
+OURS = ROOT / "openapi.yaml"
+REF = "#/components/schemas/"
+
+Doc = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def full() -> Mapping[str, Any]:
+    root, _ = load_openapi(FULL)
+    return root
+
+
+@pytest.fixture(scope="module")
+def fragment() -> Doc:
+    data: Doc = yaml.safe_load(OURS.read_text(encoding="utf-8"))
+    return data
+
+
+def _schema(doc: Mapping[str, Any], name: str) -> Any:
+    return doc["components"]["schemas"][name]
+
+
+# --- the committed fragment is the tool's output ---
+
+
+def test_committed_openapi_yaml_is_what_the_tool_writes_from_the_vendored_upstream() -> None:
+    text, not_vendored, notes = update_spec.render(FULL, SPEC)
+    assert text == OURS.read_text(encoding="utf-8"), "openapi.yaml differs from `make update-spec`; run it"
+    assert not_vendored == []
+    assert notes == [], "every override applies and every description of ours is used"
+
+
+def test_same_input_gives_the_same_bytes() -> None:
+    first = update_spec.render(EXTRACT, SPEC)[0]
+    assert update_spec.render(EXTRACT, SPEC)[0] == first
+
+
+def test_the_extract_and_the_whole_document_give_the_same_fragment() -> None:
+    def body(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+
+    assert body(update_spec.render(EXTRACT, SPEC)[0]) == body(OURS.read_text(encoding="utf-8"))
+
+
+def test_header_records_the_upstream_source() -> None:
+    sha256 = hashlib.sha256(FULL.read_bytes()).hexdigest()
+    header = "".join(line for line in OURS.read_text(encoding="utf-8").splitlines(keepends=True) if line[:1] == "#")
+    assert "openai/openai-openapi, branch main, commit f85dbe223d40e1a31cba812ab2d755c7e98a92a3 (2026-08-21)" in header
+    assert f"file openai-openapi.yaml, SHA-256 {sha256}" in header
+    assert "#   info.version 2.3.0; file openai-openapi.yaml" in header
+    assert "do not edit" in header
+
+
+def test_the_fragment_is_a_valid_openapi_document(fragment: Doc) -> None:
+    validate(fragment)
+
+
+def test_real_history_reads_as_a_changelog() -> None:
+    """2024 -> 2025 -> now, as a reviewer of each update would have read it."""
+    documents = [
+        SPEC / "history" / "openai-openapi-2024-05-09-14138f3.yaml",
+        SPEC / "history" / "openai-openapi-2025-04-29-498c71d.yaml",
+        FULL,
+    ]
+    config = load_config(SPEC)
+    fragments = [derive(load_openapi(path)[0], config).fragment for path in documents]
+    to_2025 = [c.line() for c in compare(fragments[0], fragments[1]).changes]
+    assert to_2025[:3] == [
+        "GET /files: + parameter limit (query), optional, integer",
+        "GET /files: + parameter order (query), optional, ListOrder",
+        "GET /files: + parameter after (query), optional, string",
+    ]
+    assert 'BatchEndpoint: + value "/v1/responses"' in to_2025
+    assert "ListFilesResponse: + field has_more (required, boolean)" in to_2025
+    to_now = [c.line() for c in compare(fragments[1], fragments[2]).changes]
+    assert to_now[:2] == [
+        "Batch: + field model (optional, string | null)",
+        "Batch: + field usage (optional, BatchUsage | null)",
+    ]
+    assert "CreateBatchRequest: + field output_expires_after (optional, BatchFileExpirationAfter)" in to_now
+    assert "CreateFileRequest: + field expires_after[seconds] (optional, integer)" in to_now
+    assert not any(line.endswith("- operation") or ": - field" in line for line in to_2025 + to_now)
+
+
+# --- the shaping rules, on the committed fragment ---
+
+
+def _response_schemas(doc: Doc) -> set[str]:
+    """Schema names reachable from a 200 response."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, Mapping):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.removeprefix(REF) not in found:
+                found.add(ref.removeprefix(REF))
+                walk(_schema(doc, ref.removeprefix(REF)))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for item in doc["paths"].values():
+        for op in item.values():
+            walk(op["responses"]["200"])
+    return found
+
+
+def _properties(doc: Doc, names: set[str]) -> Iterator[tuple[str, str, Any, bool]]:
+    for name in sorted(names):
+        schema = _schema(doc, name)
+        for prop, sub in (schema.get("properties") or {}).items():
+            yield name, prop, sub, prop in (schema.get("required") or [])
+
+
+def test_only_200_responses_are_declared(fragment: Doc) -> None:
+    assert {status for item in fragment["paths"].values() for op in item.values() for status in op["responses"]} == {
+        "200"
+    }
+
+
+def test_every_enum_in_a_response_is_open(fragment: Doc) -> None:
+    responses = _response_schemas(fragment)
+    open_fields = []
+    for name, prop, sub, _ in _properties(fragment, responses):
+        refs = [b["$ref"].removeprefix(REF) for b in sub.get("anyOf", [sub]) if "$ref" in b]
+        if any("enum" in _schema(fragment, ref) for ref in refs):
+            assert {"type": "string"} in sub["anyOf"], f"{name}.{prop} is a closed enum in a response"
+            open_fields.append(f"{name}.{prop}")
+    assert {"Batch.status", "Batch.endpoint", "Batch.object", "OpenAIFile.purpose"} <= set(open_fields)
+
+
+def test_every_optional_response_field_is_nullable(fragment: Doc) -> None:
+    optional = [(n, p, s) for n, p, s, required in _properties(fragment, _response_schemas(fragment)) if not required]
+    assert len(optional) > 15
+    for name, prop, sub in optional:
+        assert {"type": "null"} in sub.get("anyOf", []), f"{name}.{prop} is optional but not nullable"
+    # Required fields stay non-null, except where overrides.yaml says the service sends null.
+    assert "anyOf" not in _schema(fragment, "Batch")["properties"]["id"]
+    assert {"type": "null"} in _schema(fragment, "ListFilesResponse")["properties"]["first_id"]["anyOf"]
+
+
+def test_every_upstream_field_and_value_is_vendored(fragment: Doc, full: Mapping[str, Any]) -> None:
+    up = full["components"]["schemas"]
+    for name in ("Batch", "CreateBatchRequest", "OpenAIFile", "ListBatchesResponse", "BatchRequestCounts"):
+        assert list(_schema(fragment, name)["properties"]) == list(up[name]["properties"]), name
+        assert _schema(fragment, name).get("required") == up[name].get("required"), name
+    assert _schema(fragment, "BatchStatus")["enum"] == up["Batch"]["properties"]["status"]["enum"]
+    assert _schema(fragment, "BatchEndpoint")["enum"] == up["CreateBatchRequest"]["properties"]["endpoint"]["enum"]
+
+
+def test_request_enums_are_open_except_constants_and_parameters(fragment: Doc) -> None:
+    create = _schema(fragment, "CreateBatchRequest")["properties"]
+    assert create["endpoint"]["anyOf"] == [{"$ref": REF + "BatchEndpoint"}, {"type": "string"}]
+    assert _schema(fragment, "BatchFileExpirationAfter")["properties"]["anchor"] == {
+        "$ref": REF + "FileExpirationAnchor"
+    }
+    (order,) = [p for p in fragment["paths"]["/files"]["get"]["parameters"] if p["name"] == "order"]
+    assert order["schema"] == {"$ref": REF + "ListOrder"}
+
+
+def test_prose_bounds_and_departures_are_applied(fragment: Doc) -> None:
+    def limit(path: str) -> Any:
+        (param,) = [p for p in fragment["paths"][path]["get"]["parameters"] if p["name"] == "limit"]
+        return param["schema"]
+
+    assert limit("/batches") == {"type": "integer", "minimum": 1, "maximum": 100}
+    assert limit("/files") == {"type": "integer", "minimum": 1, "maximum": 10000}
+    metadata = _schema(fragment, "Metadata")
+    assert (metadata["maxProperties"], metadata["propertyNames"], metadata["additionalProperties"]) == (
+        16,
+        {"maxLength": 64},
+        {"type": "string", "maxLength": 512},
+    )
+    seconds = _schema(fragment, "BatchFileExpirationAfter")["properties"]["seconds"]
+    assert (seconds["minimum"], seconds["maximum"]) == (3600, 2592000)
+    content = fragment["paths"]["/files/{file_id}/content"]["get"]["responses"]["200"]["content"]
+    assert content == {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    upload = _schema(fragment, "CreateFileRequest")["properties"]
+    assert list(upload) == ["file", "purpose", "expires_after[anchor]", "expires_after[seconds]"]
+    assert _schema(fragment, "BatchCompletionWindow")["x-enum-varnames"] == ["HOURS_24"]
+    assert _schema(fragment, "BatchEndpoint")["x-enum-varnames"][:2] == ["RESPONSES", "CHAT_COMPLETIONS"]
+
+
+def test_every_override_has_a_reason() -> None:
+    config = load_config(SPEC)
+    assert len(config.overrides.entries) >= 20
+    assert all(len(entry.reason) > 20 for entry in config.overrides.entries)
+
+
+# --- the rules, one at a time, on small documents ---
+
+
+def _doc(batch: Doc, create: Doc | None = None, extra_paths: Doc | None = None) -> Doc:
+    ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": REF + "Thing"}}}}
+    paths: Doc = {
+        "/things": {
+            "get": {
+                "operationId": "listThings",
+                "parameters": [{"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"]}}],
+                "responses": {"200": ok, "404": {"description": "missing"}},
+            },
+            "post": {
+                "operationId": "createThing",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": create or {}}}},
+                "responses": {"200": ok},
+            },
+        },
+        **(extra_paths or {}),
+    }
+    return {"openapi": "3.0.0", "info": {"version": "1"}, "paths": paths, "components": {"schemas": {"Thing": batch}}}
+
+
+def _config(overrides: object = None, descriptions: Mapping[str, str] | None = None) -> Config:
+    ops = (Operation("/things", "get"), Operation("/things", "post"))
+    return Config(ops, parse_overrides(overrides, "overrides"), dict(descriptions or {}))
+
+
+THING: Doc = {
+    "type": "object",
+    "required": ["id", "status"],
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": ["new", "done"]},
+        "note": {"type": "string", "nullable": True},
+        "count": {"type": "integer"},
+        "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+        "meta": {"$ref": REF + "Meta"},
+    },
+}
+CREATE: Doc = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["/v1/a", "/v1/b-c"]},
+        "object": {"type": "string", "enum": ["thing"], "x-stainless-const": True},
+        "meta": {"$ref": REF + "Meta"},
+    },
+}
+
+
+def _derive(doc: Doc, config: Config | None = None) -> Any:
+    doc["components"]["schemas"]["Meta"] = {"anyOf": [{"type": "object"}, {"type": "null"}]}
+    return derive(doc, config or _config())
+
+
+def test_rules_on_a_small_document() -> None:
+    result = _derive(_doc(copy.deepcopy(THING), copy.deepcopy(CREATE)))
+    schemas = result.fragment["components"]["schemas"]
+    thing = schemas["Thing"]["properties"]
+    # Response: enums open, optional fields nullable (3.0 and 3.1 spellings alike), required ones not.
+    assert thing["id"] == {"type": "string"}
+    assert thing["status"] == {"anyOf": [{"$ref": REF + "ThingStatus"}, {"type": "string"}]}
+    assert thing["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    assert thing["count"] == {"anyOf": [{"type": "integer"}, {"type": "null"}]}
+    assert thing["tags"] == {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}
+    # A named schema that admits null stays one object schema; the null moves to where it is used.
+    assert schemas["Meta"] == {"type": "object"}
+    assert thing["meta"] == {"anyOf": [{"$ref": REF + "Meta"}, {"type": "null"}]}
+    # Request: enums open except constants, optional fields as upstream; parameters closed.
+    create = schemas["CreateThingRequest"]["properties"]
+    assert create["kind"] == {"anyOf": [{"$ref": REF + "CreateThingRequestKind"}, {"type": "string"}]}
+    assert schemas["CreateThingRequestKind"]["x-enum-varnames"] == ["A", "B_C"]
+    assert create["object"] == {"$ref": REF + "CreateThingRequestObject"}
+    assert create["meta"] == {"anyOf": [{"$ref": REF + "Meta"}, {"type": "null"}]}
+    list_op = result.fragment["paths"]["/things"]["get"]
+    assert list_op["parameters"][0]["schema"] == {"$ref": REF + "ListThingsOrder"}
+    assert list(list_op["responses"]) == ["200"]
+    assert result.fragment["openapi"] == "3.1.0"
+    validate(result.fragment)
+
+
+def test_overrides_name_share_and_bound_schemas() -> None:
+    thing = copy.deepcopy(THING)
+    thing["properties"]["kind"] = {"type": "string"}
+    overrides = {
+        "schema_names": {"Thing.status": {"name": "Progress", "reason": "the public name of the status enum"}},
+        "known_values": {"Thing.kind": {"enum": "Kind", "reason": "a thing reports the kind it was made with"}},
+        "bounds": {"Thing.id": {"bounds": {"maxLength": 64}, "reason": "a bound stated in prose only"}},
+    }
+    overrides["schema_names"]["CreateThingRequest.kind"] = {"name": "Kind", "reason": "one enum for both"}
+    schemas = _derive(_doc(thing, copy.deepcopy(CREATE)), _config(overrides)).fragment["components"]["schemas"]
+    assert "Progress" in schemas and "ThingStatus" not in schemas
+    kind = [{"$ref": REF + "Kind"}, {"type": "string"}, {"type": "null"}]
+    assert schemas["Thing"]["properties"]["kind"] == {"anyOf": kind}
+    assert schemas["Thing"]["properties"]["status"]["anyOf"][0] == {"$ref": REF + "Progress"}
+    assert schemas["Kind"]["enum"] == ["/v1/a", "/v1/b-c"]
+    assert schemas["Thing"]["properties"]["id"] == {"type": "string", "maxLength": 64}
+
+
+def test_an_override_that_does_not_apply_is_noted() -> None:
+    overrides = {"nullable": {"Thing.gone": {"reason": "the service sends null for it"}}}
+    notes = _derive(_doc(copy.deepcopy(THING)), _config(overrides)).notes
+    assert "spec/overrides.yaml: nullable: Thing.gone does not apply to this document" in notes
+
+
+def test_descriptions_upstream_when_short_ours_when_long() -> None:
+    thing = copy.deepcopy(THING)
+    thing["properties"]["id"]["description"] = "The id."
+    thing["properties"]["count"]["description"] = "How many. " + "A long explanation with [a link](/docs). " * 3
+    thing["properties"]["note"]["description"] = "First sentence. " + "More words follow here. " * 6
+    ours = {"Thing.id": "Ours, unused.", "Thing.count": "How many there are."}
+    result = _derive(_doc(thing), _config(descriptions=ours))
+    props = result.fragment["components"]["schemas"]["Thing"]["properties"]
+    assert props["id"]["description"] == "The id."
+    assert props["count"]["description"] == "How many there are."
+    assert props["note"]["description"] == "First sentence."
+    assert any(n.startswith("Thing.note: upstream's description is long") for n in result.notes)
+    assert any(n.startswith("spec/descriptions.yaml: Thing.id is not used") for n in result.notes)
+
+
+def test_member_names_for_values_the_generator_cannot_name() -> None:
+    assert [member_name(v) for v in ("/v1/chat/completions", "/v1/images/edits", "24h", "a.b")] == [
+        "CHAT_COMPLETIONS",
+        "IMAGES_EDITS",
+        "VALUE_24H",
+        "A_B",
+    ]
+
+
+def test_upstream_operations_under_vendored_paths_are_reported_not_vendored() -> None:
+    pause = {"/things/{id}/pause": {"post": {"operationId": "pauseThing", "responses": {"200": {"description": "OK"}}}}}
+    other = {"/others": {"get": {"operationId": "listOthers", "responses": {"200": {"description": "OK"}}}}}
+    result = _derive(_doc(copy.deepcopy(THING), extra_paths={**pause, **other}))
+    assert result.not_vendored == ["POST /things/{id}/pause"]
+    assert "/things/{id}/pause" not in result.fragment["paths"]
+
+
+def test_a_duplicate_anchor_loads_with_the_later_definition_winning() -> None:
+    text = "a: &x 1\nb: *x\nc: &x 2\nd: *x\n"
+    assert parse_yaml(text, "doc") == {"a": 1, "b": 1, "c": 2, "d": 2}
+
+
+# --- errors name the problem ---
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["paths"].pop("/things"), "GET /things is listed in spec/operations.yaml but the upstream"),
+        (lambda d: d["paths"]["/things"]["get"]["responses"].pop("200"), "declares no 200 response (it declares: 404)"),
+        (lambda d: d["paths"]["/things"]["get"].pop("operationId"), "GET /things has no operationId"),
+        (lambda d: d["components"]["schemas"].pop("Thing"), "$ref #/components/schemas/Thing points to nothing"),
+    ],
+)
+def test_upstream_problems_are_named(change: Any, message: str) -> None:
+    doc = _doc(copy.deepcopy(THING), copy.deepcopy(CREATE))
+    change(doc)
+    with pytest.raises(SpecError) as info:
+        _derive(doc)
+    assert message in str(info.value)
+
+
+def test_two_different_enums_given_one_name_is_an_error() -> None:
+    overrides = {
+        "schema_names": {
+            "Thing.status": {"name": "Kind", "reason": "a reason long enough"},
+            "CreateThingRequest.kind": {"name": "Kind", "reason": "a reason long enough"},
+        }
+    }
+    with pytest.raises(SpecError, match=r"the schema Kind would be made from both Thing\.status and "):
+        _derive(_doc(copy.deepcopy(THING), copy.deepcopy(CREATE)), _config(overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"renames": {}}, "unknown section 'renames'"),
+        ({"nullable": {"Thing.id": {}}}, "every override needs a `reason`"),
+        ({"nullable": {"Thing.id": "because"}}, "an entry is a mapping with a `reason`"),
+        ({"schema_names": {"Thing.status": {"reason": "why"}}}, "expected exactly `name` and `reason`"),
+        ({"bounds": {"Thing": {"bounds": {"type": "integer"}, "reason": "why"}}}, "'type' is not a bound keyword"),
+        ({"enum_member_names": {"E": {"names": {"a": "lower"}, "reason": "why"}}}, "UPPER_CASE member name"),
+    ],
+)
+def test_bad_overrides_are_refused(overrides: object, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_overrides(overrides, "overrides.yaml")
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"operations": ["FETCH /batches"]}, "'FETCH /batches' is not an operation"),
+        ({"operations": ["GET /batches", "get /batches"]}, "GET /batches is listed twice"),
+        ({"operation": []}, "expected `operations:`"),
+    ],
+)
+def test_bad_operation_lists_are_refused(data: object, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_operations(data, "operations.yaml")
+    assert message in str(info.value)
+
+
+JUNK: list[Any] = [None, 1, "x", True, [], {}, [1], {"a": 1}, {"$ref": "#/nope"}, {"$ref": {}}, {"enum": None}]
+
+
+def test_junk_anywhere_upstream_is_a_named_error_never_a_crash() -> None:
+    """Any node of a real document replaced by junk: the tool derives a fragment or raises SpecError."""
+    base, _ = load_openapi(EXTRACT)
+    config = load_config(SPEC)
+    good = derive(base, config).fragment
+
+    def places(node: object, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        if path:
+            yield path
+        items = node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else []
+        for key, value in items:
+            yield from places(value, (*path, key))
+
+    rng = random.Random(12)
+    everywhere = list(places(base))
+    for path in rng.sample(everywhere, 400):
+        doc = copy.deepcopy(base)
+        parent: Any = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(rng.choice(JUNK))
+        try:
+            fragment = derive(doc, config).fragment
+        except SpecError:
+            continue
+        compare(good, fragment)
+        compare(doc, good)  # a hand-edited file of any shape compares too
+
+
+# --- the command line ---
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = update_spec.main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_check_passes_on_the_committed_fragment(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = _run(capsys, "--check")
+    assert status == 0
+    assert out.splitlines()[0].endswith("openapi.yaml is up to date with " + update_spec.display_path(FULL))
+
+
+def test_a_hand_edit_fails_the_check_and_the_update_restores_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = tmp_path / "openapi.yaml"
+    spec = yaml.safe_load(OURS.read_text(encoding="utf-8"))
+    del spec["components"]["schemas"]["Batch"]["properties"]["model"]
+    spec["components"]["schemas"]["BatchStatus"]["enum"].remove("expired")
+    edited.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+    status, out, err = _run(capsys, "--check", "--output", str(edited))
+    assert status == 1
+    assert "  Batch: + field model (optional, string | null)\n" in out
+    assert '  BatchStatus: + value "expired"\n' in out
+    assert "run `make update-spec`" in err
+    assert yaml.safe_load(edited.read_text(encoding="utf-8")) == spec, "--check must write nothing"
+
+    assert _run(capsys, "--output", str(edited))[0] == 0
+    assert edited.read_text(encoding="utf-8") == OURS.read_text(encoding="utf-8")
+    status, out, _ = _run(capsys, "--output", str(edited))
+    assert (status, "is up to date" in out) == (0, True)
+
+
+def test_without_a_source_record_the_header_keeps_the_file_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upstream = tmp_path / "new.yaml"
+    shutil.copy(EXTRACT, upstream)
+    output = tmp_path / "openapi.yaml"
+    assert _run(capsys, "--upstream", str(upstream), "--output", str(output))[0] == 0
+    sha256 = hashlib.sha256(EXTRACT.read_bytes()).hexdigest()
+    text = output.read_text(encoding="utf-8")
+    assert f"file new.yaml, SHA-256 {sha256}" in text
+    assert "no new.source.yaml beside it: repository, commit and date unknown" in text
+
+
+def test_a_source_record_for_another_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    upstream = tmp_path / "new.yaml"
+    shutil.copy(EXTRACT, upstream)
+    shutil.copy(SPEC / "upstream" / "openai-openapi.source.yaml", tmp_path / "new.source.yaml")
+    status, out, err = _run(capsys, "--upstream", str(upstream), "--output", str(tmp_path / "o.yaml"))
+    assert (status, out) == (2, "")
+    assert "new.source.yaml describes another file" in err
+    assert "update its commit, date and sha256" in err
+    assert not (tmp_path / "o.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("paths: [unclosed\n", "is not valid YAML"),
+        ("- a list\n", "is not an OpenAPI 3.x document"),
+        ("swagger: '2.0'\npaths: {}\n", "is not an OpenAPI 3.x document"),
+        ("openapi: 3.1.0\ninfo: {}\n", "has no `paths` mapping"),
+        (None, "no such file"),
+    ],
+)
+def test_bad_upstream_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    upstream = tmp_path / "upstream.yaml"
+    if content is not None:
+        upstream.write_text(content, encoding="utf-8")
+    status, out, err = _run(capsys, "--upstream", str(upstream), "--output", str(tmp_path / "o.yaml"))
+    assert (status, out) == (2, "")
+    assert err.startswith("update_spec: error: upstream: ")
+    assert message in err
+    assert "Traceback" not in err

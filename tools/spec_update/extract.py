@@ -1,0 +1,91 @@
+"""Cut a small, self-contained extract of an upstream document: some paths and everything they reference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from .yaml_io import SpecError
+
+# The request and response examples of the API reference: the bulk of each operation, and nothing a client uses.
+DROPPED_OPERATION_KEYS = frozenset({"x-oaiMeta"})
+METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _pointer(ref: str) -> tuple[str, ...]:
+    if not ref.startswith("#/"):
+        raise SpecError(f"only local $refs can be extracted, got {ref!r}")
+    return tuple(unquote(p).replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/"))
+
+
+def _path_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: {k: v for k, v in value.items() if k not in DROPPED_OPERATION_KEYS}
+        if key in METHODS and isinstance(value, Mapping)
+        else value
+        for key, value in item.items()
+    }
+
+
+def cut(root: Mapping[str, Any], resources: Iterable[str]) -> dict[str, Any]:
+    """The paths whose first segment is one of `resources`, with every component they reference (transitively)."""
+    wanted = set(resources)
+    paths = {
+        str(path): _path_item(item)
+        for path, item in root["paths"].items()
+        if str(path).split("/")[1:2] and str(path).split("/")[1] in wanted and isinstance(item, Mapping)
+    }
+    if not paths:
+        raise SpecError(f"the document has no path under {', '.join('/' + r for r in sorted(wanted))}")
+    components: dict[str, dict[str, Any]] = {}
+    pending = list(_refs(paths))
+    seen: set[str] = set()
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        parts = _pointer(ref)
+        if len(parts) != 3 or parts[0] != "components":
+            raise SpecError(f"cannot extract $ref {ref!r}: only `#/components/<kind>/<name>` is supported")
+        node: Any = root.get("components", {}).get(parts[1], {}).get(parts[2])
+        if node is None:
+            raise SpecError(f"$ref {ref!r} points to nothing")
+        components.setdefault(parts[1], {})[parts[2]] = node
+        pending.extend(_refs(node))
+
+    security = root.get("security")
+    schemes = (root.get("components") or {}).get("securitySchemes") or {}
+    used_schemes = {name for requirement in security or [] for name in requirement}
+    if used_schemes:
+        components["securitySchemes"] = {name: schemes[name] for name in sorted(used_schemes) if name in schemes}
+    used_tags = {
+        tag
+        for item in paths.values()
+        for op in item.values()
+        if isinstance(op, Mapping)
+        for tag in op.get("tags") or []
+    }
+
+    extract: dict[str, Any] = {"openapi": root["openapi"]}
+    for key in ("info", "servers", "security"):
+        if key in root:
+            extract[key] = root[key]
+    tags = [t for t in root.get("tags") or [] if isinstance(t, Mapping) and t.get("name") in used_tags]
+    if tags:
+        extract["tags"] = tags
+    extract["paths"] = paths
+    extract["components"] = {kind: dict(sorted(items.items())) for kind, items in sorted(components.items())}
+    return extract
