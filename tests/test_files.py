@@ -517,7 +517,7 @@ def test_retrieve_of_an_unknown_file_raises_not_found(run: Run) -> None:
     with pytest.raises(NotFoundError) as info:
         run(recorder, lambda c: c.files.retrieve("file-nope"))
     assert info.value.status_code == 404
-    assert info.value.body == error_body
+    assert info.value.body == error_body["error"]
     assert info.value.request_id == "req_404"
     assert "No such File object" in str(info.value)
 
@@ -904,7 +904,7 @@ def test_content_of_an_unknown_file_raises_not_found_with_the_error_body(run: Ru
     with pytest.raises(NotFoundError) as info:
         run(recorder, lambda c: c.files.content("file-nope"))
     assert info.value.status_code == 404
-    assert info.value.body == error_body
+    assert info.value.body == error_body["error"]
     assert info.value.request_id == "req_404"
     assert info.value.type == "invalid_request_error"
     assert "No such File object: file-nope" in str(info.value)

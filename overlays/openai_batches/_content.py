@@ -1,18 +1,19 @@
 """Streamed file downloads: a batch's output file can be hundreds of MB, so it is never held in memory whole.
 
 The body is read from the open response chunk by chunk; a connection that breaks mid-body becomes an
-`APIConnectionError`. Reading the whole body (`iter_*` to the end, `read`, `write_to_file`) closes the response;
-otherwise close it yourself or use the object as a context manager.
+`APIConnectionError`. Reading the whole body (`iter_*` to the end, `read`, `content`, `write_to_file`) closes the
+response; otherwise close it yourself or use the object as a context manager. The names follow the official SDK's
+`HttpxBinaryResponseContent` (sync) and streamed binary responses (async: `await content.read()`).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -136,18 +137,27 @@ class FileContent(_ContentBase):
         return self._guard(self.response.read)
 
     @property
+    def content(self) -> bytes:
+        """The whole body, read on first use."""
+        return self.read()
+
+    @property
     def text(self) -> str:
         self.read()
         return self.response.text
 
     def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        return self.stream_to_file(path)
+
+    def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
+        """`write_to_file` with a chunk size of your choice; returns the number of bytes written."""
         target = Path(path)
         temporary = _temporary_beside(target)
         written = 0
         try:
             with temporary.open("xb") as out:
-                for chunk in self.iter_bytes():
+                for chunk in self.iter_bytes(chunk_size):
                     out.write(chunk)
                     written += len(chunk)
             os.replace(temporary, target)
@@ -210,14 +220,29 @@ class AsyncFileContent(_ContentBase):
         await self.read()
         return self.response.text
 
+    @property
+    def content(self) -> bytes:
+        """The body, once `await content.read()` has read it (an async body cannot be read from a property)."""
+        try:
+            return self.response.content
+        except httpx.ResponseNotRead:
+            raise OpenAIBatchesError(
+                "The body has not been read yet: `await content.read()` first, or stream it with `iter_bytes()`, "
+                "`iter_lines()` or `await content.write_to_file(path)`."
+            ) from None
+
     async def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        return await self.stream_to_file(path)
+
+    async def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
+        """`write_to_file` with a chunk size of your choice; returns the number of bytes written."""
         target = Path(path)
         temporary = _temporary_beside(target)
         written = 0
         try:
             with temporary.open("xb") as out:
-                async for chunk in self.iter_bytes():
+                async for chunk in self.iter_bytes(chunk_size):
                     out.write(chunk)
                     written += len(chunk)
             os.replace(temporary, target)
@@ -238,3 +263,27 @@ class AsyncFileContent(_ContentBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+class AsyncContentCall:
+    """What async `files.content(...)` returns: `await` it for the content, or use it directly as `async with`.
+
+    The request is sent when awaited or entered; `async with` closes the response at the end of the block.
+    """
+
+    def __init__(self, fetch: Callable[[], Awaitable[AsyncFileContent]]) -> None:
+        self._fetch = fetch
+        self._content: AsyncFileContent | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncFileContent]:
+        return self._fetch().__await__()
+
+    async def __aenter__(self) -> AsyncFileContent:
+        self._content = await self._fetch()
+        return self._content
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._content is not None:
+            await self._content.close()

@@ -18,12 +18,13 @@ from typing import Any
 import attrs
 import httpx
 
-from ._config import ClientOptions
+from ._config import ClientOptions, QueryValue
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    InvalidParameterError,
     OpenAIBatchesError,
     status_error_class,
 )
@@ -33,6 +34,69 @@ log = logging.getLogger("openai_batches")
 _REDACTED = "<redacted>"
 _SNIPPET = 300
 _CLOSED = "This client has been closed; create a new one to send more requests."
+
+
+@attrs.frozen
+class RequestExtras:
+    """A call's `extra_query` and `extra_body`, merged over what the generated `_get_kwargs` describes.
+
+    As in the official SDK the extra values win over the method's own, and a query value of None leaves that
+    parameter out. Extra body fields join the JSON body, or the form fields of an upload (nested mappings in the
+    bracket notation the service reads, as `expires_after[seconds]`).
+    """
+
+    query: Mapping[str, QueryValue] | None
+    body: Mapping[str, Any] | None
+
+    def apply(self, method: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        merged = dict(kwargs)
+        if self.query:
+            merged["params"] = _without_none({**(kwargs.get("params") or {}), **self.query})
+        if self.body:
+            if method.upper() == "GET":
+                raise InvalidParameterError(
+                    "extra_body", "a GET request has no body; send extra values with extra_query"
+                )
+            if kwargs.get("files") is not None:
+                merged["files"] = _merged_form(kwargs["files"], self.body)
+            else:
+                merged["json"] = {**(kwargs.get("json") or {}), **self.body}
+        return merged
+
+
+def _without_none(params: Mapping[str, QueryValue]) -> dict[str, QueryValue]:
+    kept: dict[str, QueryValue] = {}
+    for name, value in params.items():
+        if isinstance(value, list | tuple):
+            kept[name] = [item for item in value if item is not None]
+        elif value is not None:
+            kept[name] = value
+    return kept
+
+
+def _form_fields(name: str, value: object) -> list[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        return [field for key, item in value.items() for field in _form_fields(f"{name}[{key}]", item)]
+    if isinstance(value, list | tuple):
+        return [field for item in value for field in _form_fields(f"{name}[]", item)]
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return [(name, "true" if value else "false")]
+    return [(name, str(value))]
+
+
+def _merged_form(parts: list[tuple[str, Any]], body: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    if "file" in body:
+        raise InvalidParameterError("extra_body", "'file' is the upload itself; pass it as file=")
+    replaced = tuple(body)
+    kept = [(name, part) for name, part in parts if not any(name == r or name.startswith(f"{r}[") for r in replaced)]
+    added = [
+        (name, (None, value.encode("utf-8"), "text/plain"))
+        for key, item in body.items()
+        for name, value in _form_fields(key, item)
+    ]
+    return kept + added
 
 
 @attrs.define
@@ -48,6 +112,7 @@ class CallContext:
     # Set by the dispatcher, so errors raised after the response arrived can hide the key as well.
     redact_json: Callable[[object], object] | None = None
     response: httpx.Response | None = None
+    extras: RequestExtras | None = None
 
 
 class RequestBuilder:
@@ -59,6 +124,10 @@ class RequestBuilder:
         # Paths go between the base path and the base URL's own query (an `api-version=` of a gateway, say);
         # as text, so building a request parses the URL once, as a plain httpx call does.
         prefix, _, query = base.partition("?")
+        if options.default_query:
+            # Merged into the URL once, here, so a client's default query costs nothing per request; a call's own
+            # parameters (and its extra_query) still win, as httpx merges `params=` over the URL's query.
+            query = str(httpx.QueryParams(query).merge(_without_none(options.default_query)))
         self._prefix = prefix.rstrip("/")
         self._suffix = "?" + query if query else ""
         headers = options.auth_headers()
@@ -274,6 +343,8 @@ class Dispatcher:
 
     def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:
         builder = self._builder
+        if context.extras is not None:
+            kwargs = context.extras.apply(method, kwargs)
         attempt = 0
         while True:
             attempt += 1
@@ -324,6 +395,8 @@ class AsyncDispatcher:
 
     async def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:
         builder = self._builder
+        if context.extras is not None:
+            kwargs = context.extras.apply(method, kwargs)
         attempt = 0
         while True:
             attempt += 1
