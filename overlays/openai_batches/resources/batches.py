@@ -21,6 +21,7 @@ from openai_batches_generated.models import (
 )
 from openai_batches_generated.types import UNSET
 
+from .. import types as public
 from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes
 from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
 from .._http import CallContext
@@ -48,7 +49,6 @@ from .._validation import (
     open_enum,
     with_idempotency_key,
 )
-from .. import types as public
 
 if TYPE_CHECKING:
     from .._client import AsyncBatchClient, BatchClient
