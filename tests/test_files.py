@@ -6,21 +6,29 @@ Large-body streaming (uploads from disk, downloads with flat memory, broken conn
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import inspect
 import io
 import json
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers import API_KEY, BASE_URL, Recorder, async_client, json_response, sync_client
+from helpers import (
+    API_KEY,
+    BASE_URL,
+    Recorder,
+    async_client,
+    boundary_of,
+    fields,
+    file_part,
+    json_response,
+    multipart,
+    sync_client,
+)
 from openai_batches import (
     AsyncFileContent,
     FileContent,
@@ -112,59 +120,6 @@ def _run_async(handler: Recorder, operation: Callable[[Any], Any], **options: An
 def run(request: pytest.FixtureRequest) -> Run:
     """`run(recorder, lambda client: client.files.<op>(...), **client_options)` through either client class."""
     return _run_sync if request.param == "sync" else _run_async
-
-
-# --- reading a multipart body -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Part:
-    name: str
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-def boundary_of(request: httpx.Request) -> str:
-    content_type = request.headers["content-type"]
-    prefix = "multipart/form-data; boundary="
-    assert content_type.startswith(prefix), content_type
-    return content_type[len(prefix) :]
-
-
-def multipart(request: httpx.Request) -> list[Part]:
-    """The parts of a multipart/form-data request body, parsed by hand (bytes kept exact)."""
-    boundary = boundary_of(request).encode()
-    body = request.content
-    if "content-length" in request.headers:
-        assert int(request.headers["content-length"]) == len(body)
-    opening = b"--" + boundary + b"\r\n"
-    closing = b"\r\n--" + boundary + b"--\r\n"
-    assert body.startswith(opening), body[:200]
-    assert body.endswith(closing), body[-200:]
-    parts = []
-    for raw in body[len(opening) : -len(closing)].split(b"\r\n--" + boundary + b"\r\n"):
-        head, separator, data = raw.partition(b"\r\n\r\n")
-        assert separator, raw[:200]
-        headers = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.HTTP)
-        assert headers.get_content_disposition() == "form-data"
-        name = headers.get_param("name", header="content-disposition")
-        assert isinstance(name, str)
-        content_type = headers.get("content-type")
-        parts.append(Part(name, headers.get_filename(), None if content_type is None else str(content_type), data))
-    return parts
-
-
-def fields(request: httpx.Request) -> dict[str, bytes]:
-    parts = multipart(request)
-    names = [part.name for part in parts]
-    assert len(names) == len(set(names)), names
-    return {part.name: part.data for part in parts}
-
-
-def file_part(request: httpx.Request) -> Part:
-    (part,) = [part for part in multipart(request) if part.name == "file"]
-    return part
 
 
 # --- create -------------------------------------------------------------------------------------------------------
