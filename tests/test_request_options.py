@@ -234,14 +234,20 @@ def test_default_query_goes_on_every_request_and_a_calls_own_wins(run: Run) -> N
     assert recorder.queries() == [{"api-version": "2024", "tag": "d"}, {"tag": "call", "limit": "3"}]
 
 
-def test_default_query_joins_the_base_urls_own_query() -> None:
+def test_default_query_joins_the_base_urls_own_query_on_every_call() -> None:
     recorder = Recorder(routes)
     http = httpx.Client(transport=httpx.MockTransport(recorder))
     with BatchClient(
         api_key="sk", base_url=f"{BASE_URL}?api-version=1", default_query={"team": "x"}, http_client=http
     ) as client:
         client.batches.retrieve("b1")
-    assert str(recorder.only.url) == f"{BASE_URL}/batches/b1?api-version=1&team=x"
+        client.batches.list()
+        client.batches.list(limit=2, extra_query={"team": "y"})
+    assert [str(r.url) for r in recorder.requests] == [
+        f"{BASE_URL}/batches/b1?api-version=1&team=x",
+        f"{BASE_URL}/batches?api-version=1&team=x",
+        f"{BASE_URL}/batches?api-version=1&team=y&limit=2",
+    ]
 
 
 def test_with_options_and_copy_merge_or_replace_the_default_query_and_headers() -> None:

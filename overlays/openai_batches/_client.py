@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Mapping
 from types import TracebackType
@@ -51,6 +52,27 @@ __all__ = ["AsyncBatchClient", "BatchClient"]
 T = TypeVar("T")
 
 _MERGED_SETTINGS = frozenset({"default_headers", "set_default_headers", "default_query", "set_default_query"})
+
+
+class _OwnedHTTPClient(httpx.Client):
+    """The connection pool a client makes for itself. Closed when nothing refers to it any more (the client and its
+    `with_options` copies), as the official SDK does, so a script that never calls `close()` leaks no sockets."""
+
+    def __del__(self) -> None:
+        if not self.is_closed:
+            with contextlib.suppress(Exception):
+                self.close()
+
+
+class _OwnedAsyncHTTPClient(httpx.AsyncClient):
+    """The async twin of `_OwnedHTTPClient`: closing needs a running event loop, so it is scheduled on one."""
+
+    def __del__(self) -> None:
+        if not self.is_closed:
+            with contextlib.suppress(Exception):
+                import asyncio
+
+                asyncio.get_running_loop().create_task(self.aclose())
 
 
 class _ClientBase:
@@ -186,7 +208,7 @@ class BatchClient(_ClientBase):
             default_query=default_query,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self._options.timeout)
+        self._http = http_client if http_client is not None else _OwnedHTTPClient(timeout=self._options.timeout)
         self._dispatcher = Dispatcher(self._options, self._http)
         self.batches = Batches(self)
 
@@ -304,7 +326,7 @@ class AsyncBatchClient(_ClientBase):
             default_query=default_query,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self._options.timeout)
+        self._http = http_client if http_client is not None else _OwnedAsyncHTTPClient(timeout=self._options.timeout)
         self._dispatcher = AsyncDispatcher(self._options, self._http)
         self.batches = AsyncBatches(self)
 

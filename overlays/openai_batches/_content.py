@@ -256,6 +256,10 @@ class AsyncFileContent(_ContentBase):
     async def close(self) -> None:
         await self.response.aclose()
 
+    # The names the official SDK's async download object has for the same operations.
+    aread = read
+    aclose = close
+
     async def __aenter__(self) -> AsyncFileContent:
         return self
 

@@ -125,19 +125,25 @@ class RequestBuilder:
         # as text, so building a request parses the URL once, as a plain httpx call does.
         prefix, _, query = base.partition("?")
         if options.default_query:
-            # Merged into the URL once, here, so a client's default query costs nothing per request; a call's own
-            # parameters (and its extra_query) still win, as httpx merges `params=` over the URL's query.
+            # Merged into the URL once, here, so a client's default query costs nothing per request.
             query = str(httpx.QueryParams(query).merge(_without_none(options.default_query)))
         self._prefix = prefix.rstrip("/")
         self._suffix = "?" + query if query else ""
+        # httpx replaces a URL's query with `params=` rather than merging: a call with parameters of its own gets
+        # these merged under them instead (the call's own values win).
+        self._base_params = httpx.QueryParams(query) if query else None
         headers = options.auth_headers()
         self._headers = headers
         # Lower-cased name -> (name, value): merging a call's headers is then a dict update, case-insensitive as
         # HTTP wants, without the cost of copying an httpx.Headers.
         self._header_map = {name.lower(): (name, value) for name, value in headers.items()}
 
-    def url(self, path: str) -> str:
-        return self._prefix + path + self._suffix
+    def _url_and_params(self, path: str, params: Any) -> tuple[str, Any]:
+        if not params:
+            return self._prefix + path + self._suffix, None
+        if self._base_params is None:
+            return self._prefix + path, params
+        return self._prefix + path, self._base_params.merge(params)
 
     def build(
         self,
@@ -171,10 +177,11 @@ class RequestBuilder:
         )
         if timeout == http.timeout:
             timeout = httpx.USE_CLIENT_DEFAULT  # the same value, without httpx copying it per request
+        full_url, params = self._url_and_params(url, kwargs.get("params"))
         request = http.build_request(
             method.upper(),
-            self.url(url),
-            params=kwargs.get("params"),
+            full_url,
+            params=params,
             json=kwargs.get("json"),
             content=kwargs.get("content"),
             data=kwargs.get("data"),
