@@ -22,15 +22,32 @@ from ._exceptions import APIConnectionError, APITimeoutError, OpenAIBatchesError
 _T = TypeVar("_T")
 
 
-def _stream_error(exc: Exception, response: httpx.Response) -> OpenAIBatchesError:
+Redact = Callable[[str], str]
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _stream_error(
+    exc: Exception, response: httpx.Response, redact: Redact
+) -> tuple[OpenAIBatchesError, Exception | None]:
+    """The library's error for a body that could not be read, and the cause to chain to it."""
     request = response.request
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"Timed out reading the body of {request.method} {request.url}", request=request)
-    if isinstance(exc, httpx.HTTPError):
-        return APIConnectionError(
-            f"The connection broke while reading the body of {request.method} {request.url}: {exc}", request=request
+        error: OpenAIBatchesError = APITimeoutError(
+            f"Timed out reading the body of {request.method} {request.url}", request=request
         )
-    return OpenAIBatchesError(f"Cannot read the body of {request.method} {request.url}: {exc}")
+    elif isinstance(exc, httpx.HTTPError):
+        error = APIConnectionError(
+            f"The connection broke while reading the body of {request.method} {request.url}: {redact(str(exc))}",
+            request=request,
+        )
+    else:
+        error = OpenAIBatchesError(f"Cannot read the body of {request.method} {request.url}: {redact(str(exc))}")
+    # The cause is kept for debugging unless its own text shows the key (a traceback would print it).
+    text = f"{exc!s} {exc!r}"
+    return error, exc if redact(text) == text else None
 
 
 # httpx.StreamError covers a body read twice or after close.
@@ -38,8 +55,10 @@ _READ_ERRORS = (httpx.HTTPError, httpx.StreamError)
 
 
 class _ContentBase:
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, redact: Redact = _unchanged) -> None:
         self.response = response
+        # Hides the API key in errors raised while the body is read (the client passes its redaction).
+        self._redact = redact
 
     @property
     def headers(self) -> httpx.Headers:
@@ -106,7 +125,8 @@ class FileContent(_ContentBase):
             return produce()
         except _READ_ERRORS as exc:
             self.close()
-            raise _stream_error(exc, self.response) from exc
+            error, cause = _stream_error(exc, self.response, self._redact)
+            raise error from cause
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in chunks (decoded if the server compressed it)."""
@@ -188,7 +208,8 @@ class AsyncFileContent(_ContentBase):
             return await anext(iterator, None)
         except _READ_ERRORS as exc:
             await self.close()
-            raise _stream_error(exc, self.response) from exc
+            error, cause = _stream_error(exc, self.response, self._redact)
+            raise error from cause
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         iterator = self.response.aiter_bytes(chunk_size)
@@ -214,7 +235,8 @@ class AsyncFileContent(_ContentBase):
             return await self.response.aread()
         except _READ_ERRORS as exc:
             await self.close()
-            raise _stream_error(exc, self.response) from exc
+            error, cause = _stream_error(exc, self.response, self._redact)
+            raise error from cause
 
     async def text(self) -> str:
         await self.read()

@@ -114,6 +114,10 @@ class CallContext:
     response: httpx.Response | None = None
     extras: RequestExtras | None = None
 
+    def redact(self, text: str) -> str:
+        """`text` with the API key hidden (for errors raised after the response arrived)."""
+        return text if self.redact_json is None else str(self.redact_json(text))
+
 
 class RequestBuilder:
     """Shared by the sync and async dispatchers: builds the outgoing request and judges the response."""

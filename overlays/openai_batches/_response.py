@@ -148,7 +148,7 @@ class APIResponse(_ResponseBase[R]):
 
     def __init__(self, response: httpx.Response, context: CallContext, parse: Parse[R]) -> None:
         super().__init__(response, context, parse)
-        self._body = FileContent(response)
+        self._body = FileContent(response, context.redact)
 
     def parse(self) -> R:
         self.read()
@@ -189,7 +189,7 @@ class AsyncAPIResponse(_ResponseBase[R]):
 
     def __init__(self, response: httpx.Response, context: CallContext, parse: Parse[R]) -> None:
         super().__init__(response, context, parse)
-        self._body = AsyncFileContent(response)
+        self._body = AsyncFileContent(response, context.redact)
 
     async def parse(self) -> R:
         await self.read()

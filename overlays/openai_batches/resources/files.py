@@ -235,11 +235,11 @@ def _page(page_class: Any, walk: Any, position: int, context: CallContext, respo
 
 
 def _file_content(context: CallContext, response: httpx.Response) -> FileContent:
-    return FileContent(response)
+    return FileContent(response, context.redact)
 
 
 def _async_file_content(context: CallContext, response: httpx.Response) -> AsyncFileContent:
-    return AsyncFileContent(response)
+    return AsyncFileContent(response, context.redact)
 
 
 def _text(context: CallContext, response: httpx.Response) -> str:
