@@ -27,18 +27,6 @@ from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, 
 from .._http import CallContext
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk, page_query
 from .._parsing import parse_model
-from .._response import (
-    AsyncRawMode,
-    AsyncStreamMode,
-    SyncRawMode,
-    SyncStreamMode,
-    async_mode,
-    async_to_raw_response_wrapper,
-    async_to_streamed_response_wrapper,
-    sync_mode,
-    to_raw_response_wrapper,
-    to_streamed_response_wrapper,
-)
 from .._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -643,6 +631,9 @@ class BatchesWithRawResponse:
     """`client.batches.with_raw_response`: each method returns a `RawResponse` whose `parse()` gives its result."""
 
     def __init__(self, batches: Batches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncRawMode, sync_mode, to_raw_response_wrapper
+
         raw = Batches(sync_mode(batches._client, SyncRawMode))
         self.create = to_raw_response_wrapper(raw.create)
         self.retrieve = to_raw_response_wrapper(raw.retrieve)
@@ -654,6 +645,9 @@ class BatchesWithStreamingResponse:
     """`client.batches.with_streaming_response`: each method returns a context manager over an `APIResponse`."""
 
     def __init__(self, batches: Batches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncStreamMode, sync_mode, to_streamed_response_wrapper
+
         streamed = Batches(sync_mode(batches._client, SyncStreamMode))
         self.create = to_streamed_response_wrapper(streamed.create)
         self.retrieve = to_streamed_response_wrapper(streamed.retrieve)
@@ -665,6 +659,9 @@ class AsyncBatchesWithRawResponse:
     """The async `with_raw_response`: `await` a method for its `RawResponse`."""
 
     def __init__(self, batches: AsyncBatches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncRawMode, async_mode, async_to_raw_response_wrapper
+
         raw = AsyncBatches(async_mode(batches._client, AsyncRawMode))
         self.create = async_to_raw_response_wrapper(raw.create)
         self.retrieve = async_to_raw_response_wrapper(raw.retrieve)
@@ -676,6 +673,9 @@ class AsyncBatchesWithStreamingResponse:
     """The async `with_streaming_response`: `async with` a method for its `AsyncAPIResponse`."""
 
     def __init__(self, batches: AsyncBatches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncStreamMode, async_mode, async_to_streamed_response_wrapper
+
         streamed = AsyncBatches(async_mode(batches._client, AsyncStreamMode))
         self.create = async_to_streamed_response_wrapper(streamed.create)
         self.retrieve = async_to_streamed_response_wrapper(streamed.retrieve)

@@ -33,18 +33,6 @@ from .._exceptions import FileWaitTimeout, InvalidParameterError
 from .._http import CallContext
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk, page_query
 from .._parsing import parse_model
-from .._response import (
-    AsyncRawMode,
-    AsyncStreamMode,
-    SyncRawMode,
-    SyncStreamMode,
-    async_mode,
-    async_to_raw_response_wrapper,
-    async_to_streamed_response_wrapper,
-    sync_mode,
-    to_raw_response_wrapper,
-    to_streamed_response_wrapper,
-)
 from .._types import FilePurposeParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -604,6 +592,9 @@ class FilesWithRawResponse:
     """`client.files.with_raw_response`: each method returns a `RawResponse` whose `parse()` gives its result."""
 
     def __init__(self, files: Files) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncRawMode, sync_mode, to_raw_response_wrapper
+
         raw = Files(sync_mode(files._client, SyncRawMode))
         self.create = to_raw_response_wrapper(raw.create)
         self.retrieve = to_raw_response_wrapper(raw.retrieve)
@@ -618,6 +609,9 @@ class FilesWithStreamingResponse:
     `content(...)` is the way to stream a download to disk (`response.stream_to_file(path)`)."""
 
     def __init__(self, files: Files) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncStreamMode, sync_mode, to_streamed_response_wrapper
+
         streamed = Files(sync_mode(files._client, SyncStreamMode))
         self.create = to_streamed_response_wrapper(streamed.create)
         self.retrieve = to_streamed_response_wrapper(streamed.retrieve)
@@ -631,6 +625,9 @@ class AsyncFilesWithRawResponse:
     """The async `with_raw_response`: `await` a method for its `RawResponse`."""
 
     def __init__(self, files: AsyncFiles) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncRawMode, async_mode, async_to_raw_response_wrapper
+
         raw = AsyncFiles(async_mode(files._client, AsyncRawMode))
         self.create = async_to_raw_response_wrapper(raw.create)
         self.retrieve = async_to_raw_response_wrapper(raw.retrieve)
@@ -644,6 +641,9 @@ class AsyncFilesWithStreamingResponse:
     """The async `with_streaming_response`: `async with` a method for its `AsyncAPIResponse`."""
 
     def __init__(self, files: AsyncFiles) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncStreamMode, async_mode, async_to_streamed_response_wrapper
+
         streamed = AsyncFiles(async_mode(files._client, AsyncStreamMode))
         self.create = async_to_streamed_response_wrapper(streamed.create)
         self.retrieve = async_to_streamed_response_wrapper(streamed.retrieve)
