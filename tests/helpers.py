@@ -11,6 +11,7 @@ import asyncio
 import copy
 import email
 import email.policy
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,24 @@ def list_body(ids: list[str], *, has_more: bool, with_ids: bool = True) -> dict[
         body["first_id"] = ids[0] if ids else None
         body["last_id"] = ids[-1] if ids else None
     return body
+
+
+# A complete file object as the API sends it.
+FILE: dict[str, Any] = {
+    "id": "file-abc123",
+    "object": "file",
+    "bytes": 120000,
+    "created_at": 1677610602,
+    "filename": "requests.jsonl",
+    "purpose": "batch",
+    "status": "processed",
+    "expires_at": 1680202602,
+    "status_details": None,
+}
+
+
+def file_body(file_id: str = "file-abc123", **fields: Any) -> dict[str, Any]:
+    return {**FILE, "id": file_id, **fields}
 
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -149,6 +168,26 @@ def run_async(handler: Handler, operation: str = "retrieve") -> Any:
 
 
 RUNNERS = {"sync": run_sync, "async": run_async}
+
+
+def call_in_sync_client(handler: Handler, operation: Callable[[Any], Any], **options: Any) -> Any:
+    """`operation(client)` with a `BatchClient` over `handler`."""
+    with sync_client(handler, **options) as client:
+        return operation(client)
+
+
+def call_in_async_client(handler: Handler, operation: Callable[[Any], Any], **options: Any) -> Any:
+    """`operation(client)` with an `AsyncBatchClient` over `handler`, awaited if it returns an awaitable."""
+
+    async def main() -> Any:
+        async with async_client(handler, **options) as client:
+            result = operation(client)
+            return await result if inspect.isawaitable(result) else result
+
+    return asyncio.run(main())
+
+
+CALL_IN = {"sync": call_in_sync_client, "async": call_in_async_client}
 
 
 # --- reading a multipart body -------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import io
 import warnings
 from collections.abc import Callable
@@ -14,7 +13,17 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import Recorder, async_client, file_part, json_response, list_body, multipart, sync_client
+from helpers import (
+    CALL_IN,
+    Recorder,
+    async_client,
+    file_body,
+    file_part,
+    json_response,
+    list_body,
+    multipart,
+    sync_client,
+)
 from openai_batches import (
     AsyncFileContent,
     FileContent,
@@ -26,37 +35,15 @@ from openai_batches import (
 )
 from openai_batches.resources.files import _opened
 
-FILE = {
-    "id": "file-abc123",
-    "object": "file",
-    "bytes": 3,
-    "created_at": 1677610602,
-    "filename": "in.jsonl",
-    "purpose": "batch",
-    "status": "processed",
-}
 BODY = b'{"custom_id": "a"}\n{"custom_id": "b"}\n'
+FILE = file_body(bytes=3, filename="in.jsonl")
 
 Run = Callable[..., Any]
 
 
-def _run_sync(recorder: Recorder, operation: Callable[[Any], Any], **options: Any) -> Any:
-    with sync_client(recorder, **options) as client:
-        return operation(client)
-
-
-def _run_async(recorder: Recorder, operation: Callable[[Any], Any], **options: Any) -> Any:
-    async def main() -> Any:
-        async with async_client(recorder, **options) as client:
-            result = operation(client)
-            return await result if inspect.isawaitable(result) else result
-
-    return asyncio.run(main())
-
-
 @pytest.fixture(params=["sync", "async"])
 def run(request: pytest.FixtureRequest) -> Run:
-    return _run_sync if request.param == "sync" else _run_async
+    return CALL_IN[request.param]
 
 
 def uploaded() -> Recorder:

@@ -5,7 +5,6 @@ Large-body streaming (uploads from disk, downloads with flat memory, broken conn
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import io
 import json
@@ -20,10 +19,13 @@ import pytest
 from helpers import (
     API_KEY,
     BASE_URL,
+    CALL_IN,
+    FILE,
     Recorder,
     async_client,
     boundary_of,
     fields,
+    file_body,
     file_part,
     json_response,
     multipart,
@@ -43,25 +45,9 @@ from openai_batches import (
 )
 from openai_batches_generated.models import FileExpirationAnchor, FileUploadPurpose, ListOrder
 
-FILE: dict[str, Any] = {
-    "id": "file-abc123",
-    "object": "file",
-    "bytes": 120000,
-    "created_at": 1677610602,
-    "filename": "requests.jsonl",
-    "purpose": "batch",
-    "status": "processed",
-    "expires_at": 1680202602,
-    "status_details": None,
-}
-
 # Bytes that break a naive multipart encoder: the generated fixed boundary "+++" after a line break, CRLFs, a NUL,
 # bytes that are not UTF-8, and no trailing newline.
 TRICKY = b'{"custom_id": "r1"}\r\n--+++\r\n--+++--\r\n\x00\xff\xfe binary \xe2\x82\r\n\r\nlast line'
-
-
-def file_body(file_id: str = "file-abc123", **fields: Any) -> dict[str, Any]:
-    return {**FILE, "id": file_id, **fields}
 
 
 def files_page(ids: list[str], *, has_more: bool) -> dict[str, Any]:
@@ -102,24 +88,10 @@ def fail_first(status: int, body: object) -> Recorder:
 Run = Callable[..., Any]
 
 
-def _run_sync(handler: Recorder, operation: Callable[[Any], Any], **options: Any) -> Any:
-    with sync_client(handler, **options) as client:
-        return operation(client)
-
-
-def _run_async(handler: Recorder, operation: Callable[[Any], Any], **options: Any) -> Any:
-    async def main() -> Any:
-        async with async_client(handler, **options) as client:
-            result = operation(client)
-            return await result if inspect.isawaitable(result) else result
-
-    return asyncio.run(main())
-
-
 @pytest.fixture(params=["sync", "async"])
 def run(request: pytest.FixtureRequest) -> Run:
     """`run(recorder, lambda client: client.files.<op>(...), **client_options)` through either client class."""
-    return _run_sync if request.param == "sync" else _run_async
+    return CALL_IN[request.param]
 
 
 # --- create -------------------------------------------------------------------------------------------------------

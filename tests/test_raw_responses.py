@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import BASE_URL, BATCH, Recorder, async_client, batch, json_response, list_body, sync_client
+from helpers import BASE_URL, BATCH, Recorder, async_client, batch, file_body, json_response, list_body, sync_client
 from openai_batches import (
     APIConnectionError,
     APIResponse,
@@ -35,15 +35,7 @@ from openai_batches import (
     SyncCursorPage,
 )
 
-FILE = {
-    "id": "file-abc123",
-    "object": "file",
-    "bytes": 12,
-    "created_at": 1677610602,
-    "filename": "requests.jsonl",
-    "purpose": "batch",
-    "status": "processed",
-}
+FILE = file_body(bytes=12)
 CONTENT = b'{"a": 1}\n{"b": 2}\n'
 
 

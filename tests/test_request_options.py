@@ -12,20 +12,23 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import API_KEY, BASE_URL, Recorder, async_client, batch, json_response, list_body, multipart, sync_client
+from helpers import (
+    API_KEY,
+    BASE_URL,
+    Recorder,
+    async_client,
+    batch,
+    file_body,
+    json_response,
+    list_body,
+    multipart,
+    sync_client,
+)
 from openai_batches import AsyncBatchClient, BatchClient, InvalidParameterError
 from openai_batches.resources.batches import AsyncBatches, Batches
 from openai_batches.resources.files import AsyncFiles, Files
 
-FILE = {
-    "id": "file-abc123",
-    "object": "file",
-    "bytes": 3,
-    "created_at": 1677610602,
-    "filename": "in.jsonl",
-    "purpose": "batch",
-    "status": "processed",
-}
+FILE = file_body(bytes=3, filename="in.jsonl")
 
 
 def routes(request: httpx.Request) -> httpx.Response:

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import httpx
 import pytest
-from helpers import BATCH, RUNNERS, Recorder, batch, json_response, list_body, sync_client
+from helpers import BATCH, RUNNERS, Recorder, batch, file_body, json_response, list_body, sync_client
 from openai_batches import (
     UNSET,
     APIStatusError,
@@ -35,16 +35,7 @@ from openai_batches import types as public
 from openai_batches._models import generated_class, overlay_class
 from openai_batches_generated import models as generated
 
-FILE = {
-    "id": "file-abc123",
-    "object": "file",
-    "bytes": 120000,
-    "created_at": 1677610602,
-    "filename": "requests.jsonl",
-    "purpose": "batch",
-    "status": "processed",
-    "expires_at": None,
-}
+FILE = file_body(bytes=120000, expires_at=None)
 FULL_BATCH = batch(
     errors={"object": "list", "data": [{"code": "bad", "message": "line 3", "param": None, "line": 3, "hint": "x"}]},
     usage={
