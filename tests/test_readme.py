@@ -157,26 +157,3 @@ def test_files_example_runs_against_the_local_server(
         monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         exec(compile(block, "README.md", "exec"), {})
-
-
-def test_raw_and_streamed_response_example_runs(
-    server: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
-) -> None:
-    (block,) = [b for b in _python_blocks() if "with_raw_response" in b]
-    exec(compile(block, "README.md", "exec"), {})
-    assert server == [("GET", "/v1/batches/batch_abc123"), ("GET", "/v1/batches?limit=2")]
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("200 req_readme http://127.0.0.1:") and printed[1] == "application/json"
-
-
-def test_switching_example_runs_against_the_local_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from openai_batches_server import run_server
-
-    (block,) = [b for b in _python_blocks() if "was: from openai import OpenAI" in b]
-    with run_server(tmp_path / "data", api_keys=["sk-readme"], tick=0) as server:
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        exec(compile(block, "README.md", "exec"), {})
-    assert capsys.readouterr().out.startswith("404 ")
