@@ -4,6 +4,7 @@ SDK-shaped settings (`api_key`, `copy()`, `is_closed()`): the exact request on t
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import json
 import math
@@ -307,3 +308,36 @@ def test_copy_with_its_own_http_client_leaves_the_pool_alone() -> None:
     assert not copied.is_closed()
     own.close()
     assert copied.is_closed()
+
+
+def test_a_pool_is_closed_once_its_client_and_every_copy_are_gone() -> None:
+    client = BatchClient(api_key="sk")
+    http = client._http
+    copy = client.with_options(max_retries=0)
+    del client
+    gc.collect()
+    assert not http.is_closed  # the copy still uses it
+    del copy
+    gc.collect()
+    assert http.is_closed  # no socket left for its finalizer to warn about
+
+
+def test_an_async_pool_is_closed_once_its_client_is_gone() -> None:
+    async def main() -> httpx.AsyncClient:
+        client = AsyncBatchClient(api_key="sk")
+        http = client._http
+        del client
+        gc.collect()
+        await asyncio.sleep(0)  # the close runs on the loop
+        return http
+
+    assert asyncio.run(main()).is_closed
+
+
+def test_a_supplied_http_client_outlives_the_clients_that_used_it() -> None:
+    own = httpx.Client()
+    client = BatchClient(api_key="sk", http_client=own)
+    del client
+    gc.collect()
+    assert not own.is_closed
+    own.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -54,25 +55,37 @@ T = TypeVar("T")
 _MERGED_SETTINGS = frozenset({"default_headers", "set_default_headers", "default_query", "set_default_query"})
 
 
-class _OwnedHTTPClient(httpx.Client):
-    """The connection pool a client makes for itself. Closed when nothing refers to it any more (the client and its
-    `with_options` copies), as the official SDK does, so a script that never calls `close()` leaks no sockets."""
+class _SharedPool:
+    """A connection pool a client made for itself, shared with its `with_options` copies.
 
-    def __del__(self) -> None:
-        if not self.is_closed:
-            with contextlib.suppress(Exception):
-                self.close()
+    It is closed by the owner's `close()`, or once the owner and every copy are gone, as the official SDK does, so a
+    script that never calls `close()` leaves no socket open. A weakref callback does it: the garbage collector runs
+    those before it finalizes anything, so the sockets are closed by their pool, never left to their own finalizers
+    (which would warn about them) in whatever order a collection happens to pick.
+    """
 
+    def __init__(self, http: httpx.Client | httpx.AsyncClient) -> None:
+        self.http = http
+        self.users = 0
 
-class _OwnedAsyncHTTPClient(httpx.AsyncClient):
-    """The async twin of `_OwnedHTTPClient`: closing needs a running event loop, so it is scheduled on one."""
+    def attach(self, client: object) -> None:
+        self.users += 1
+        weakref.finalize(client, self._release)
 
-    def __del__(self) -> None:
-        if not self.is_closed:
-            with contextlib.suppress(Exception):
+    def _release(self) -> None:
+        self.users -= 1
+        if self.users or self.http.is_closed:
+            return
+        http = self.http
+        with contextlib.suppress(Exception):
+            if isinstance(http, httpx.Client):
+                http.close()
+            else:
+                # An async pool closes on an event loop; with none running (the loop has ended) its connections
+                # went with the loop.
                 import asyncio
 
-                asyncio.get_running_loop().create_task(self.aclose())
+                asyncio.get_running_loop().create_task(http.aclose())
 
 
 class _ClientBase:
@@ -208,7 +221,11 @@ class BatchClient(_ClientBase):
             default_query=default_query,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else _OwnedHTTPClient(timeout=self._options.timeout)
+        self._http = http_client if http_client is not None else httpx.Client(timeout=self._options.timeout)
+        self._pool: _SharedPool | None = None
+        if http_client is None:
+            self._pool = _SharedPool(self._http)
+            self._pool.attach(self)
         self._dispatcher = Dispatcher(self._options, self._http)
         self.batches = Batches(self)
 
@@ -270,7 +287,13 @@ class BatchClient(_ClientBase):
                 "retry_policy": retry_policy,
             }
         )
-        return BatchClient(**settings, http_client=self._http if http_client is None else http_client)
+        if http_client is not None:
+            return BatchClient(**settings, http_client=http_client)
+        copy = BatchClient(**settings, http_client=self._http)
+        if self._pool is not None:
+            self._pool.attach(copy)  # the pool stays open while the copy is in use
+        copy._pool = self._pool
+        return copy
 
     copy = with_options
 
@@ -326,7 +349,11 @@ class AsyncBatchClient(_ClientBase):
             default_query=default_query,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else _OwnedAsyncHTTPClient(timeout=self._options.timeout)
+        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self._options.timeout)
+        self._pool: _SharedPool | None = None
+        if http_client is None:
+            self._pool = _SharedPool(self._http)
+            self._pool.attach(self)
         self._dispatcher = AsyncDispatcher(self._options, self._http)
         self.batches = AsyncBatches(self)
 
@@ -387,7 +414,13 @@ class AsyncBatchClient(_ClientBase):
                 "retry_policy": retry_policy,
             }
         )
-        return AsyncBatchClient(**settings, http_client=self._http if http_client is None else http_client)
+        if http_client is not None:
+            return AsyncBatchClient(**settings, http_client=http_client)
+        copy = AsyncBatchClient(**settings, http_client=self._http)
+        if self._pool is not None:
+            self._pool.attach(copy)  # the pool stays open while the copy is in use
+        copy._pool = self._pool
+        return copy
 
     copy = with_options
 
