@@ -289,11 +289,11 @@ class BatchClient(_ClientBase):
         )
         if http_client is not None:
             return BatchClient(**settings, http_client=http_client)
-        copy = BatchClient(**settings, http_client=self._http)
+        twin = BatchClient(**settings, http_client=self._http)
         if self._pool is not None:
-            self._pool.attach(copy)  # the pool stays open while the copy is in use
-        copy._pool = self._pool
-        return copy
+            self._pool.attach(twin)  # the pool stays open while the copy is in use
+        twin._pool = self._pool
+        return twin
 
     copy = with_options
 
@@ -416,11 +416,11 @@ class AsyncBatchClient(_ClientBase):
         )
         if http_client is not None:
             return AsyncBatchClient(**settings, http_client=http_client)
-        copy = AsyncBatchClient(**settings, http_client=self._http)
+        twin = AsyncBatchClient(**settings, http_client=self._http)
         if self._pool is not None:
-            self._pool.attach(copy)  # the pool stays open while the copy is in use
-        copy._pool = self._pool
-        return copy
+            self._pool.attach(twin)  # the pool stays open while the copy is in use
+        twin._pool = self._pool
+        return twin
 
     copy = with_options
 
