@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import email
+import email.policy
+import inspect
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -65,6 +69,24 @@ def list_body(ids: list[str], *, has_more: bool, with_ids: bool = True) -> dict[
     return body
 
 
+# A complete file object as the API sends it.
+FILE: dict[str, Any] = {
+    "id": "file-abc123",
+    "object": "file",
+    "bytes": 120000,
+    "created_at": 1677610602,
+    "filename": "requests.jsonl",
+    "purpose": "batch",
+    "status": "processed",
+    "expires_at": 1680202602,
+    "status_details": None,
+}
+
+
+def file_body(file_id: str = "file-abc123", **fields: Any) -> dict[str, Any]:
+    return {**FILE, "id": file_id, **fields}
+
+
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
     return httpx.Response(
         status, content=json.dumps(body).encode(), headers={"content-type": "application/json", **(headers or {})}
@@ -88,6 +110,12 @@ class Recorder:
 
     def queries(self) -> list[dict[str, str]]:
         return [dict(r.url.params) for r in self.requests]
+
+    @property
+    def only(self) -> httpx.Request:
+        """The one request that was made (fails if there were more or none)."""
+        (request,) = self.requests
+        return request
 
 
 def sync_client(handler: Handler, **options: Any) -> BatchClient:
@@ -140,3 +168,76 @@ def run_async(handler: Handler, operation: str = "retrieve") -> Any:
 
 
 RUNNERS = {"sync": run_sync, "async": run_async}
+
+
+def call_in_sync_client(handler: Handler, operation: Callable[[Any], Any], **options: Any) -> Any:
+    """`operation(client)` with a `BatchClient` over `handler`."""
+    with sync_client(handler, **options) as client:
+        return operation(client)
+
+
+def call_in_async_client(handler: Handler, operation: Callable[[Any], Any], **options: Any) -> Any:
+    """`operation(client)` with an `AsyncBatchClient` over `handler`, awaited if it returns an awaitable."""
+
+    async def main() -> Any:
+        async with async_client(handler, **options) as client:
+            result = operation(client)
+            return await result if inspect.isawaitable(result) else result
+
+    return asyncio.run(main())
+
+
+CALL_IN = {"sync": call_in_sync_client, "async": call_in_async_client}
+
+
+# --- reading a multipart body -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    name: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+def boundary_of(request: httpx.Request) -> str:
+    content_type = request.headers["content-type"]
+    prefix = "multipart/form-data; boundary="
+    assert content_type.startswith(prefix), content_type
+    return content_type[len(prefix) :]
+
+
+def multipart(request: httpx.Request) -> list[Part]:
+    """The parts of a multipart/form-data request body, parsed by hand (bytes kept exact)."""
+    boundary = boundary_of(request).encode()
+    body = request.content
+    if "content-length" in request.headers:
+        assert int(request.headers["content-length"]) == len(body)
+    opening = b"--" + boundary + b"\r\n"
+    closing = b"\r\n--" + boundary + b"--\r\n"
+    assert body.startswith(opening), body[:200]
+    assert body.endswith(closing), body[-200:]
+    parts = []
+    for raw in body[len(opening) : -len(closing)].split(b"\r\n--" + boundary + b"\r\n"):
+        head, separator, data = raw.partition(b"\r\n\r\n")
+        assert separator, raw[:200]
+        headers = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.HTTP)
+        assert headers.get_content_disposition() == "form-data"
+        name = headers.get_param("name", header="content-disposition")
+        assert isinstance(name, str)
+        content_type = headers.get("content-type")
+        parts.append(Part(name, headers.get_filename(), None if content_type is None else str(content_type), data))
+    return parts
+
+
+def fields(request: httpx.Request) -> dict[str, bytes]:
+    parts = multipart(request)
+    names = [part.name for part in parts]
+    assert len(names) == len(set(names)), names
+    return {part.name: part.data for part in parts}
+
+
+def file_part(request: httpx.Request) -> Part:
+    (part,) = [part for part in multipart(request) if part.name == "file"]
+    return part

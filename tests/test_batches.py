@@ -134,8 +134,7 @@ def test_create_leaves_out_unset_options_and_accepts_models(run: Run) -> None:
         "completion_window": "24h",
     }
 
-    metadata = Metadata()
-    metadata["a"] = "b"
+    metadata = Metadata({"a": "b"})
     recorder = Recorder()
     run(
         recorder,

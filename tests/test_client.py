@@ -192,8 +192,8 @@ def test_with_options_can_clear_organization() -> None:
 
 def test_close_and_context_manager() -> None:
     with BatchClient(api_key="sk") as client:
-        assert not client.is_closed
-    assert client.is_closed
+        assert not client.is_closed()
+    assert client.is_closed()
     with pytest.raises(OpenAIBatchesError, match="closed"):
         client.batches.retrieve("batch_1")
 
@@ -210,9 +210,9 @@ def test_copies_share_the_pool_and_the_original_owns_it() -> None:
     client = BatchClient(api_key="sk")
     copy = client.with_options(max_retries=0)
     copy.close()
-    assert not client.is_closed
+    assert not client.is_closed()
     client.close()
-    assert copy.is_closed
+    assert copy.is_closed()
 
 
 @pytest.mark.parametrize(
@@ -248,7 +248,7 @@ def test_async_client_settings_headers_and_lifetime(monkeypatch: pytest.MonkeyPa
         assert owned.timeout == DEFAULT_TIMEOUT
         async with owned:
             pass
-        assert owned.is_closed
+        assert owned.is_closed()
         with pytest.raises(OpenAIBatchesError, match="closed"):
             await owned.batches.retrieve("batch_1")
 

@@ -115,10 +115,11 @@ def test_status_maps_to_class_with_every_detail(run: Any, status: int, cls: type
     assert exc.type == "invalid_request_error"
     assert exc.param == "limit"
     assert exc.code is None
-    assert exc.body == ERROR_BODY
+    assert exc.body == ERROR_BODY["error"]  # the inner error object, as in the official SDK
     assert exc.request_id == REQUEST_ID
     assert isinstance(exc.response, httpx.Response)
     assert exc.response.status_code == status
+    assert exc.response.json() == ERROR_BODY  # the envelope stays reachable
     assert exc.request is not None
     assert exc.request.method == "GET"
     assert exc.request.url == "https://api.example.test/v1/batches/batch_abc123"

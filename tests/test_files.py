@@ -5,22 +5,32 @@ Large-body streaming (uploads from disk, downloads with flat memory, broken conn
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
 import inspect
 import io
 import json
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers import API_KEY, BASE_URL, Recorder, async_client, json_response, sync_client
+from helpers import (
+    API_KEY,
+    BASE_URL,
+    CALL_IN,
+    FILE,
+    Recorder,
+    async_client,
+    boundary_of,
+    fields,
+    file_body,
+    file_part,
+    json_response,
+    multipart,
+    sync_client,
+)
 from openai_batches import (
     AsyncFileContent,
     FileContent,
@@ -35,25 +45,9 @@ from openai_batches import (
 )
 from openai_batches_generated.models import FileExpirationAnchor, FileUploadPurpose, ListOrder
 
-FILE: dict[str, Any] = {
-    "id": "file-abc123",
-    "object": "file",
-    "bytes": 120000,
-    "created_at": 1677610602,
-    "filename": "requests.jsonl",
-    "purpose": "batch",
-    "status": "processed",
-    "expires_at": 1680202602,
-    "status_details": None,
-}
-
 # Bytes that break a naive multipart encoder: the generated fixed boundary "+++" after a line break, CRLFs, a NUL,
 # bytes that are not UTF-8, and no trailing newline.
 TRICKY = b'{"custom_id": "r1"}\r\n--+++\r\n--+++--\r\n\x00\xff\xfe binary \xe2\x82\r\n\r\nlast line'
-
-
-def file_body(file_id: str = "file-abc123", **fields: Any) -> dict[str, Any]:
-    return {**FILE, "id": file_id, **fields}
 
 
 def files_page(ids: list[str], *, has_more: bool) -> dict[str, Any]:
@@ -94,77 +88,10 @@ def fail_first(status: int, body: object) -> Recorder:
 Run = Callable[..., Any]
 
 
-def _run_sync(handler: Recorder, operation: Callable[[Any], Any], **options: Any) -> Any:
-    with sync_client(handler, **options) as client:
-        return operation(client)
-
-
-def _run_async(handler: Recorder, operation: Callable[[Any], Any], **options: Any) -> Any:
-    async def main() -> Any:
-        async with async_client(handler, **options) as client:
-            result = operation(client)
-            return await result if inspect.isawaitable(result) else result
-
-    return asyncio.run(main())
-
-
 @pytest.fixture(params=["sync", "async"])
 def run(request: pytest.FixtureRequest) -> Run:
     """`run(recorder, lambda client: client.files.<op>(...), **client_options)` through either client class."""
-    return _run_sync if request.param == "sync" else _run_async
-
-
-# --- reading a multipart body -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Part:
-    name: str
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-def boundary_of(request: httpx.Request) -> str:
-    content_type = request.headers["content-type"]
-    prefix = "multipart/form-data; boundary="
-    assert content_type.startswith(prefix), content_type
-    return content_type[len(prefix) :]
-
-
-def multipart(request: httpx.Request) -> list[Part]:
-    """The parts of a multipart/form-data request body, parsed by hand (bytes kept exact)."""
-    boundary = boundary_of(request).encode()
-    body = request.content
-    if "content-length" in request.headers:
-        assert int(request.headers["content-length"]) == len(body)
-    opening = b"--" + boundary + b"\r\n"
-    closing = b"\r\n--" + boundary + b"--\r\n"
-    assert body.startswith(opening), body[:200]
-    assert body.endswith(closing), body[-200:]
-    parts = []
-    for raw in body[len(opening) : -len(closing)].split(b"\r\n--" + boundary + b"\r\n"):
-        head, separator, data = raw.partition(b"\r\n\r\n")
-        assert separator, raw[:200]
-        headers = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.HTTP)
-        assert headers.get_content_disposition() == "form-data"
-        name = headers.get_param("name", header="content-disposition")
-        assert isinstance(name, str)
-        content_type = headers.get("content-type")
-        parts.append(Part(name, headers.get_filename(), None if content_type is None else str(content_type), data))
-    return parts
-
-
-def fields(request: httpx.Request) -> dict[str, bytes]:
-    parts = multipart(request)
-    names = [part.name for part in parts]
-    assert len(names) == len(set(names)), names
-    return {part.name: part.data for part in parts}
-
-
-def file_part(request: httpx.Request) -> Part:
-    (part,) = [part for part in multipart(request) if part.name == "file"]
-    return part
+    return CALL_IN[request.param]
 
 
 # --- create -------------------------------------------------------------------------------------------------------
@@ -517,7 +444,7 @@ def test_retrieve_of_an_unknown_file_raises_not_found(run: Run) -> None:
     with pytest.raises(NotFoundError) as info:
         run(recorder, lambda c: c.files.retrieve("file-nope"))
     assert info.value.status_code == 404
-    assert info.value.body == error_body
+    assert info.value.body == error_body["error"]
     assert info.value.request_id == "req_404"
     assert "No such File object" in str(info.value)
 
@@ -904,7 +831,7 @@ def test_content_of_an_unknown_file_raises_not_found_with_the_error_body(run: Ru
     with pytest.raises(NotFoundError) as info:
         run(recorder, lambda c: c.files.content("file-nope"))
     assert info.value.status_code == 404
-    assert info.value.body == error_body
+    assert info.value.body == error_body["error"]
     assert info.value.request_id == "req_404"
     assert info.value.type == "invalid_request_error"
     assert "No such File object: file-nope" in str(info.value)

@@ -30,6 +30,7 @@ GENERATED_PACKAGE = Path("generated/openai_batches_generated")
 COPIED = ["openapi.yaml", "generator-config.yaml", "Makefile", "pyproject.toml", "README.md", "overlays", "generated"]
 NEW_FIELD = "priority"
 NEW_STATUS = "paused"
+NEW_OBJECT_FIELD = "schedule"  # an object the overlay has never heard of: a new generated model
 
 Tree = dict[str, bytes]
 
@@ -102,6 +103,11 @@ def _grow_spec(path: Path) -> None:
     schemas["Batch"]["properties"][NEW_FIELD] = {
         "description": "Scheduling priority of the batch.",
         "anyOf": [{"type": "integer"}, {"type": "null"}],
+    }
+    schemas["Batch"]["properties"][NEW_OBJECT_FIELD] = {
+        "description": "When the batch may run.",
+        "type": "object",
+        "properties": {"object": {"type": "string"}, "window": {"type": "integer"}},
     }
     schemas["BatchStatus"]["enum"].append(NEW_STATUS)
     path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -187,7 +193,7 @@ def test_spec_change_rewrites_only_the_models_it_touches(fresh: Generation, grow
     changed = {
         name for name in fresh.after.keys() | grown.after.keys() if fresh.after.get(name) != grown.after.get(name)
     }
-    assert changed == {"models/batch.py", "models/batch_status.py"}
+    assert changed == {"models/batch.py", "models/batch_status.py", "models/batch_schedule.py", "models/__init__.py"}
 
 
 def test_regenerated_batch_model_declares_the_new_field(grown: Generation) -> None:
@@ -233,6 +239,7 @@ def test_regenerated_models_parse_the_new_response(grown: Generation) -> None:
 
 CLIENT_SCRIPT = textwrap.dedent(
     """
+    import json
     import sys
     from pathlib import Path
 
@@ -247,29 +254,49 @@ CLIENT_SCRIPT = textwrap.dedent(
         assert Path(module.__file__).resolve().is_relative_to(root), f"{module.__name__} from {module.__file__}"
 
     requests = []
+    BATCH = {
+        "id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "file-1",
+        "completion_window": "24h", "status": "paused", "created_at": 1711471533, "priority": 7,
+        "schedule": {"object": "schedule", "window": 3}, "metadata": {"job": "nightly"},
+    }
+    FILE = {
+        "id": "file-1", "object": "file", "bytes": 42, "created_at": 1711471533, "filename": "in.jsonl",
+        "purpose": "batch", "status": "processed",
+    }
 
     def handler(request: httpx.Request) -> httpx.Response:
         requests.append((request.method, request.url.path))
-        return httpx.Response(200, json={
-            "id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "file-1",
-            "completion_window": "24h", "status": "paused", "created_at": 1711471533, "priority": 7,
-        })
+        return httpx.Response(200, json=BATCH if "batches" in request.url.path else FILE)
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as http_client:
         client = BatchClient(api_key="k", base_url="https://api.example.test/v1", http_client=http_client)
         batch = client.batches.retrieve("batch_1")
+        file = client.files.retrieve("file-1")
 
-    assert requests == [("GET", "/v1/batches/batch_1")], requests
+    assert requests == [("GET", "/v1/batches/batch_1"), ("GET", "/v1/files/file-1")], requests
     assert isinstance(batch, Batch), type(batch)
-    assert type(batch).__module__.startswith("openai_batches_generated."), type(batch).__module__
+    assert isinstance(batch, openai_batches_generated.models.Batch), type(batch).__mro__
+    assert type(batch).__module__ == "openai_batches.types", type(batch).__module__
+
+    # What the overlay adds, whatever the spec grew: the SDK's names, a metadata mapping, the wire form.
+    assert batch.object == "batch" and file.object == "file" and file.bytes == 42
+    assert batch.metadata.get("job") == "nightly" and dict(batch.metadata) == {"job": "nightly"}
+    assert json.loads(batch.to_json()) == BATCH, batch.to_json()
+    assert batch.to_dict() == BATCH
+
     if expect == "grown":
         assert batch.priority == 7, batch
         assert "priority" not in batch.additional_properties, batch.additional_properties
         assert BatchStatus("paused") is BatchStatus.PAUSED
         assert batch.status is BatchStatus.PAUSED, repr(batch.status)
+        # A model the overlay has never named is built as a public class too: its alias and to_json work.
+        schedule = batch.schedule
+        assert isinstance(schedule, openai_batches_generated.models.BatchSchedule), type(schedule)
+        assert schedule.object == "schedule" and schedule.window == 3
+        assert json.loads(schedule.to_json()) == {"object": "schedule", "window": 3}
     else:
         assert "priority" not in {a.name for a in type(batch).__attrs_attrs__}, "the model already declares priority"
-        assert batch.additional_properties == {"priority": 7}, batch.additional_properties
+        assert batch.additional_properties == {"priority": 7, "schedule": {"object": "schedule", "window": 3}}
         assert type(batch.status) is str and batch.status == "paused", repr(batch.status)
         assert "paused" not in {s.value for s in BatchStatus}, "BatchStatus already knows paused"
     """

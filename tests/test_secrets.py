@@ -714,3 +714,134 @@ def test_rate_limit_error_with_the_key_in_every_place_stays_clean(mode: str, cap
     assert error.attempts == 3
     assert_clean(error_texts(error))
     assert_clean(log_texts(library_records(caplog)))
+
+
+# ---------------------------------------------------------------------------------------------------- raw and streamed
+
+
+def call_wrapped(mode: str, client: Any, form: str, op: str = "retrieve") -> Any:
+    """One call through `with_raw_response` (the parsed result) or `with_streaming_response` (read in the block)."""
+
+    def arguments() -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        if op == "content":
+            return "files", ("file-abc123",), {}
+        if op == "create":
+            return "batches", (), {"input_file_id": "file-abc123", "endpoint": "/v1/chat/completions"}
+        return "batches", ("batch_abc123",), {}
+
+    resource, args, kwargs = arguments()
+    method = "retrieve" if op == "retrieve" else op
+
+    def sync() -> Any:
+        wrapper = getattr(getattr(client, resource), f"with_{form}_response")
+        if form == "raw":
+            return getattr(wrapper, method)(*args, **kwargs).parse()
+        with getattr(wrapper, method)(*args, **kwargs) as response:
+            return response.read() if op == "content" else response.parse()
+
+    async def main() -> Any:
+        wrapper = getattr(getattr(client, resource), f"with_{form}_response")
+        if form == "raw":
+            return (await getattr(wrapper, method)(*args, **kwargs)).parse()
+        async with getattr(wrapper, method)(*args, **kwargs) as response:
+            return await response.read() if op == "content" else await response.parse()
+
+    return sync() if mode == "sync" else asyncio.run(main())
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("form", ["raw", "streaming"])
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_wrapped_status_errors_never_show_a_key_the_server_echoes(echo: str, form: str, mode: str) -> None:
+    hosts = Hosts(api_example_test=lambda request: ECHOES[echo](401))
+    with pytest.raises(APIStatusError) as caught:
+        call_wrapped(mode, make_client(mode, hosts), form)
+    assert_clean(error_texts(caught.value))
+    assert_clean({"body": json.dumps(caught.value.body, default=str)})
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("form", ["raw", "streaming"])
+@pytest.mark.parametrize("bad", sorted(BAD_BODIES))
+def test_wrapped_validation_errors_never_show_the_key(bad: str, form: str, mode: str) -> None:
+    content, content_type = BAD_BODIES[bad]
+    hosts = Hosts(
+        api_example_test=lambda request: httpx.Response(200, content=content, headers={"content-type": content_type})
+    )
+    with pytest.raises(APIResponseValidationError) as caught:
+        call_wrapped(mode, make_client(mode, hosts), form, "create")
+    assert_clean(error_texts(caught.value))
+    assert_clean({"body": json.dumps(caught.value.body, default=str)})
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("form", ["raw", "streaming"])
+def test_wrapped_responses_and_their_reprs_never_show_the_key(form: str, mode: str) -> None:
+    hosts = Hosts()
+    client = make_client(mode, hosts)
+    seen: dict[str, str] = {}
+
+    def record(response: Any) -> None:
+        seen[f"{form} repr"] = repr(response)
+        seen[f"{form} vars"] = repr(vars(response))
+        seen[f"{form} request"] = repr(response.http_request) + repr(response.http_request.headers)
+        seen["wrappers"] = repr(vars(client.batches.with_raw_response)) + repr(client.with_streaming_response)
+
+    async def main() -> None:
+        if form == "raw":
+            record(await client.batches.with_raw_response.retrieve("batch_abc123"))
+        else:
+            async with client.batches.with_streaming_response.retrieve("batch_abc123") as response:
+                record(response)
+
+    if mode == "async":
+        asyncio.run(main())
+    elif form == "raw":
+        record(client.batches.with_raw_response.retrieve("batch_abc123"))
+    else:
+        with client.batches.with_streaming_response.retrieve("batch_abc123") as response:
+            record(response)
+    assert hosts.seen[API_HOST][0].headers["authorization"] == f"Bearer {SECRET}"  # the key was sent
+    assert_clean(seen)
+
+
+class _BreaksMidBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that breaks after its first bytes with a transport error quoting the Authorization header."""
+
+    def __init__(self, auth: str) -> None:
+        self.auth = auth
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b'{"id": "file'
+        raise httpx.ReadError(f"proxy dropped the stream for {self.auth}")
+
+    async def __aiter__(self) -> Any:
+        yield b'{"id": "file'
+        raise httpx.ReadError(f"proxy dropped the stream for {self.auth}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("form", ["plain", "streaming"])
+def test_a_body_broken_mid_stream_never_shows_the_key(form: str, mode: str) -> None:
+    hosts = Hosts(
+        api_example_test=lambda request: httpx.Response(200, stream=_BreaksMidBody(request.headers["authorization"]))
+    )
+    client = make_client(mode, hosts)
+
+    async def main() -> None:
+        if form == "plain":
+            await (await client.files.content("file-abc123")).read()
+        else:
+            async with client.files.with_streaming_response.content("file-abc123") as response:
+                await response.read()
+
+    with pytest.raises(APIConnectionError) as caught:
+        if mode == "async":
+            asyncio.run(main())
+        elif form == "plain":
+            client.files.content("file-abc123").read()
+        else:
+            with client.files.with_streaming_response.content("file-abc123") as response:
+                response.read()
+    assert "proxy dropped the stream" in str(caught.value)  # redacted, not thrown away
+    assert_clean(error_texts(caught.value))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 import sys
 from collections.abc import Mapping
 from enum import Enum
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 import httpx
@@ -43,6 +44,8 @@ NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
 NotGiven: TypeAlias = Literal[_NotGiven.NOT_GIVEN]
 
 TimeoutTypes: TypeAlias = float | httpx.Timeout | None
+QueryScalar: TypeAlias = str | int | float | bool | None
+QueryValue: TypeAlias = QueryScalar | list[QueryScalar] | tuple[QueryScalar, ...]
 
 
 def _env(name: str) -> str | None:
@@ -63,6 +66,7 @@ class ClientOptions:
     max_retries: int
     default_headers: Mapping[str, str]
     retry: RetryPolicy
+    default_query: Mapping[str, QueryValue] = attrs.field(factory=dict)
 
     def __repr__(self) -> str:
         # The key is left out on purpose: reprs end up in logs and bug reports.
@@ -139,6 +143,15 @@ def _base_url(value: str | httpx.URL) -> httpx.URL:
         raise InvalidParameterError("base_url", f"not a valid URL: {type(exc).__name__}") from None
 
 
+def check_text(value: str, param: str) -> str:
+    """Refuse strings that cannot travel as UTF-8 (lone surrogates), which would fail deep inside httpx."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParameterError(param, "contains characters that cannot be encoded as UTF-8") from None
+    return value
+
+
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
 
@@ -164,6 +177,33 @@ def check_headers(headers: object, param: str = "default_headers") -> dict[str, 
     return checked
 
 
+def check_query(params: object, param: str) -> dict[str, QueryValue]:
+    """Query parameters: names are non-empty strings, values strings, numbers, booleans, None (left out of the
+    request) or lists of those, as httpx encodes them."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise InvalidParameterError(
+            param, f"expected a mapping of parameter names to values, got {type(params).__name__}"
+        )
+    checked: dict[str, QueryValue] = {}
+    for name, value in params.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(param, f"parameter names must be non-empty strings, got {name!r}")
+        check_text(name, param)
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if item is not None and not isinstance(item, str | int | float | bool):
+                raise InvalidParameterError(
+                    param,
+                    f"{name!r}: expected a string, number, boolean or None (or a list of them), got "
+                    f"{type(item).__name__}",
+                )
+            if isinstance(item, str):
+                check_text(item, param)
+        checked[name] = list(value) if isinstance(value, list | tuple) else value
+    return checked
+
+
 def resolve_options(
     *,
     api_key: str | None,
@@ -175,6 +215,7 @@ def resolve_options(
     default_headers: Mapping[str, str] | None,
     http_client_timeout: httpx.Timeout | None,
     retry_policy: RetryPolicy | None,
+    default_query: Mapping[str, QueryValue] | None = None,
 ) -> ClientOptions:
     """Explicit arguments first, then the environment, then the defaults."""
     key = api_key if api_key else _env("OPENAI_API_KEY")
@@ -205,7 +246,26 @@ def resolve_options(
         max_retries=check_max_retries(max_retries),
         default_headers=check_headers(default_headers),
         retry=_check_retry_policy(retry_policy),
+        default_query=check_query(default_query, "default_query"),
     )
+
+
+def check_body(body: object, param: str = "extra_body") -> dict[str, Any]:
+    """Extra request body fields: a mapping with string keys whose values JSON can carry."""
+    if body is None:
+        return {}
+    if not isinstance(body, Mapping):
+        raise InvalidParameterError(param, f"expected a mapping of field names to values, got {type(body).__name__}")
+    checked = dict(body)
+    for name in checked:
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(param, f"field names must be non-empty strings, got {name!r}")
+    try:
+        # NaN and Infinity are not JSON: the server would refuse the whole body, so say which argument holds them.
+        json.dumps(checked, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError (a lone surrogate) is a ValueError
+        raise InvalidParameterError(param, f"cannot be sent as JSON: {exc}") from None
+    return checked
 
 
 def _check_retry_policy(policy: RetryPolicy | None) -> RetryPolicy:

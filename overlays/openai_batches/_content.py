@@ -1,18 +1,19 @@
 """Streamed file downloads: a batch's output file can be hundreds of MB, so it is never held in memory whole.
 
 The body is read from the open response chunk by chunk; a connection that breaks mid-body becomes an
-`APIConnectionError`. Reading the whole body (`iter_*` to the end, `read`, `write_to_file`) closes the response;
-otherwise close it yourself or use the object as a context manager.
+`APIConnectionError`. Reading the whole body (`iter_*` to the end, `read`, `content`, `write_to_file`) closes the
+response; otherwise close it yourself or use the object as a context manager. The names follow the official SDK's
+`HttpxBinaryResponseContent` (sync) and streamed binary responses (async: `await content.read()`).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -21,15 +22,32 @@ from ._exceptions import APIConnectionError, APITimeoutError, OpenAIBatchesError
 _T = TypeVar("_T")
 
 
-def _stream_error(exc: Exception, response: httpx.Response) -> OpenAIBatchesError:
+Redact = Callable[[str], str]
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _stream_error(
+    exc: Exception, response: httpx.Response, redact: Redact
+) -> tuple[OpenAIBatchesError, Exception | None]:
+    """The library's error for a body that could not be read, and the cause to chain to it."""
     request = response.request
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"Timed out reading the body of {request.method} {request.url}", request=request)
-    if isinstance(exc, httpx.HTTPError):
-        return APIConnectionError(
-            f"The connection broke while reading the body of {request.method} {request.url}: {exc}", request=request
+        error: OpenAIBatchesError = APITimeoutError(
+            f"Timed out reading the body of {request.method} {request.url}", request=request
         )
-    return OpenAIBatchesError(f"Cannot read the body of {request.method} {request.url}: {exc}")
+    elif isinstance(exc, httpx.HTTPError):
+        error = APIConnectionError(
+            f"The connection broke while reading the body of {request.method} {request.url}: {redact(str(exc))}",
+            request=request,
+        )
+    else:
+        error = OpenAIBatchesError(f"Cannot read the body of {request.method} {request.url}: {redact(str(exc))}")
+    # The cause is kept for debugging unless its own text shows the key (a traceback would print it).
+    text = f"{exc!s} {exc!r}"
+    return error, exc if redact(text) == text else None
 
 
 # httpx.StreamError covers a body read twice or after close.
@@ -37,8 +55,10 @@ _READ_ERRORS = (httpx.HTTPError, httpx.StreamError)
 
 
 class _ContentBase:
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, redact: Redact = _unchanged) -> None:
         self.response = response
+        # Hides the API key in errors raised while the body is read (the client passes its redaction).
+        self._redact = redact
 
     @property
     def headers(self) -> httpx.Headers:
@@ -105,7 +125,8 @@ class FileContent(_ContentBase):
             return produce()
         except _READ_ERRORS as exc:
             self.close()
-            raise _stream_error(exc, self.response) from exc
+            error, cause = _stream_error(exc, self.response, self._redact)
+            raise error from cause
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in chunks (decoded if the server compressed it)."""
@@ -136,18 +157,27 @@ class FileContent(_ContentBase):
         return self._guard(self.response.read)
 
     @property
+    def content(self) -> bytes:
+        """The whole body, read on first use."""
+        return self.read()
+
+    @property
     def text(self) -> str:
         self.read()
         return self.response.text
 
     def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        return self.stream_to_file(path)
+
+    def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
+        """`write_to_file` with a chunk size of your choice; returns the number of bytes written."""
         target = Path(path)
         temporary = _temporary_beside(target)
         written = 0
         try:
             with temporary.open("xb") as out:
-                for chunk in self.iter_bytes():
+                for chunk in self.iter_bytes(chunk_size):
                     out.write(chunk)
                     written += len(chunk)
             os.replace(temporary, target)
@@ -178,7 +208,8 @@ class AsyncFileContent(_ContentBase):
             return await anext(iterator, None)
         except _READ_ERRORS as exc:
             await self.close()
-            raise _stream_error(exc, self.response) from exc
+            error, cause = _stream_error(exc, self.response, self._redact)
+            raise error from cause
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         iterator = self.response.aiter_bytes(chunk_size)
@@ -204,20 +235,36 @@ class AsyncFileContent(_ContentBase):
             return await self.response.aread()
         except _READ_ERRORS as exc:
             await self.close()
-            raise _stream_error(exc, self.response) from exc
+            error, cause = _stream_error(exc, self.response, self._redact)
+            raise error from cause
 
     async def text(self) -> str:
         await self.read()
         return self.response.text
 
+    @property
+    def content(self) -> bytes:
+        """The body, once `await content.read()` has read it (an async body cannot be read from a property)."""
+        try:
+            return self.response.content
+        except httpx.ResponseNotRead:
+            raise OpenAIBatchesError(
+                "The body has not been read yet: `await content.read()` first, or stream it with `iter_bytes()`, "
+                "`iter_lines()` or `await content.write_to_file(path)`."
+            ) from None
+
     async def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        return await self.stream_to_file(path)
+
+    async def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
+        """`write_to_file` with a chunk size of your choice; returns the number of bytes written."""
         target = Path(path)
         temporary = _temporary_beside(target)
         written = 0
         try:
             with temporary.open("xb") as out:
-                async for chunk in self.iter_bytes():
+                async for chunk in self.iter_bytes(chunk_size):
                     out.write(chunk)
                     written += len(chunk)
             os.replace(temporary, target)
@@ -231,6 +278,10 @@ class AsyncFileContent(_ContentBase):
     async def close(self) -> None:
         await self.response.aclose()
 
+    # The names the official SDK's async download object has for the same operations.
+    aread = read
+    aclose = close
+
     async def __aenter__(self) -> AsyncFileContent:
         return self
 
@@ -238,3 +289,27 @@ class AsyncFileContent(_ContentBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+class AsyncContentCall:
+    """What async `files.content(...)` returns: `await` it for the content, or use it directly as `async with`.
+
+    The request is sent when awaited or entered; `async with` closes the response at the end of the block.
+    """
+
+    def __init__(self, fetch: Callable[[], Awaitable[AsyncFileContent]]) -> None:
+        self._fetch = fetch
+        self._content: AsyncFileContent | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncFileContent]:
+        return self._fetch().__await__()
+
+    async def __aenter__(self) -> AsyncFileContent:
+        self._content = await self._fetch()
+        return self._content
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._content is not None:
+            await self._content.close()

@@ -19,6 +19,7 @@ __all__ = [
     "BadRequestError",
     "BatchWaitTimeout",
     "ConflictError",
+    "FileWaitTimeout",
     "InternalServerError",
     "InvalidParameterError",
     "MissingAPIKeyError",
@@ -80,12 +81,14 @@ class APIStatusError(APIError):
     param: str | None
 
     def __init__(self, message: str, *, response: httpx.Response, body: object | None) -> None:
-        super().__init__(message, request=request_of(response), body=body)
+        # As in the official SDK, `body` is the error object inside the `{"error": {...}}` envelope (the whole
+        # decoded body when there is no envelope, the text when it is not JSON); `response` keeps the envelope.
+        inner = body.get("error", body) if isinstance(body, dict) else body
+        super().__init__(message, request=request_of(response), body=inner)
         self.response = response
         self.status_code = response.status_code
         self.request_id = response.headers.get("x-request-id")
-        error = body.get("error") if isinstance(body, dict) else None
-        fields: dict[str, Any] = error if isinstance(error, dict) else {}
+        fields: dict[str, Any] = inner if isinstance(inner, dict) else {}
         self.type = _optional_str(fields.get("type"))
         self.code = _optional_str(fields.get("code"))
         self.param = _optional_str(fields.get("param"))
@@ -202,3 +205,14 @@ class BatchWaitTimeout(OpenAIBatchesError, TimeoutError):
         super().__init__(message)
         self.batch = batch
         self.elapsed = elapsed
+
+
+class FileWaitTimeout(OpenAIBatchesError, TimeoutError, RuntimeError):
+    """`files.wait_for_processing` gave up before the file was processed; `file` is the last state seen.
+
+    Also a RuntimeError, which is what the official SDK raises there.
+    """
+
+    def __init__(self, message: str, *, file: object) -> None:
+        super().__init__(message)
+        self.file = file

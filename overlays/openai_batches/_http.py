@@ -18,12 +18,13 @@ from typing import Any
 import attrs
 import httpx
 
-from ._config import ClientOptions
+from ._config import ClientOptions, QueryValue
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    InvalidParameterError,
     OpenAIBatchesError,
     status_error_class,
 )
@@ -33,6 +34,69 @@ log = logging.getLogger("openai_batches")
 _REDACTED = "<redacted>"
 _SNIPPET = 300
 _CLOSED = "This client has been closed; create a new one to send more requests."
+
+
+@attrs.frozen
+class RequestExtras:
+    """A call's `extra_query` and `extra_body`, merged over what the generated `_get_kwargs` describes.
+
+    As in the official SDK the extra values win over the method's own, and a query value of None leaves that
+    parameter out. Extra body fields join the JSON body, or the form fields of an upload (nested mappings in the
+    bracket notation the service reads, as `expires_after[seconds]`).
+    """
+
+    query: Mapping[str, QueryValue] | None
+    body: Mapping[str, Any] | None
+
+    def apply(self, method: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        merged = dict(kwargs)
+        if self.query:
+            merged["params"] = _without_none({**(kwargs.get("params") or {}), **self.query})
+        if self.body:
+            if method.upper() == "GET":
+                raise InvalidParameterError(
+                    "extra_body", "a GET request has no body; send extra values with extra_query"
+                )
+            if kwargs.get("files") is not None:
+                merged["files"] = _merged_form(kwargs["files"], self.body)
+            else:
+                merged["json"] = {**(kwargs.get("json") or {}), **self.body}
+        return merged
+
+
+def _without_none(params: Mapping[str, QueryValue]) -> dict[str, QueryValue]:
+    kept: dict[str, QueryValue] = {}
+    for name, value in params.items():
+        if isinstance(value, list | tuple):
+            kept[name] = [item for item in value if item is not None]
+        elif value is not None:
+            kept[name] = value
+    return kept
+
+
+def _form_fields(name: str, value: object) -> list[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        return [field for key, item in value.items() for field in _form_fields(f"{name}[{key}]", item)]
+    if isinstance(value, list | tuple):
+        return [field for item in value for field in _form_fields(f"{name}[]", item)]
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return [(name, "true" if value else "false")]
+    return [(name, str(value))]
+
+
+def _merged_form(parts: list[tuple[str, Any]], body: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    if "file" in body:
+        raise InvalidParameterError("extra_body", "'file' is the upload itself; pass it as file=")
+    replaced = tuple(body)
+    kept = [(name, part) for name, part in parts if not any(name == r or name.startswith(f"{r}[") for r in replaced)]
+    added = [
+        (name, (None, value.encode("utf-8"), "text/plain"))
+        for key, item in body.items()
+        for name, value in _form_fields(key, item)
+    ]
+    return kept + added
 
 
 @attrs.define
@@ -48,6 +112,11 @@ class CallContext:
     # Set by the dispatcher, so errors raised after the response arrived can hide the key as well.
     redact_json: Callable[[object], object] | None = None
     response: httpx.Response | None = None
+    extras: RequestExtras | None = None
+
+    def redact(self, text: str) -> str:
+        """`text` with the API key hidden (for errors raised after the response arrived)."""
+        return text if self.redact_json is None else str(self.redact_json(text))
 
 
 class RequestBuilder:
@@ -59,16 +128,26 @@ class RequestBuilder:
         # Paths go between the base path and the base URL's own query (an `api-version=` of a gateway, say);
         # as text, so building a request parses the URL once, as a plain httpx call does.
         prefix, _, query = base.partition("?")
+        if options.default_query:
+            # Merged into the URL once, here, so a client's default query costs nothing per request.
+            query = str(httpx.QueryParams(query).merge(_without_none(options.default_query)))
         self._prefix = prefix.rstrip("/")
         self._suffix = "?" + query if query else ""
+        # httpx replaces a URL's query with `params=` rather than merging: a call with parameters of its own gets
+        # these merged under them instead (the call's own values win).
+        self._base_params = httpx.QueryParams(query) if query else None
         headers = options.auth_headers()
         self._headers = headers
         # Lower-cased name -> (name, value): merging a call's headers is then a dict update, case-insensitive as
         # HTTP wants, without the cost of copying an httpx.Headers.
         self._header_map = {name.lower(): (name, value) for name, value in headers.items()}
 
-    def url(self, path: str) -> str:
-        return self._prefix + path + self._suffix
+    def _url_and_params(self, path: str, params: Any) -> tuple[str, Any]:
+        if not params:
+            return self._prefix + path + self._suffix, None
+        if self._base_params is None:
+            return self._prefix + path, params
+        return self._prefix + path, self._base_params.merge(params)
 
     def build(
         self,
@@ -102,10 +181,11 @@ class RequestBuilder:
         )
         if timeout == http.timeout:
             timeout = httpx.USE_CLIENT_DEFAULT  # the same value, without httpx copying it per request
+        full_url, params = self._url_and_params(url, kwargs.get("params"))
         request = http.build_request(
             method.upper(),
-            self.url(url),
-            params=kwargs.get("params"),
+            full_url,
+            params=params,
             json=kwargs.get("json"),
             content=kwargs.get("content"),
             data=kwargs.get("data"),
@@ -274,6 +354,8 @@ class Dispatcher:
 
     def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:
         builder = self._builder
+        if context.extras is not None:
+            kwargs = context.extras.apply(method, kwargs)
         attempt = 0
         while True:
             attempt += 1
@@ -324,6 +406,8 @@ class AsyncDispatcher:
 
     async def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:
         builder = self._builder
+        if context.extras is not None:
+            kwargs = context.extras.apply(method, kwargs)
         attempt = 0
         while True:
             attempt += 1

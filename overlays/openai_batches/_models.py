@@ -6,12 +6,17 @@ of the wrong shape is kept as the raw value. This builder reads the same models'
 per class, then fills each object with plain dict lookups and checks the shapes the client relies on as it goes,
 naming the field of the first problem. A field or enum value added to the spec is picked up after `make generate`
 with no change here. Removable if the generator's parsers become as fast and as strict.
+
+Asked for an overlay class (`openai_batches.types.Batch`), the builder plans from its generated base and builds the
+overlay classes throughout, nested objects included; asked for a generated class, it builds generated classes.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import json
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -28,8 +33,62 @@ _SCALAR, _BOOL, _OPEN_ENUM, _CLOSED_ENUM, _MODEL, _MODEL_LIST = range(6)
 _MISSING: Any = object()
 
 
-class InvalidShape(Exception):
-    """Raised inside the builder; the caller turns it into APIResponseValidationError."""
+class WireModel:
+    """What every public model adds to its generated base (it comes first in the bases, so its methods win).
+
+    `to_dict()` is the generated one: the fields as the API sent them (enums as their values, fields the server left
+    out omitted, unknown fields included), so a model logged or stored as JSON reads like the API's own answer.
+    """
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _OVERLAYS.setdefault(generated_class(cls), cls)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The wire form (`to_dict()`) as JSON text; `indent=None` for one line."""
+        return json.dumps(typing.cast(Any, self).to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls: type[W], src_dict: typing.Mapping[str, Any]) -> W:
+        """The model for a body shaped as the API sends it, with public classes throughout; ValueError names the
+        first field that does not fit."""
+        return build(cls, dict(src_dict))
+
+
+W = TypeVar("W", bound=WireModel)
+
+# Generated class -> its public subclass.
+_OVERLAYS: dict[type, type] = {}
+
+
+def overlay_class(model: type[T]) -> type[T]:
+    """The public subclass of a generated model; one made on the spot for a model the overlay does not name yet."""
+    from . import types as _named  # noqa: F401  # registers the named overlays before the first lookup
+
+    found = _OVERLAYS.get(model)
+    if found is None:
+        # A model added to the spec later: aliases for the names the generator suffixed ("object_" -> "object").
+        aliases = {
+            name[:-1]: property(operator.attrgetter(name))
+            for name in attrs.fields_dict(typing.cast(Any, model))
+            if name.endswith("_") and not hasattr(model, name[:-1])
+        }
+        namespace = {"__slots__": (), "__module__": __name__, "__qualname__": model.__name__, **aliases}
+        found = type(model.__name__, (WireModel, model), namespace)
+    return typing.cast(type[T], found)
+
+
+def generated_class(model: Any) -> Any:
+    """The generated model behind a public one (a generated model is its own)."""
+    if not issubclass(model, WireModel):
+        return model
+    return next(base for base in model.__mro__ if not issubclass(base, WireModel) and "__attrs_attrs__" in vars(base))
+
+
+class InvalidShape(ValueError):
+    """Raised inside the builder; the client turns it into APIResponseValidationError."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -120,7 +179,7 @@ def _builder(model: Any) -> Callable[[object, str], Any]:
     of 100; the compiled form does the same checks in well under half of that. Nested objects (`usage` and its
     details, `request_counts`) are built inline; arrays of objects call the item model's own compiled builder.
     """
-    emitter = _Emitter()
+    emitter = _Emitter(public=issubclass(model, WireModel))
     emitter.lines = ["def build(data, path):"]
     _compiling.add(model)
     try:
@@ -137,7 +196,8 @@ def _builder(model: Any) -> Callable[[object, str], Any]:
 class _Emitter:
     """Writes the source of one compiled builder; names it refers to are collected in `names`."""
 
-    def __init__(self) -> None:
+    def __init__(self, public: bool) -> None:
+        self.public = public
         self.lines: list[str] = []
         self.count = 0
         self.names: dict[str, Any] = {
@@ -164,6 +224,8 @@ class _Emitter:
 
     def emit(self, model: Any, data: str, path: str, indent: str, inside: frozenset[Any]) -> str:
         """Lines that check `data` (a variable holding the JSON) and build `model`; returns the result variable."""
+        built_class = overlay_class(generated_class(model)) if self.public else model
+        model = generated_class(model)
         plan = _plan(model)
         if any(a.kw_only for a in attrs.fields(model) if a.init):
             raise TypeError(f"{model.__name__} has keyword-only fields, which the builder passes by position")
@@ -201,7 +263,8 @@ class _Emitter:
                 built = self.emit(field.target, v, f"p{tag}_{i}", deeper, inside | {model})
                 out(f"{deeper}{v} = {built}")
             elif field.kind in (_MODEL, _MODEL_LIST):
-                builder = self.name("B", _nested_builder(field.target))
+                target = overlay_class(field.target) if self.public else field.target
+                builder = self.name("B", _nested_builder(target))
                 if field.kind == _MODEL:
                     out(f"{deeper}{v} = {builder}({v}, ({path}, {key}))")
                 else:
@@ -223,7 +286,7 @@ class _Emitter:
         # Positional: the plan lists the init fields in the order attrs gives them, and keyword parsing of ~25
         # arguments per object is measurable on a page of 100.
         result = f"o{tag}"
-        out(f"{indent}{result} = {self.name('C', model)}({', '.join(arguments)})")
+        out(f"{indent}{result} = {self.name('C', built_class)}({', '.join(arguments)})")
         if plan.extra:
             superset = self.name("S", plan.keys.issuperset)
             known = self.name("K", plan.keys)

@@ -8,8 +8,10 @@ would loop forever, and one that says `has_more: true` on an empty page gives no
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
 
 from ._exceptions import PaginationError
 
@@ -20,6 +22,20 @@ class _HasId(Protocol):
 
 ItemT = TypeVar("ItemT", bound=_HasId)
 PageT = TypeVar("PageT")
+
+
+@attrs.frozen
+class PageInfo:
+    """Where the next page starts, as the official SDK's `page.next_page_info()` gives it: `params={"after": id}`."""
+
+    params: Mapping[str, str]
+
+
+def page_query(extra_query: Mapping[str, Any] | None, position: int) -> Mapping[str, Any] | None:
+    """A call's extra_query for one page: on later pages the cursor wins over an `after` given there (as in the SDK)."""
+    if position == 0 or not extra_query or "after" not in extra_query:
+        return extra_query
+    return {name: value for name, value in extra_query.items() if name != "after"}
 
 
 class _Walk(Generic[PageT]):
@@ -73,6 +89,13 @@ class _PageBase(Generic[ItemT]):
     def has_next_page(self) -> bool:
         """Whether the server says a later page exists (`get_next_page` raises if it cannot be reached)."""
         return self.has_more is True
+
+    def next_page_info(self) -> PageInfo | None:
+        """The cursor of the next page (`PageInfo(params={"after": ...})`), or None when this is the last page."""
+        if self.has_more is not True or not self.data:
+            return None
+        cursor = getattr(self.data[-1], "id", None)
+        return PageInfo(params={"after": cursor}) if isinstance(cursor, str) and cursor else None
 
     def __repr__(self) -> str:
         return (

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from openai_batches_generated.models import FileExpirationAnchor, Metadata, OutputExpiresAfter
 
-from ._config import check_headers
+from ._config import check_headers, check_text
 from ._exceptions import InvalidParameterError
 
 # Limits the API states only in prose (see openapi.yaml); the service refuses more.
@@ -21,15 +21,6 @@ LIST_LIMIT_MIN = 1
 LIST_LIMIT_MAX = 100
 
 E = TypeVar("E", bound=Enum)
-
-
-def check_text(value: str, param: str) -> str:
-    """Refuse strings that cannot travel as UTF-8 (lone surrogates), which would fail deep inside httpx."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidParameterError(param, "contains characters that cannot be encoded as UTF-8") from None
-    return value
 
 
 def check_id(value: object, param: str) -> str:

@@ -21,9 +21,21 @@ __all__ = [
     "BatchResults",
     "ChatChoice",
     "ChatCompletion",
+    "ChatCompletionMessage",
+    "CompletionTokensDetails",
+    "CompletionUsage",
+    "Embedding",
+    "EmbeddingUsage",
     "Embeddings",
+    "InputTokensDetails",
+    "OutputTokensDetails",
+    "PromptTokensDetails",
     "ResponseOutput",
-    "TokenUsage",
+    "ResponseOutputContent",
+    "ResponseOutputItem",
+    "ResponseUsage",
+    "ToolCall",
+    "ToolCallFunction",
 ]
 
 
@@ -35,58 +47,173 @@ class BatchResultError:
     message: str | None
 
 
+# The typed views below keep the official SDK's names and nesting (`choices[0].message.content`,
+# `usage.prompt_tokens`, `data[0].embedding`), so code that read `ChatCompletion` objects reads these unchanged.
+# A field the body lacks, or sends with another type, is None; `raw` always holds the whole body.
+
+
 @attrs.frozen(slots=True)
-class TokenUsage:
-    input_tokens: int | None
-    output_tokens: int | None
+class PromptTokensDetails:
+    cached_tokens: int | None
+    audio_tokens: int | None
+
+
+@attrs.frozen(slots=True)
+class CompletionTokensDetails:
+    reasoning_tokens: int | None
+    audio_tokens: int | None
+    accepted_prediction_tokens: int | None
+    rejected_prediction_tokens: int | None
+
+
+@attrs.frozen(slots=True)
+class CompletionUsage:
+    """Token counts of a chat completion (and of `/v1/completions`)."""
+
+    prompt_tokens: int | None
+    completion_tokens: int | None
     total_tokens: int | None
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+
+@attrs.frozen(slots=True)
+class ToolCallFunction:
+    name: str | None
+    arguments: str | None
+    """The arguments as the model wrote them: JSON text, not checked."""
+
+
+@attrs.frozen(slots=True)
+class ToolCall:
+    id: str | None
+    type: str | None
+    function: ToolCallFunction | None
+
+
+@attrs.frozen(slots=True)
+class ChatCompletionMessage:
+    role: str | None
+    content: str | None
+    refusal: str | None = None
+    tool_calls: tuple[ToolCall, ...] | None = None
 
 
 @attrs.frozen(slots=True)
 class ChatChoice:
     index: int | None
-    role: str | None
-    content: str | None
+    message: ChatCompletionMessage
     finish_reason: str | None
-    refusal: str | None = None
 
 
 @attrs.frozen(slots=True)
 class ChatCompletion:
-    """The parts of a `/v1/chat/completions` answer most batch jobs read; `raw` holds the whole body."""
+    """A `/v1/chat/completions` answer; `raw` holds the whole body."""
 
     id: str | None
+    object: str | None
+    created: int | None
     model: str | None
     choices: tuple[ChatChoice, ...]
-    usage: TokenUsage | None
+    usage: CompletionUsage | None
+    service_tier: str | None
+    system_fingerprint: str | None
     raw: Mapping[str, Any] = attrs.field(repr=False)
 
     @property
     def text(self) -> str | None:
         """The first choice's message content."""
-        return self.choices[0].content if self.choices else None
+        return self.choices[0].message.content if self.choices else None
+
+
+@attrs.frozen(slots=True)
+class ResponseOutputContent:
+    """One part of a message item's `content` (`type` "output_text" with its `text`, or "refusal")."""
+
+    type: str | None
+    text: str | None
+    refusal: str | None = None
+
+
+@attrs.frozen(slots=True)
+class ResponseOutputItem:
+    """One item of a Responses API `output`: a message (`role`, `content`) or a call (`name`, `arguments`); `raw`
+    holds the item."""
+
+    type: str | None
+    id: str | None
+    status: str | None
+    role: str | None
+    content: tuple[ResponseOutputContent, ...]
+    name: str | None
+    arguments: str | None
+    call_id: str | None
+    raw: Mapping[str, Any] = attrs.field(repr=False)
+
+
+@attrs.frozen(slots=True)
+class InputTokensDetails:
+    cached_tokens: int | None
+
+
+@attrs.frozen(slots=True)
+class OutputTokensDetails:
+    reasoning_tokens: int | None
+
+
+@attrs.frozen(slots=True)
+class ResponseUsage:
+    """Token counts of a Responses API answer."""
+
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    input_tokens_details: InputTokensDetails | None = None
+    output_tokens_details: OutputTokensDetails | None = None
 
 
 @attrs.frozen(slots=True)
 class ResponseOutput:
-    """The parts of a `/v1/responses` answer most batch jobs read; `raw` holds the whole body."""
+    """A `/v1/responses` answer (the SDK's `Response`); `output_text` joins the message texts, as the SDK's does."""
 
     id: str | None
+    object: str | None
+    created_at: int | None
     model: str | None
     status: str | None
+    output: tuple[ResponseOutputItem, ...]
     output_text: str | None
-    usage: TokenUsage | None
+    usage: ResponseUsage | None
     raw: Mapping[str, Any] = attrs.field(repr=False)
 
 
 @attrs.frozen(slots=True)
-class Embeddings:
-    """A `/v1/embeddings` answer: one vector per input, in input order."""
+class Embedding:
+    index: int | None
+    embedding: tuple[float, ...]
+    object: str | None
 
+
+@attrs.frozen(slots=True)
+class EmbeddingUsage:
+    prompt_tokens: int | None
+    total_tokens: int | None
+
+
+@attrs.frozen(slots=True)
+class Embeddings:
+    """A `/v1/embeddings` answer (the SDK's `CreateEmbeddingResponse`): `data[i].embedding`, in input order."""
+
+    object: str | None
     model: str | None
-    vectors: tuple[tuple[float, ...], ...]
-    usage: TokenUsage | None
+    data: tuple[Embedding, ...]
+    usage: EmbeddingUsage | None
     raw: Mapping[str, Any] = attrs.field(repr=False)
+
+    @property
+    def vectors(self) -> tuple[tuple[float, ...], ...]:
+        """One vector per input, in input order."""
+        return tuple(item.embedding for item in self.data)
 
 
 @attrs.frozen(slots=True)
@@ -121,26 +248,24 @@ class BatchResult:
         body = self.body
         if not self.ok or body is None or not isinstance(body.get("choices"), list):
             return None
-        choices = []
-        for position, choice in enumerate(body["choices"]):
-            if not isinstance(choice, Mapping):
-                continue
-            message = choice.get("message")
-            message = message if isinstance(message, Mapping) else {}
-            choices.append(
-                ChatChoice(
-                    index=_int(choice.get("index"), position),
-                    role=_str(message.get("role")),
-                    content=_str(message.get("content")),
-                    finish_reason=_str(choice.get("finish_reason")),
-                    refusal=_str(message.get("refusal")),
-                )
+        choices = tuple(
+            ChatChoice(
+                index=_int(choice.get("index"), position),
+                message=_message(choice.get("message")),
+                finish_reason=_str(choice.get("finish_reason")),
             )
+            for position, choice in enumerate(body["choices"])
+            if isinstance(choice, Mapping)
+        )
         return ChatCompletion(
             id=_str(body.get("id")),
+            object=_str(body.get("object")),
+            created=_int(body.get("created")),
             model=_str(body.get("model")),
-            choices=tuple(choices),
-            usage=_usage(body.get("usage")),
+            choices=choices,
+            usage=_completion_usage(body.get("usage")),
+            service_tier=_str(body.get("service_tier")),
+            system_fingerprint=_str(body.get("system_fingerprint")),
             raw=body,
         )
 
@@ -149,22 +274,27 @@ class BatchResult:
         body = self.body
         if not self.ok or body is None or not isinstance(body.get("output"), list):
             return None
+        output = tuple(_output_item(item) for item in body["output"] if isinstance(item, Mapping))
         text = body.get("output_text")
         if not isinstance(text, str):
             # The SDKs' `output_text` is a convenience the HTTP body lacks: join the message texts.
-            parts: list[str] = []
-            for item in body["output"]:
-                contents = item.get("content") if isinstance(item, Mapping) and item.get("type") == "message" else None
-                for content in contents if isinstance(contents, list) else []:
-                    if isinstance(content, Mapping) and isinstance(content.get("text"), str):
-                        parts.append(content["text"])
+            parts = [
+                part.text
+                for item in output
+                if item.type == "message"
+                for part in item.content
+                if part.type == "output_text" and part.text is not None
+            ]
             text = "".join(parts) if parts else None
         return ResponseOutput(
             id=_str(body.get("id")),
+            object=_str(body.get("object")),
+            created_at=_int(body.get("created_at")),
             model=_str(body.get("model")),
             status=_str(body.get("status")),
+            output=output,
             output_text=text,
-            usage=_usage(body.get("usage")),
+            usage=_response_usage(body.get("usage")),
             raw=body,
         )
 
@@ -178,10 +308,19 @@ class BatchResult:
             (item for item in data if isinstance(item, Mapping) and isinstance(item.get("embedding"), list)),
             key=lambda item: _int(item.get("index"), 0) or 0,
         )
+        usage = body.get("usage")
         return Embeddings(
+            object=_str(body.get("object")),
             model=_str(body.get("model")),
-            vectors=tuple(tuple(item["embedding"]) for item in items),
-            usage=_usage(body.get("usage")),
+            data=tuple(
+                Embedding(
+                    index=_int(item.get("index")), embedding=tuple(item["embedding"]), object=_str(item.get("object"))
+                )
+                for item in items
+            ),
+            usage=EmbeddingUsage(_int(usage.get("prompt_tokens")), _int(usage.get("total_tokens")))
+            if isinstance(usage, Mapping)
+            else None,
             raw=body,
         )
 
@@ -194,14 +333,98 @@ def _int(value: object, default: int | None = None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def _usage(value: object) -> TokenUsage | None:
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _message(value: object) -> ChatCompletionMessage:
+    message = _mapping(value)
+    calls = message.get("tool_calls")
+    tool_calls = None
+    if isinstance(calls, list):
+        tool_calls = tuple(
+            ToolCall(
+                id=_str(call.get("id")),
+                type=_str(call.get("type")),
+                function=ToolCallFunction(
+                    name=_str(_mapping(call.get("function")).get("name")),
+                    arguments=_str(_mapping(call.get("function")).get("arguments")),
+                )
+                if isinstance(call.get("function"), Mapping)
+                else None,
+            )
+            for call in calls
+            if isinstance(call, Mapping)
+        )
+    return ChatCompletionMessage(
+        role=_str(message.get("role")),
+        content=_str(message.get("content")),
+        refusal=_str(message.get("refusal")),
+        tool_calls=tool_calls,
+    )
+
+
+def _completion_usage(value: object) -> CompletionUsage | None:
     if not isinstance(value, Mapping):
         return None
-    # Chat completions count prompt/completion tokens, the Responses API input/output tokens.
-    return TokenUsage(
-        input_tokens=_int(value.get("input_tokens", value.get("prompt_tokens"))),
-        output_tokens=_int(value.get("output_tokens", value.get("completion_tokens"))),
+    prompt = value.get("prompt_tokens_details")
+    completion = value.get("completion_tokens_details")
+    return CompletionUsage(
+        prompt_tokens=_int(value.get("prompt_tokens")),
+        completion_tokens=_int(value.get("completion_tokens")),
         total_tokens=_int(value.get("total_tokens")),
+        prompt_tokens_details=PromptTokensDetails(
+            cached_tokens=_int(prompt.get("cached_tokens")), audio_tokens=_int(prompt.get("audio_tokens"))
+        )
+        if isinstance(prompt, Mapping)
+        else None,
+        completion_tokens_details=CompletionTokensDetails(
+            reasoning_tokens=_int(completion.get("reasoning_tokens")),
+            audio_tokens=_int(completion.get("audio_tokens")),
+            accepted_prediction_tokens=_int(completion.get("accepted_prediction_tokens")),
+            rejected_prediction_tokens=_int(completion.get("rejected_prediction_tokens")),
+        )
+        if isinstance(completion, Mapping)
+        else None,
+    )
+
+
+def _response_usage(value: object) -> ResponseUsage | None:
+    if not isinstance(value, Mapping):
+        return None
+    inputs = value.get("input_tokens_details")
+    outputs = value.get("output_tokens_details")
+    return ResponseUsage(
+        input_tokens=_int(value.get("input_tokens")),
+        output_tokens=_int(value.get("output_tokens")),
+        total_tokens=_int(value.get("total_tokens")),
+        input_tokens_details=InputTokensDetails(_int(inputs.get("cached_tokens")))
+        if isinstance(inputs, Mapping)
+        else None,
+        output_tokens_details=OutputTokensDetails(_int(outputs.get("reasoning_tokens")))
+        if isinstance(outputs, Mapping)
+        else None,
+    )
+
+
+def _output_item(item: Mapping[str, Any]) -> ResponseOutputItem:
+    content = item.get("content")
+    return ResponseOutputItem(
+        type=_str(item.get("type")),
+        id=_str(item.get("id")),
+        status=_str(item.get("status")),
+        role=_str(item.get("role")),
+        content=tuple(
+            ResponseOutputContent(
+                type=_str(part.get("type")), text=_str(part.get("text")), refusal=_str(part.get("refusal"))
+            )
+            for part in (content if isinstance(content, list) else [])
+            if isinstance(part, Mapping)
+        ),
+        name=_str(item.get("name")),
+        arguments=_str(item.get("arguments")),
+        call_id=_str(item.get("call_id")),
+        raw=item,
     )
 
 

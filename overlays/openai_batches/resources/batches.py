@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from openai_batches_generated.api.batch import cancel_batch, create_batch, list_batches, retrieve_batch
 from openai_batches_generated.models import (
     Batch,
     BatchCompletionWindow,
     BatchCreateParams,
     BatchEndpoint,
-    ListBatchesResponse,
     Metadata,
     OutputExpiresAfter,
 )
 from openai_batches_generated.types import UNSET
 
-from .._config import NOT_GIVEN, NotGiven, TimeoutTypes
+from .. import types as public
+from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes
 from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
-from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk
+from .._http import CallContext
+from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk, page_query
+from .._parsing import parse_model
 from .._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -40,7 +44,14 @@ if TYPE_CHECKING:
     from ..batch_input import BatchRequest, InputLimits
     from ..results import BatchResult, BatchResults
 
-__all__ = ["AsyncBatches", "Batches"]
+__all__ = [
+    "AsyncBatches",
+    "AsyncBatchesWithRawResponse",
+    "AsyncBatchesWithStreamingResponse",
+    "Batches",
+    "BatchesWithRawResponse",
+    "BatchesWithStreamingResponse",
+]
 
 # The first and shortest pause between polls: a small batch can finish in seconds. Polling backs off from here to the
 # maximum while a batch does not move, and never waits past the moment a moving batch should finish at its pace.
@@ -89,16 +100,19 @@ def _create_params(
     )
 
 
-def _page_fields(response: ListBatchesResponse, position: int) -> dict[str, object]:
-    return {
-        "data": response.data,
-        "has_more": response.has_more,
-        "first_id": None if response.first_id is UNSET else response.first_id,
-        "last_id": None if response.last_id is UNSET else response.last_id,
-        "object": response.object_,
-        "what": "batches",
-        "position": position,
-    }
+def _page(page_class: Any, walk: Any, position: int, context: CallContext, response: httpx.Response) -> Any:
+    """A page of batches from a list response (the parse step, shared by plain, raw and streamed calls)."""
+    listing = parse_model(context, response, public.ListBatchesResponse)
+    return page_class(
+        walk=walk,
+        data=listing.data,
+        has_more=listing.has_more,
+        first_id=None if listing.first_id is UNSET else listing.first_id,
+        last_id=None if listing.last_id is UNSET else listing.last_id,
+        object=listing.object_,
+        what="batches",
+        position=position,
+    )
 
 
 class Batches:
@@ -106,6 +120,16 @@ class Batches:
 
     def __init__(self, client: BatchClient) -> None:
         self._client = client
+
+    @functools.cached_property
+    def with_raw_response(self) -> BatchesWithRawResponse:
+        """These methods returning a `RawResponse` (headers, status, `parse()`) instead of the parsed object."""
+        return BatchesWithRawResponse(self)
+
+    @functools.cached_property
+    def with_streaming_response(self) -> BatchesWithStreamingResponse:
+        """These methods as context managers over an `APIResponse` whose body is read only when asked."""
+        return BatchesWithStreamingResponse(self)
 
     def create(
         self,
@@ -117,43 +141,49 @@ class Batches:
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Batch:
+    ) -> public.Batch:
         """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`.
 
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(headers, timeout, max_retries)
-        return self._client._request(context, create_batch._get_kwargs(body=body), Batch)
+        context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
+        return self._client._request(context, create_batch._get_kwargs(body=body), public.Batch)
 
     def retrieve(
         self,
         batch_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Batch:
+    ) -> public.Batch:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
-        return self._client._request(context, retrieve_batch._get_kwargs(batch_id), Batch)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        return self._client._request(context, retrieve_batch._get_kwargs(batch_id), public.Batch)
 
     def cancel(
         self,
         batch_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Batch:
+    ) -> public.Batch:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
-        return self._client._request(context, cancel_batch._get_kwargs(batch_id), Batch)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        return self._client._request(context, cancel_batch._get_kwargs(batch_id), public.Batch)
 
     def list(
         self,
@@ -161,23 +191,26 @@ class Batches:
         after: str | None = None,
         limit: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> SyncCursorPage[Batch]:
+    ) -> SyncCursorPage[public.Batch]:
         """The first page of batches, newest first; iterate the page to walk every later page lazily."""
         first_cursor = check_cursor(after)
         page_size = check_limit(limit)
 
-        def fetch(cursor: str | None, position: int) -> SyncCursorPage[Batch]:
-            context = self._client._call(extra_headers, timeout, max_retries)
-            response = self._client._request(
-                context,
-                list_batches._get_kwargs(
-                    after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
-                ),
-                ListBatchesResponse,
+        client = self._client
+        plain: BatchClient = client._plain
+
+        def fetch(cursor: str | None, position: int) -> SyncCursorPage[public.Batch]:
+            requester = client if position == 0 else plain
+            query = page_query(extra_query, position)
+            context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
+            kwargs = list_batches._get_kwargs(
+                after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
             )
-            return SyncCursorPage(walk=walk, **_page_fields(response, position))
+            return requester._request_as(context, kwargs, functools.partial(_page, SyncCursorPage, walk, position))
 
         walk = new_walk(fetch, first_cursor)
         return fetch(first_cursor, 0)
@@ -345,7 +378,7 @@ class Batches:
                 if not created:
                     raise
                 raise PartialSubmitError(
-                    f"Shard {index + 1} failed after {len(created)} batches were created: {error}", batches=created
+                    f"Shard {index + 1} failed after {len(created)} batches were created: {error}", batches=[*created]
                 ) from error
         return created
 
@@ -355,6 +388,16 @@ class AsyncBatches:
 
     def __init__(self, client: AsyncBatchClient) -> None:
         self._client = client
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncBatchesWithRawResponse:
+        """These methods returning a `RawResponse` (headers, status, `parse()`) instead of the parsed object."""
+        return AsyncBatchesWithRawResponse(self)
+
+    @functools.cached_property
+    def with_streaming_response(self) -> AsyncBatchesWithStreamingResponse:
+        """These methods as async context managers over an `AsyncAPIResponse` whose body is read only when asked."""
+        return AsyncBatchesWithStreamingResponse(self)
 
     async def create(
         self,
@@ -366,43 +409,49 @@ class AsyncBatches:
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Batch:
+    ) -> public.Batch:
         """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`.
 
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(headers, timeout, max_retries)
-        return await self._client._request(context, create_batch._get_kwargs(body=body), Batch)
+        context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
+        return await self._client._request(context, create_batch._get_kwargs(body=body), public.Batch)
 
     async def retrieve(
         self,
         batch_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Batch:
+    ) -> public.Batch:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
-        return await self._client._request(context, retrieve_batch._get_kwargs(batch_id), Batch)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        return await self._client._request(context, retrieve_batch._get_kwargs(batch_id), public.Batch)
 
     async def cancel(
         self,
         batch_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> Batch:
+    ) -> public.Batch:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
-        return await self._client._request(context, cancel_batch._get_kwargs(batch_id), Batch)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        return await self._client._request(context, cancel_batch._get_kwargs(batch_id), public.Batch)
 
     def list(
         self,
@@ -410,23 +459,28 @@ class AsyncBatches:
         after: str | None = None,
         limit: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> AsyncPaginator[Batch]:
+    ) -> AsyncPaginator[public.Batch]:
         """`await` it for the first page, or `async for` over every batch; arguments are checked right away."""
         first_cursor = check_cursor(after)
         page_size = check_limit(limit)
 
-        async def fetch(cursor: str | None, position: int) -> AsyncCursorPage[Batch]:
-            context = self._client._call(extra_headers, timeout, max_retries)
-            response = await self._client._request(
-                context,
-                list_batches._get_kwargs(
-                    after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
-                ),
-                ListBatchesResponse,
+        client = self._client
+        plain: AsyncBatchClient = client._plain
+
+        async def fetch(cursor: str | None, position: int) -> AsyncCursorPage[public.Batch]:
+            requester = client if position == 0 else plain
+            query = page_query(extra_query, position)
+            context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
+            kwargs = list_batches._get_kwargs(
+                after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
             )
-            return AsyncCursorPage(walk=walk, **_page_fields(response, position))
+            return await requester._request_as(
+                context, kwargs, functools.partial(_page, AsyncCursorPage, walk, position)
+            )
 
         walk = new_async_walk(fetch, first_cursor)
         return AsyncPaginator(lambda: fetch(first_cursor, 0))
@@ -572,6 +626,62 @@ class AsyncBatches:
                 if not created:
                     raise
                 raise PartialSubmitError(
-                    f"Shard {index + 1} failed after {len(created)} batches were created: {error}", batches=created
+                    f"Shard {index + 1} failed after {len(created)} batches were created: {error}", batches=[*created]
                 ) from error
         return created
+
+
+class BatchesWithRawResponse:
+    """`client.batches.with_raw_response`: each method returns a `RawResponse` whose `parse()` gives its result."""
+
+    def __init__(self, batches: Batches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncRawMode, sync_mode, to_raw_response_wrapper
+
+        raw = Batches(sync_mode(batches._client, SyncRawMode))
+        self.create = to_raw_response_wrapper(raw.create)
+        self.retrieve = to_raw_response_wrapper(raw.retrieve)
+        self.cancel = to_raw_response_wrapper(raw.cancel)
+        self.list = to_raw_response_wrapper(raw.list)
+
+
+class BatchesWithStreamingResponse:
+    """`client.batches.with_streaming_response`: each method returns a context manager over an `APIResponse`."""
+
+    def __init__(self, batches: Batches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncStreamMode, sync_mode, to_streamed_response_wrapper
+
+        streamed = Batches(sync_mode(batches._client, SyncStreamMode))
+        self.create = to_streamed_response_wrapper(streamed.create)
+        self.retrieve = to_streamed_response_wrapper(streamed.retrieve)
+        self.cancel = to_streamed_response_wrapper(streamed.cancel)
+        self.list = to_streamed_response_wrapper(streamed.list)
+
+
+class AsyncBatchesWithRawResponse:
+    """The async `with_raw_response`: `await` a method for its `RawResponse`."""
+
+    def __init__(self, batches: AsyncBatches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncRawMode, async_mode, async_to_raw_response_wrapper
+
+        raw = AsyncBatches(async_mode(batches._client, AsyncRawMode))
+        self.create = async_to_raw_response_wrapper(raw.create)
+        self.retrieve = async_to_raw_response_wrapper(raw.retrieve)
+        self.cancel = async_to_raw_response_wrapper(raw.cancel)
+        self.list = async_to_raw_response_wrapper(raw.list)
+
+
+class AsyncBatchesWithStreamingResponse:
+    """The async `with_streaming_response`: `async with` a method for its `AsyncAPIResponse`."""
+
+    def __init__(self, batches: AsyncBatches) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncStreamMode, async_mode, async_to_streamed_response_wrapper
+
+        streamed = AsyncBatches(async_mode(batches._client, AsyncStreamMode))
+        self.create = async_to_streamed_response_wrapper(streamed.create)
+        self.retrieve = async_to_streamed_response_wrapper(streamed.retrieve)
+        self.cancel = async_to_streamed_response_wrapper(streamed.cancel)
+        self.list = async_to_streamed_response_wrapper(streamed.list)

@@ -8,65 +8,96 @@ Removable when the generator can return a streamed response.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import math
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
+import httpx
 from openai_batches_generated.api.files import create_file, delete_file, download_file, list_files, retrieve_file
 from openai_batches_generated.models import (
     FileCreateParams,
-    FileDeleted,
-    FileObject,
     FileUploadPurpose,
-    ListFilesResponse,
     ListOrder,
     OutputExpiresAfter,
 )
 from openai_batches_generated.types import UNSET, File
 
-from .._config import NOT_GIVEN, NotGiven, TimeoutTypes
-from .._content import AsyncFileContent, FileContent
-from .._exceptions import InvalidParameterError
-from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk
+from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes, check_headers, check_text
+from .._content import AsyncContentCall, AsyncFileContent, FileContent
+from .._exceptions import FileWaitTimeout, InvalidParameterError
+from .._http import CallContext
+from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk, page_query
+from .._parsing import parse_model
 from .._types import FilePurposeParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
     check_id,
     check_limit,
     check_output_expires_after,
-    check_text,
     open_enum,
     with_idempotency_key,
 )
+from ..types import FileDeleted, FileObject, ListFilesResponse
 
 if TYPE_CHECKING:
     from .._client import AsyncBatchClient, BatchClient
 
-__all__ = ["AsyncFiles", "FileInput", "Files"]
+__all__ = [
+    "AsyncFiles",
+    "AsyncFilesWithRawResponse",
+    "AsyncFilesWithStreamingResponse",
+    "FileContentInput",
+    "FileInput",
+    "Files",
+    "FilesWithRawResponse",
+    "FilesWithStreamingResponse",
+]
 
-FileInput = str | os.PathLike[str] | bytes | IO[bytes]
-"""A path to a file on disk, the bytes themselves, or a binary file object."""
+FileContentInput = os.PathLike[str] | bytes | IO[bytes]
+"""The bytes of an upload: a path (`pathlib.Path`), the bytes themselves, or a binary file object."""
+
+FileInput = (
+    str
+    | FileContentInput
+    | tuple[str | None, FileContentInput]
+    | tuple[str | None, FileContentInput, str | None]
+    | tuple[str | None, FileContentInput, str | None, Mapping[str, str]]
+)
+"""An upload as the official SDK takes it: a path (also as a string), bytes, a binary file object, or a tuple
+`(filename, content)`, `(filename, content, content_type)` or `(filename, content, content_type, headers)`."""
 
 LIST_FILES_LIMIT_MAX = 10_000
 
 
+class _Upload(NamedTuple):
+    file: File
+    seekable: bool  # whether the body can be sent again on a retry
+    part_headers: dict[str, str] | None = None
+
+
 @contextlib.contextmanager
-def _opened(file: object, filename: str | None) -> Iterator[tuple[File, bool]]:
-    """The upload as a generated `File`, opened for streaming, and whether it can be re-sent on a retry."""
+def _opened(file: object, filename: str | None) -> Iterator[_Upload]:
+    """The upload as a generated `File`, opened for streaming (never read into memory)."""
     if filename is not None and (not isinstance(filename, str) or not filename.strip()):
         raise InvalidParameterError("filename", "expected a non-empty string")
     if filename is not None:
         check_text(filename, "filename")
-    if isinstance(file, str | os.PathLike):
+    if isinstance(file, tuple):
+        with _opened_tuple(file, filename) as upload:
+            yield upload
+    elif isinstance(file, str | os.PathLike):
         path = Path(file)
         if not path.is_file():
             raise InvalidParameterError("file", f"no such file: {str(path)!r}")
         with path.open("rb") as handle:
-            yield File(payload=handle, file_name=filename or path.name), True
+            yield _Upload(File(payload=handle, file_name=filename or path.name), True)
     elif isinstance(file, bytes | bytearray | memoryview):
-        yield File(payload=io.BytesIO(bytes(file)), file_name=filename or "upload.jsonl"), True
+        yield _Upload(File(payload=io.BytesIO(bytes(file)), file_name=filename or "upload.jsonl"), True)
     elif _is_text_mode(file):
         raise InvalidParameterError("file", "open the file in binary mode ('rb'), not text mode")
     elif hasattr(file, "read"):
@@ -74,13 +105,54 @@ def _opened(file: object, filename: str | None) -> Iterator[tuple[File, bool]]:
         raw_name = getattr(file, "name", None)
         name = filename or (os.path.basename(raw_name) if isinstance(raw_name, str) else "") or "upload.jsonl"
         if _seekable(file):
-            yield File(payload=file, file_name=name), True  # type: ignore[arg-type]
+            yield _Upload(File(payload=file, file_name=name), True)  # type: ignore[arg-type]
         else:
-            yield File(payload=_UnsizedReader(file), file_name=name), False  # type: ignore[arg-type]
+            yield _Upload(File(payload=_UnsizedReader(file), file_name=name), False)  # type: ignore[arg-type]
     else:
         raise InvalidParameterError(
-            "file", f"expected a path, bytes or a binary file object, got {type(file).__name__}"
+            "file",
+            f"expected a path, bytes, a binary file object or a (filename, content[, content_type]) tuple, "
+            f"got {type(file).__name__}",
         )
+
+
+@contextlib.contextmanager
+def _opened_tuple(file: tuple[Any, ...], filename: str | None) -> Iterator[_Upload]:
+    """The SDK's `(filename, content[, content_type[, headers]])` form; the content is streamed like any other."""
+    if not 2 <= len(file) <= 4:
+        raise InvalidParameterError(
+            "file",
+            f"a tuple is (filename, content), (filename, content, content_type) or with headers; got {len(file)} items",
+        )
+    name, content, content_type, part_headers = (*file, None, None)[:4]
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise InvalidParameterError(
+            "file", f"the filename in the tuple must be a non-empty string or None, got {name!r}"
+        )
+    if filename is not None and name is not None and filename != name:
+        raise InvalidParameterError("filename", f"given twice, as {filename!r} and as {name!r} in the file tuple")
+    if isinstance(content, str | tuple):
+        raise InvalidParameterError(
+            "file", "the content in a tuple is bytes, a binary file object or a pathlib.Path (encode text first)"
+        )
+    if content_type is not None:
+        if not isinstance(content_type, str):
+            raise InvalidParameterError("file", f"the content type must be a string or None, got {content_type!r}")
+        check_headers({"Content-Type": content_type}, "file")
+    headers = None if part_headers is None else check_headers(part_headers, "file")
+    with _opened(content, filename or name) as upload:
+        upload.file.mime_type = content_type
+        yield upload._replace(part_headers=headers)
+
+
+def _upload_kwargs(body: FileCreateParams, upload: _Upload) -> dict[str, Any]:
+    kwargs = create_file._get_kwargs(body=body)
+    if upload.part_headers:
+        # The generated `File` has no per-part headers (the SDK's 4-tuple): add them to the file part httpx sends.
+        kwargs["files"] = [
+            (name, (*part, upload.part_headers) if name == "file" else part) for name, part in kwargs["files"]
+        ]
+    return kwargs
 
 
 def _is_text_mode(file: object) -> bool:
@@ -135,16 +207,57 @@ def _check_list_args(purpose: object, limit: object, order: object) -> tuple[str
     return purpose, checked_limit, checked_order
 
 
-def _page_fields(response: ListFilesResponse, position: int) -> dict[str, object]:
-    return {
-        "data": response.data,
-        "has_more": response.has_more,
-        "first_id": response.first_id,
-        "last_id": response.last_id,
-        "object": response.object_,
-        "what": "files",
-        "position": position,
-    }
+def _page(page_class: Any, walk: Any, position: int, context: CallContext, response: httpx.Response) -> Any:
+    """A page of files from a list response (the parse step, shared by plain, raw and streamed calls)."""
+    listing = parse_model(context, response, ListFilesResponse)
+    return page_class(
+        walk=walk,
+        data=listing.data,
+        has_more=listing.has_more,
+        first_id=listing.first_id,
+        last_id=listing.last_id,
+        object=listing.object_,
+        what="files",
+        position=position,
+    )
+
+
+def _file_content(context: CallContext, response: httpx.Response) -> FileContent:
+    return FileContent(response, context.redact)
+
+
+def _async_file_content(context: CallContext, response: httpx.Response) -> AsyncFileContent:
+    return AsyncFileContent(response, context.redact)
+
+
+def _text(context: CallContext, response: httpx.Response) -> str:
+    return response.text
+
+
+_PROCESSING_DONE = ("processed", "error", "deleted")
+DEFAULT_FILE_POLL_INTERVAL = 5.0
+DEFAULT_FILE_MAX_WAIT = 30 * 60.0
+
+
+def _check_wait(poll_interval: object, max_wait_seconds: object) -> tuple[float, float]:
+    for param, value in (("poll_interval", poll_interval), ("max_wait_seconds", max_wait_seconds)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise InvalidParameterError(param, f"expected a number of seconds above 0, got {value!r}")
+    return float(poll_interval), float(max_wait_seconds)  # type: ignore[arg-type]
+
+
+def _wait_timeout(file_id: str, waited: float, file: FileObject) -> FileWaitTimeout:
+    return FileWaitTimeout(
+        f"Giving up on file {file_id} after {waited:g} seconds: still {file.status!s} (not processed).", file=file
+    )
+
+
+def _retrieve_content_deprecated() -> None:
+    warnings.warn(
+        "files.retrieve_content() is deprecated (as in the official SDK); use files.content(file_id).text",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class Files:
@@ -152,6 +265,16 @@ class Files:
 
     def __init__(self, client: BatchClient) -> None:
         self._client = client
+
+    @functools.cached_property
+    def with_raw_response(self) -> FilesWithRawResponse:
+        """These methods returning a `RawResponse` (headers, status, `parse()`) instead of the parsed object."""
+        return FilesWithRawResponse(self)
+
+    @functools.cached_property
+    def with_streaming_response(self) -> FilesWithStreamingResponse:
+        """These methods as context managers over an `APIResponse` whose body is read only when asked."""
+        return FilesWithStreamingResponse(self)
 
     def create(
         self,
@@ -162,6 +285,8 @@ class Files:
         filename: str | None = None,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
@@ -169,23 +294,26 @@ class Files:
 
         Every attempt carries the same `Idempotency-Key` (yours, or a fresh random one), as for `batches.create`.
         """
-        with _opened(file, filename) as (upload, seekable):
-            body = _create_params(upload, purpose, expires_after)
+        with _opened(file, filename) as upload:
+            body = _create_params(upload.file, purpose, expires_after)
             headers = with_idempotency_key(extra_headers, idempotency_key)
-            context = self._client._call(headers, timeout, 0 if not seekable else max_retries)
-            return self._client._request(context, create_file._get_kwargs(body=body), FileObject)
+            retries = max_retries if upload.seekable else 0
+            context = self._client._call(headers, timeout, retries, extra_query, extra_body)
+            return self._client._request(context, _upload_kwargs(body, upload), FileObject)
 
     def retrieve(
         self,
         file_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
         """Fetch a file's metadata by id."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         return self._client._request(context, retrieve_file._get_kwargs(file_id), FileObject)
 
     def delete(
@@ -193,12 +321,14 @@ class Files:
         file_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileDeleted:
         """Delete a file."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         return self._client._request(context, delete_file._get_kwargs(file_id), FileDeleted)
 
     def content(
@@ -206,15 +336,58 @@ class Files:
         file_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileContent:
-        """A file's bytes as a stream: iterate `iter_lines()` / `iter_bytes()`, or `write_to_file(path)`."""
+        """A file's bytes as a stream: `iter_lines()`, `iter_bytes()`, `write_to_file(path)`, or `.content` and
+        `.text` for the whole body."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         context.stream = True
-        response = self._client._dispatcher.request(context, **download_file._get_kwargs(file_id))
-        return FileContent(response)
+        return self._client._request_as(context, download_file._get_kwargs(file_id), _file_content)
+
+    def retrieve_content(
+        self,
+        file_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Deprecated (as upstream): a file's whole body as text. Use `content(file_id).text`."""
+        _retrieve_content_deprecated()
+        file_id = check_id(file_id, "file_id")
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        return self._client._request_as(context, download_file._get_kwargs(file_id), _text)
+
+    def wait_for_processing(
+        self,
+        id: str,
+        *,
+        poll_interval: float = DEFAULT_FILE_POLL_INTERVAL,
+        max_wait_seconds: float = DEFAULT_FILE_MAX_WAIT,
+    ) -> FileObject:
+        """Poll the file until its status is `processed`, `error` or `deleted`, and return it.
+
+        Raises `FileWaitTimeout` (with `.file`, the last state seen) after `max_wait_seconds`. The sleeps and the
+        clock are the client's `RetryPolicy` ones, so tests can replace them.
+        """
+        file_id = check_id(id, "id")
+        interval, limit = _check_wait(poll_interval, max_wait_seconds)
+        policy = self._client._options.retry
+        started = policy.clock()
+        file = self.retrieve(file_id)
+        while file.status not in _PROCESSING_DONE:
+            waited = policy.clock() - started
+            if waited >= limit:
+                raise _wait_timeout(file_id, waited, file)
+            policy.sleep(min(interval, limit - waited))
+            file = self.retrieve(file_id)
+        return file
 
     def list(
         self,
@@ -224,26 +397,28 @@ class Files:
         order: Literal["asc", "desc"] | ListOrder | None = None,
         after: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> SyncCursorPage[FileObject]:
         """The first page of files; iterate the page to walk every later page lazily."""
         purpose, limit, checked_order = _check_list_args(purpose, limit, order)
         first_cursor = check_cursor(after)
+        client = self._client
+        plain: BatchClient = client._plain
 
         def fetch(cursor: str | None, position: int) -> SyncCursorPage[FileObject]:
-            context = self._client._call(extra_headers, timeout, max_retries)
-            response = self._client._request(
-                context,
-                list_files._get_kwargs(
-                    purpose=UNSET if purpose is None else purpose,
-                    limit=UNSET if limit is None else limit,
-                    order=UNSET if checked_order is None else checked_order,
-                    after=UNSET if cursor is None else cursor,
-                ),
-                ListFilesResponse,
+            requester = client if position == 0 else plain
+            query = page_query(extra_query, position)
+            context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
+            kwargs = list_files._get_kwargs(
+                purpose=UNSET if purpose is None else purpose,
+                limit=UNSET if limit is None else limit,
+                order=UNSET if checked_order is None else checked_order,
+                after=UNSET if cursor is None else cursor,
             )
-            return SyncCursorPage(walk=walk, **_page_fields(response, position))
+            return requester._request_as(context, kwargs, functools.partial(_page, SyncCursorPage, walk, position))
 
         walk = new_walk(fetch, first_cursor)
         return fetch(first_cursor, 0)
@@ -255,6 +430,16 @@ class AsyncFiles:
     def __init__(self, client: AsyncBatchClient) -> None:
         self._client = client
 
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncFilesWithRawResponse:
+        """These methods returning a `RawResponse` (headers, status, `parse()`) instead of the parsed object."""
+        return AsyncFilesWithRawResponse(self)
+
+    @functools.cached_property
+    def with_streaming_response(self) -> AsyncFilesWithStreamingResponse:
+        """These methods as async context managers over an `AsyncAPIResponse` whose body is read only when asked."""
+        return AsyncFilesWithStreamingResponse(self)
+
     async def create(
         self,
         *,
@@ -264,6 +449,8 @@ class AsyncFiles:
         filename: str | None = None,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
@@ -271,23 +458,26 @@ class AsyncFiles:
 
         Every attempt carries the same `Idempotency-Key` (yours, or a fresh random one), as for `batches.create`.
         """
-        with _opened(file, filename) as (upload, seekable):
-            body = _create_params(upload, purpose, expires_after)
+        with _opened(file, filename) as upload:
+            body = _create_params(upload.file, purpose, expires_after)
             headers = with_idempotency_key(extra_headers, idempotency_key)
-            context = self._client._call(headers, timeout, 0 if not seekable else max_retries)
-            return await self._client._request(context, create_file._get_kwargs(body=body), FileObject)
+            retries = max_retries if upload.seekable else 0
+            context = self._client._call(headers, timeout, retries, extra_query, extra_body)
+            return await self._client._request(context, _upload_kwargs(body, upload), FileObject)
 
     async def retrieve(
         self,
         file_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
         """Fetch a file's metadata by id."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         return await self._client._request(context, retrieve_file._get_kwargs(file_id), FileObject)
 
     async def delete(
@@ -295,28 +485,71 @@ class AsyncFiles:
         file_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileDeleted:
         """Delete a file."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         return await self._client._request(context, delete_file._get_kwargs(file_id), FileDeleted)
 
-    async def content(
+    def content(
         self,
         file_id: str,
         *,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> AsyncFileContent:
-        """A file's bytes as a stream: `async for line in content.iter_lines()`, or `await write_to_file(path)`."""
+    ) -> AsyncContentCall:
+        """A file's bytes as a stream: `async with client.files.content(id) as content:` (closed at the end of the
+        block) or `content = await client.files.content(id)`; then `async for line in content.iter_lines()`,
+        `await content.read()`, `await content.write_to_file(path)`. Arguments are checked right away."""
         file_id = check_id(file_id, "file_id")
-        context = self._client._call(extra_headers, timeout, max_retries)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         context.stream = True
-        response = await self._client._dispatcher.request(context, **download_file._get_kwargs(file_id))
-        return AsyncFileContent(response)
+        kwargs = download_file._get_kwargs(file_id)
+        return AsyncContentCall(lambda: self._client._request_as(context, kwargs, _async_file_content))
+
+    async def retrieve_content(
+        self,
+        file_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Deprecated (as upstream): a file's whole body as text. Use `(await content(file_id)).text()`."""
+        _retrieve_content_deprecated()
+        file_id = check_id(file_id, "file_id")
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        return await self._client._request_as(context, download_file._get_kwargs(file_id), _text)
+
+    async def wait_for_processing(
+        self,
+        id: str,
+        *,
+        poll_interval: float = DEFAULT_FILE_POLL_INTERVAL,
+        max_wait_seconds: float = DEFAULT_FILE_MAX_WAIT,
+    ) -> FileObject:
+        """Poll the file until its status is `processed`, `error` or `deleted`; see `Files.wait_for_processing`."""
+        file_id = check_id(id, "id")
+        interval, limit = _check_wait(poll_interval, max_wait_seconds)
+        policy = self._client._options.retry
+        started = policy.clock()
+        file = await self.retrieve(file_id)
+        while file.status not in _PROCESSING_DONE:
+            waited = policy.clock() - started
+            if waited >= limit:
+                raise _wait_timeout(file_id, waited, file)
+            await policy.async_sleep(min(interval, limit - waited))
+            file = await self.retrieve(file_id)
+        return file
 
     def list(
         self,
@@ -326,26 +559,95 @@ class AsyncFiles:
         order: Literal["asc", "desc"] | ListOrder | None = None,
         after: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[FileObject]:
         """`await` it for the first page, or `async for` over every file; arguments are checked right away."""
         purpose, limit, checked_order = _check_list_args(purpose, limit, order)
         first_cursor = check_cursor(after)
+        client = self._client
+        plain: AsyncBatchClient = client._plain
 
         async def fetch(cursor: str | None, position: int) -> AsyncCursorPage[FileObject]:
-            context = self._client._call(extra_headers, timeout, max_retries)
-            response = await self._client._request(
-                context,
-                list_files._get_kwargs(
-                    purpose=UNSET if purpose is None else purpose,
-                    limit=UNSET if limit is None else limit,
-                    order=UNSET if checked_order is None else checked_order,
-                    after=UNSET if cursor is None else cursor,
-                ),
-                ListFilesResponse,
+            requester = client if position == 0 else plain
+            query = page_query(extra_query, position)
+            context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
+            kwargs = list_files._get_kwargs(
+                purpose=UNSET if purpose is None else purpose,
+                limit=UNSET if limit is None else limit,
+                order=UNSET if checked_order is None else checked_order,
+                after=UNSET if cursor is None else cursor,
             )
-            return AsyncCursorPage(walk=walk, **_page_fields(response, position))
+            return await requester._request_as(
+                context, kwargs, functools.partial(_page, AsyncCursorPage, walk, position)
+            )
 
         walk = new_async_walk(fetch, first_cursor)
         return AsyncPaginator(lambda: fetch(first_cursor, 0))
+
+
+class FilesWithRawResponse:
+    """`client.files.with_raw_response`: each method returns a `RawResponse` whose `parse()` gives its result."""
+
+    def __init__(self, files: Files) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncRawMode, sync_mode, to_raw_response_wrapper
+
+        raw = Files(sync_mode(files._client, SyncRawMode))
+        self.create = to_raw_response_wrapper(raw.create)
+        self.retrieve = to_raw_response_wrapper(raw.retrieve)
+        self.delete = to_raw_response_wrapper(raw.delete)
+        self.list = to_raw_response_wrapper(raw.list)
+        self.content = to_raw_response_wrapper(raw.content)
+        self.retrieve_content = to_raw_response_wrapper(raw.retrieve_content)
+
+
+class FilesWithStreamingResponse:
+    """`client.files.with_streaming_response`: each method returns a context manager over an `APIResponse`;
+    `content(...)` is the way to stream a download to disk (`response.stream_to_file(path)`)."""
+
+    def __init__(self, files: Files) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import SyncStreamMode, sync_mode, to_streamed_response_wrapper
+
+        streamed = Files(sync_mode(files._client, SyncStreamMode))
+        self.create = to_streamed_response_wrapper(streamed.create)
+        self.retrieve = to_streamed_response_wrapper(streamed.retrieve)
+        self.delete = to_streamed_response_wrapper(streamed.delete)
+        self.list = to_streamed_response_wrapper(streamed.list)
+        self.content = to_streamed_response_wrapper(streamed.content)
+        self.retrieve_content = to_streamed_response_wrapper(streamed.retrieve_content)
+
+
+class AsyncFilesWithRawResponse:
+    """The async `with_raw_response`: `await` a method for its `RawResponse`."""
+
+    def __init__(self, files: AsyncFiles) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncRawMode, async_mode, async_to_raw_response_wrapper
+
+        raw = AsyncFiles(async_mode(files._client, AsyncRawMode))
+        self.create = async_to_raw_response_wrapper(raw.create)
+        self.retrieve = async_to_raw_response_wrapper(raw.retrieve)
+        self.delete = async_to_raw_response_wrapper(raw.delete)
+        self.list = async_to_raw_response_wrapper(raw.list)
+        self.content = async_to_raw_response_wrapper(raw.content)
+        self.retrieve_content = async_to_raw_response_wrapper(raw.retrieve_content)
+
+
+class AsyncFilesWithStreamingResponse:
+    """The async `with_streaming_response`: `async with` a method for its `AsyncAPIResponse`."""
+
+    def __init__(self, files: AsyncFiles) -> None:
+        # Loaded on first use: the plain methods never need it.
+        from .._response import AsyncStreamMode, async_mode, async_to_streamed_response_wrapper
+
+        streamed = AsyncFiles(async_mode(files._client, AsyncStreamMode))
+        self.create = async_to_streamed_response_wrapper(streamed.create)
+        self.retrieve = async_to_streamed_response_wrapper(streamed.retrieve)
+        self.delete = async_to_streamed_response_wrapper(streamed.delete)
+        self.list = async_to_streamed_response_wrapper(streamed.list)
+        self.content = async_to_streamed_response_wrapper(streamed.content)
+        self.retrieve_content = async_to_streamed_response_wrapper(streamed.retrieve_content)
