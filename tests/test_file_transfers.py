@@ -192,17 +192,22 @@ def test_async_content_works_with_async_with_and_with_await(tmp_path: Path) -> N
                 pass
             assert unread.response.is_closed  # the block closes a body left unread
 
-            awaited = await client.files.content("file-abc123")
-            with pytest.raises(OpenAIBatchesError, match=r"await content\.read\(\)"):
-                _ = awaited.content
-            assert await awaited.read() == BODY and awaited.content == BODY and await awaited.text() == BODY.decode()
+            async with client.files.content("file-abc123") as streamed:
+                with pytest.raises(OpenAIBatchesError, match=r"await content\.read\(\)"):
+                    _ = streamed.content
+                assert await streamed.read() == BODY and streamed.content == BODY and streamed.text == BODY.decode()
 
+            # `await` reads the body into memory, as the official SDK does: its sync accessors work as they are.
+            awaited = await client.files.content("file-abc123")
+            assert awaited.content == BODY and awaited.text == BODY.decode() and awaited.read() == BODY
+            (await client.files.content("file-abc123")).write_to_file(tmp_path / "sdk.jsonl")
             await (await client.files.content("file-abc123")).stream_to_file(tmp_path / "a.jsonl", chunk_size=4)
             async with await client.files.content("file-abc123") as older_style:  # still works
                 assert await older_style.read() == BODY
 
     asyncio.run(main())
     assert (tmp_path / "a.jsonl").read_bytes() == BODY
+    assert (tmp_path / "sdk.jsonl").read_bytes() == BODY
 
 
 def test_async_content_checks_its_arguments_right_away() -> None:

@@ -711,23 +711,37 @@ def test_sync_content_request_and_every_way_to_read_it(tmp_path: Path) -> None:
 async def test_async_content_request_and_every_way_to_read_it(tmp_path: Path) -> None:
     recorder = content_server()
     async with async_client(recorder) as client:
+        # `await` reads the body into memory, as the official SDK does: its sync accessors work, awaiting works too.
         content = await client.files.content("file-out")
         assert isinstance(content, AsyncFileContent)
         assert content.request_id == "req_dl"
-        assert b"".join([chunk async for chunk in content.iter_bytes()]) == JSONL_BYTES
         assert content.response.is_closed
-
-        assert [line async for line in (await client.files.content("file-out")).iter_lines()] == EXPECTED_LINES
-        assert await (await client.files.content("file-out")).read() == JSONL_BYTES
-        assert await (await client.files.content("file-out")).text() == JSONL
-
+        assert content.content == JSONL_BYTES and content.text == JSONL
+        assert content.read() == JSONL_BYTES and await content.read() == JSONL_BYTES
+        assert b"".join(content.iter_bytes()) == JSONL_BYTES
+        assert [line for line in content.iter_lines()] == EXPECTED_LINES
+        assert [line async for line in content.iter_lines()] == EXPECTED_LINES
         target = tmp_path / "out.jsonl"
-        written = await (await client.files.content("file-out")).write_to_file(target)
-        assert written == len(JSONL_BYTES)
+        assert content.write_to_file(target) == len(JSONL_BYTES)  # the SDK's sync call
         assert target.read_bytes() == JSONL_BYTES
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+        assert await content.write_to_file(tmp_path / "again.jsonl") == len(JSONL_BYTES)
 
-    assert recorder.count == 5
+        # `async with` streams: nothing is read until asked, and the sync accessors say how to read it.
+        async with client.files.content("file-out") as streamed:
+            assert not streamed.response.is_closed
+            with pytest.raises(OpenAIBatchesError, match="has not been read"):
+                _ = streamed.text
+            with pytest.raises(TypeError, match="async for"):
+                list(streamed.iter_lines())
+            assert [line async for line in streamed.iter_lines()] == EXPECTED_LINES
+        assert streamed.response.is_closed
+
+        async with client.files.content("file-out") as streamed:
+            assert await streamed.write_to_file(tmp_path / "streamed.jsonl") == len(JSONL_BYTES)
+        assert (tmp_path / "streamed.jsonl").read_bytes() == JSONL_BYTES
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["again.jsonl", "out.jsonl", "streamed.jsonl"]
+
+    assert recorder.count == 3
     for request in recorder.requests:
         assert (request.method, str(request.url)) == ("GET", f"{BASE_URL}/files/file-out/content")
         assert request.headers["authorization"] == f"Bearer {API_KEY}"
@@ -875,10 +889,14 @@ def test_sync_content_consumed_twice_raises_instead_of_returning_nothing() -> No
 
 async def test_async_content_consumed_twice_raises_instead_of_returning_nothing() -> None:
     async with async_client(content_server()) as client:
-        content = await client.files.content("file-out")
-        assert [line async for line in content.iter_lines()] == EXPECTED_LINES
-        with pytest.raises(OpenAIBatchesError):
-            [line async for line in content.iter_lines()]
+        async with client.files.content("file-out") as content:
+            assert [line async for line in content.iter_lines()] == EXPECTED_LINES
+            with pytest.raises(OpenAIBatchesError):
+                [line async for line in content.iter_lines()]
+        # A body read into memory by `await` can be read as often as wanted.
+        in_memory = await client.files.content("file-out")
+        assert [line async for line in in_memory.iter_lines()] == EXPECTED_LINES
+        assert [line async for line in in_memory.iter_lines()] == EXPECTED_LINES
 
 
 def test_content_used_as_a_context_manager_closes_the_response() -> None:

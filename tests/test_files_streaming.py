@@ -175,10 +175,10 @@ async def test_async_iter_bytes_streams_a_large_file_with_flat_memory() -> None:
     size = 0
     async with async_client(big_download()) as client:
         with peak_growth() as growth:
-            content = await client.files.content("file-big")
-            async for chunk in content.iter_bytes():
-                digest.update(chunk)
-                size += len(chunk)
+            async with client.files.content("file-big") as content:
+                async for chunk in content.iter_bytes():
+                    digest.update(chunk)
+                    size += len(chunk)
     assert (size, digest.hexdigest()) == expected_digest(DOWNLOAD_LINES)
     assert growth[0] < MEMORY_LIMIT, f"peak growth {growth[0] / MIB:.1f} MiB"
     assert content.response.is_closed
@@ -197,8 +197,9 @@ async def test_async_iter_lines_streams_a_large_file_with_flat_memory() -> None:
     checker = LineChecker()
     async with async_client(big_download()) as client:
         with peak_growth() as growth:
-            async for line in (await client.files.content("file-big")).iter_lines():
-                checker.take(line)
+            async with client.files.content("file-big") as content:
+                async for line in content.iter_lines():
+                    checker.take(line)
     assert checker.count == DOWNLOAD_LINES
     assert growth[0] < MEMORY_LIMIT, f"peak growth {growth[0] / MIB:.1f} MiB"
 
@@ -217,7 +218,8 @@ async def test_async_write_to_file_streams_a_large_file_with_flat_memory(tmp_pat
     target = tmp_path / "output.jsonl"
     async with async_client(big_download()) as client:
         with peak_growth() as growth:
-            written = await (await client.files.content("file-big")).write_to_file(target)
+            async with client.files.content("file-big") as content:
+                written = await content.write_to_file(target)
     assert written == DOWNLOAD_LINES * LINE_LENGTH
     assert file_digest(target) == expected_digest(DOWNLOAD_LINES)
     assert growth[0] < MEMORY_LIMIT, f"peak growth {growth[0] / MIB:.1f} MiB"
@@ -457,24 +459,26 @@ def test_sync_a_body_broken_mid_way_raises_a_connection_error(method: str, kind:
 
 
 @pytest.mark.parametrize("kind", sorted(BREAKS))
-@pytest.mark.parametrize("method", ["iter_bytes", "iter_lines", "iter_text", "read", "text"])
+@pytest.mark.parametrize("method", ["iter_bytes", "iter_lines", "iter_text", "read", "await"])
 async def test_async_a_body_broken_mid_way_raises_a_connection_error(method: str, kind: str) -> None:
     received: list[Any] = []
     async with async_client(broken_download(kind)) as client:
-        content = await client.files.content("file-out")
+        call = client.files.content("file-out")
         with pytest.raises(APIConnectionError) as info:
-            if method == "read":
-                await content.read()
-            elif method == "text":
-                await content.text()
-            else:
-                async for item in getattr(content, method)():
-                    received.append(item)
+            if method == "await":  # `await` reads the whole body, as the official SDK does
+                await call
+            async with call as content:
+                if method == "read":
+                    await content.read()
+                else:
+                    async for item in getattr(content, method)():
+                        received.append(item)
     assert isinstance(info.value, BREAKS[kind][1])
     assert info.value.request is not None
     assert info.value.request.url.path == "/v1/files/file-out/content"
     assert isinstance(info.value.__cause__, httpx.TransportError)
-    assert content.response.is_closed
+    if method != "await":  # awaited, the call never handed out a content object
+        assert content.response.is_closed
     if method == "iter_bytes":
         assert received == BEFORE_BREAK
     if method == "iter_lines":
@@ -507,9 +511,9 @@ async def test_async_write_to_file_leaves_nothing_partial_when_the_body_breaks(t
     if existing:
         target.write_bytes(OLD)
     async with async_client(broken_download()) as client:
-        content = await client.files.content("file-out")
         with pytest.raises(APIConnectionError):
-            await content.write_to_file(target)
+            async with client.files.content("file-out") as content:
+                await content.write_to_file(target)
     assert content.response.is_closed
     if existing:
         assert target.read_bytes() == OLD

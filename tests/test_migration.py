@@ -249,7 +249,10 @@ async def main():
     + """
     content = await client.files.content(batch.output_file_id)
     data = await content.aread()
-    assert content.content == data
+    assert content.content == data and content.text == data.decode() and content.read() == data
+    content.write_to_file(os.path.join(work, "async-results.jsonl"))
+    with open(os.path.join(work, "async-results.jsonl"), "rb") as f:
+        assert f.read() == data
     results = [json.loads(line) for line in data.decode().splitlines()]
     assert sorted(r["custom_id"] for r in results) == ["q-0", "q-1", "q-2"]
     assert results[0]["response"]["body"]["choices"][0]["message"]["content"].startswith("Echo: Question")

@@ -248,7 +248,6 @@ def test_the_overlays_own_tests_pass_unedited(grown: Grown) -> None:
     assert " passed" in completed.stdout.splitlines()[-1]
 
 
-@pytest.mark.xfail(strict=True, reason="extra_body arrives with issue 10")
 def test_the_new_create_parameter_is_reachable_through_extra_body(grown: Grown) -> None:
     script = textwrap.dedent(
         """

@@ -3,17 +3,19 @@
 The body is read from the open response chunk by chunk; a connection that breaks mid-body becomes an
 `APIConnectionError`. Reading the whole body (`iter_*` to the end, `read`, `content`, `write_to_file`) closes the
 response; otherwise close it yourself or use the object as a context manager. The names follow the official SDK's
-`HttpxBinaryResponseContent` (sync) and streamed binary responses (async: `await content.read()`).
+`HttpxBinaryResponseContent`. On the async client, `async with client.files.content(id)` streams, while
+`await client.files.content(id)` reads the body into memory first, as the SDK does.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -200,71 +202,163 @@ class FileContent(_ContentBase):
         self.close()
 
 
+class _ReadyBytes(bytes):
+    """A body already in memory, usable both ways: as bytes (the official SDK's `content.read()`) or awaited."""
+
+    def __await__(self) -> Generator[Any, None, bytes]:
+        yield from ()
+        return bytes(self)
+
+
+class _ReadyCount(int):
+    """A count of bytes already written, usable both ways: as an int (the SDK's sync call) or awaited."""
+
+    def __await__(self) -> Generator[Any, None, int]:
+        yield from ()
+        return int(self)
+
+
+class _Pieces(Generic[_T]):
+    """Pieces of a body: `async for` always; plain `for` too once the body is in memory, as the SDK allows."""
+
+    def __init__(self, stream: Callable[[], AsyncIterator[_T]], buffered: Callable[[], Iterator[_T]] | None) -> None:
+        self._stream = stream
+        self._buffered = buffered
+
+    def __aiter__(self) -> AsyncIterator[_T]:
+        return self._stream()
+
+    def __iter__(self) -> Iterator[_T]:
+        if self._buffered is None:
+            raise TypeError("this body is streamed from the network: iterate it with `async for`")
+        return self._buffered()
+
+
 class AsyncFileContent(_ContentBase):
-    """The body of async `files.content(...)`, read lazily from the network."""
+    """The body of async `files.content(...)`.
+
+    Streamed from the network under `async with client.files.content(id) as content:`; read into memory first by
+    `content = await client.files.content(id)`, as the official SDK does, so that `.content`, `.text`, `read()`,
+    `write_to_file()` and plain `for` loops work without `await` too (awaiting them works as well).
+    """
+
+    def _buffered(self) -> bytes | None:
+        try:
+            return self.response.content
+        except httpx.ResponseNotRead:
+            return None
+
+    def _not_read(self) -> OpenAIBatchesError:
+        return OpenAIBatchesError(
+            "The body is being streamed and has not been read: `await content.read()` first, or stream it with "
+            "`async for` over `iter_bytes()` / `iter_lines()`, or `await content.write_to_file(path)`."
+        )
 
     async def _next(self, iterator: AsyncIterator[_T]) -> _T | None:
         try:
             return await anext(iterator, None)
         except _READ_ERRORS as exc:
-            await self.close()
+            await self.aclose()
             error, cause = _stream_error(exc, self.response, self._redact)
             raise error from cause
 
-    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         iterator = self.response.aiter_bytes(chunk_size)
         while (chunk := await self._next(iterator)) is not None:
             yield chunk
 
-    async def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+    async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
         iterator = self.response.aiter_text(chunk_size)
         while (chunk := await self._next(iterator)) is not None:
             yield chunk
 
-    async def iter_lines(self) -> AsyncIterator[str]:
+    async def aiter_lines(self) -> AsyncIterator[str]:
         """The body line by line without line endings: one JSON document per line for batch output files."""
         splitter = _LineSplitter()
-        async for chunk in self.iter_bytes():
+        async for chunk in self.aiter_bytes():
             for line in splitter.feed(chunk):
                 yield line
         for line in splitter.finish():
             yield line
 
-    async def read(self) -> bytes:
+    def _lines_in_memory(self) -> Iterator[str]:
+        splitter = _LineSplitter()
+        yield from splitter.feed(self.response.content)
+        yield from splitter.finish()
+
+    def iter_bytes(self, chunk_size: int | None = None) -> _Pieces[bytes]:
+        buffered = None if self._buffered() is None else (lambda: self.response.iter_bytes(chunk_size))
+        return _Pieces(lambda: self.aiter_bytes(chunk_size), buffered)
+
+    def iter_text(self, chunk_size: int | None = None) -> _Pieces[str]:
+        buffered = None if self._buffered() is None else (lambda: self.response.iter_text(chunk_size))
+        return _Pieces(lambda: self.aiter_text(chunk_size), buffered)
+
+    def iter_lines(self) -> _Pieces[str]:
+        buffered = None if self._buffered() is None else self._lines_in_memory
+        return _Pieces(self.aiter_lines, buffered)
+
+    async def aread(self) -> bytes:
         try:
             return await self.response.aread()
         except _READ_ERRORS as exc:
-            await self.close()
+            await self.aclose()
             error, cause = _stream_error(exc, self.response, self._redact)
             raise error from cause
 
-    async def text(self) -> str:
-        await self.read()
-        return self.response.text
+    def read(self) -> Awaitable[bytes]:
+        """The whole body: `await content.read()`; once it is in memory, plain `content.read()` as in the SDK."""
+        body = self._buffered()
+        return self.aread() if body is None else _ReadyBytes(body)
 
     @property
     def content(self) -> bytes:
-        """The body, once `await content.read()` has read it (an async body cannot be read from a property)."""
+        """The body, once in memory (`await client.files.content(id)` or `await content.read()` put it there)."""
+        body = self._buffered()
+        if body is None:
+            raise self._not_read()
+        return body
+
+    @property
+    def text(self) -> str:
+        if self._buffered() is None:
+            raise self._not_read()
+        return self.response.text
+
+    def json(self, **kwargs: Any) -> Any:
+        return json.loads(self.content, **kwargs)
+
+    def write_to_file(self, path: str | os.PathLike[str]) -> Awaitable[int]:
+        """Write the body into `path` (replaced only once complete); the number of bytes written.
+
+        Streamed from the network: `await content.write_to_file(path)`. Already in memory: written at once, and the
+        result can be awaited or used as it is.
+        """
+        return self.stream_to_file(path)
+
+    def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> Awaitable[int]:
+        """`write_to_file` with a chunk size of your choice."""
+        body = self._buffered()
+        if body is None:
+            return self.astream_to_file(path, chunk_size=chunk_size)
+        target = Path(path)
+        temporary = _temporary_beside(target)
         try:
-            return self.response.content
-        except httpx.ResponseNotRead:
-            raise OpenAIBatchesError(
-                "The body has not been read yet: `await content.read()` first, or stream it with `iter_bytes()`, "
-                "`iter_lines()` or `await content.write_to_file(path)`."
-            ) from None
+            temporary.write_bytes(body)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return _ReadyCount(len(body))
 
-    async def write_to_file(self, path: str | os.PathLike[str]) -> int:
+    async def astream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
-        return await self.stream_to_file(path)
-
-    async def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
-        """`write_to_file` with a chunk size of your choice; returns the number of bytes written."""
         target = Path(path)
         temporary = _temporary_beside(target)
         written = 0
         try:
             with temporary.open("xb") as out:
-                async for chunk in self.iter_bytes(chunk_size):
+                async for chunk in self.aiter_bytes(chunk_size):
                     out.write(chunk)
                     written += len(chunk)
             os.replace(temporary, target)
@@ -272,15 +366,13 @@ class AsyncFileContent(_ContentBase):
             temporary.unlink(missing_ok=True)
             raise
         finally:
-            await self.close()
+            await self.aclose()
         return written
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self.response.aclose()
 
-    # The names the official SDK's async download object has for the same operations.
-    aread = read
-    aclose = close
+    close = aclose
 
     async def __aenter__(self) -> AsyncFileContent:
         return self
@@ -288,7 +380,7 @@ class AsyncFileContent(_ContentBase):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.close()
+        await self.aclose()
 
 
 class AsyncContentCall:
@@ -302,7 +394,15 @@ class AsyncContentCall:
         self._content: AsyncFileContent | None = None
 
     def __await__(self) -> Generator[Any, None, AsyncFileContent]:
-        return self._fetch().__await__()
+        return self._read_whole().__await__()
+
+    async def _read_whole(self) -> AsyncFileContent:
+        # `await` gives what the official SDK gives: the body in memory. `async with` streams it instead.
+        content = await self._fetch()
+        # Under with_raw_response / with_streaming_response the call gives their response object, read as they say.
+        if isinstance(content, AsyncFileContent):
+            await content.aread()
+        return content
 
     async def __aenter__(self) -> AsyncFileContent:
         self._content = await self._fetch()

@@ -196,33 +196,34 @@ class AsyncAPIResponse(_ResponseBase[R]):
         return self._parse_read()
 
     async def read(self) -> bytes:
-        return await self._body.read()
+        return await self._body.aread()
 
     async def text(self) -> str:
-        return await self._body.text()
+        await self._body.aread()
+        return self._body.text
 
     async def json(self) -> Any:
         await self.read()
         return self.http_response.json()
 
     def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
-        return self._body.iter_bytes(chunk_size)
+        return self._body.aiter_bytes(chunk_size)
 
     def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
-        return self._body.iter_text(chunk_size)
+        return self._body.aiter_text(chunk_size)
 
     def iter_lines(self) -> AsyncIterator[str]:
-        return self._body.iter_lines()
+        return self._body.aiter_lines()
 
     async def stream_to_file(self, file: str | os.PathLike[str], *, chunk_size: int | None = None) -> None:
         """Stream the body into `file`, which is replaced only once the whole body has arrived."""
-        await self._body.stream_to_file(file, chunk_size=chunk_size)
+        await self._body.astream_to_file(file, chunk_size=chunk_size)
 
     async def write_to_file(self, file: str | os.PathLike[str]) -> None:
-        await self._body.stream_to_file(file)
+        await self._body.astream_to_file(file)
 
     async def close(self) -> None:
-        await self._body.close()
+        await self._body.aclose()
 
 
 class _Closeable(Protocol):

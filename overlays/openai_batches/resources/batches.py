@@ -527,7 +527,7 @@ class AsyncBatches:
         for source in (file_id(current.output_file_id), file_id(current.error_file_id)):
             if source is None:
                 continue
-            async with await self._client.files.content(source) as content:
+            async with self._client.files.content(source) as content:
                 number = 0
                 async for line in content.iter_lines():
                     number += 1
@@ -546,7 +546,7 @@ class AsyncBatches:
         if expected is not None:
             return BatchResults(found, frozenset(expected_ids(expected)) - found.keys(), expected_known=True)
         try:
-            async with await self._client.files.content(current.input_file_id) as content:
+            async with self._client.files.content(current.input_file_id) as content:
                 submitted = {custom_id async for line in content.iter_lines() if (custom_id := custom_id_of(line))}
         except NotFoundError:
             return BatchResults(found, frozenset(), expected_known=False)

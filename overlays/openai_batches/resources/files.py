@@ -505,9 +505,10 @@ class AsyncFiles:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncContentCall:
-        """A file's bytes as a stream: `async with client.files.content(id) as content:` (closed at the end of the
-        block) or `content = await client.files.content(id)`; then `async for line in content.iter_lines()`,
-        `await content.read()`, `await content.write_to_file(path)`. Arguments are checked right away."""
+        """A file's bytes. Streamed, with flat memory: `async with client.files.content(id) as content:` then
+        `async for line in content.iter_lines()` or `await content.write_to_file(path)` (closed at the end of the
+        block). In memory, as the official SDK does: `content = await client.files.content(id)` then `.content`,
+        `.text`, `content.write_to_file(path)`. Arguments are checked right away."""
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         context.stream = True
@@ -524,7 +525,7 @@ class AsyncFiles:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> str:
-        """Deprecated (as upstream): a file's whole body as text. Use `(await content(file_id)).text()`."""
+        """Deprecated (as upstream): a file's whole body as text. Use `(await content(file_id)).text`."""
         _retrieve_content_deprecated()
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
