@@ -25,6 +25,7 @@ from ._retry import RetryPolicy
 from ._status import is_terminal
 from ._validation import check_id
 from .batch_input import BatchInput, BatchRequest, InputLimits, validate_file
+from .types import Batch as PublicBatch
 
 # Errors that a long wait rides out (the call itself already retried them); anything else ends the wait.
 TRANSIENT_ERRORS = (APIConnectionError, RateLimitError, InternalServerError)
@@ -37,7 +38,7 @@ RequestsInput = str | os.PathLike[str] | BatchInput | Iterable[BatchRequest | Ma
 class PartialSubmitError(OpenAIBatchesError):
     """`submit_many` failed part way; `batches` were created before the failure (the cause is chained)."""
 
-    def __init__(self, message: str, *, batches: list[Batch]) -> None:
+    def __init__(self, message: str, *, batches: list[PublicBatch]) -> None:
         super().__init__(message)
         self.batches = batches
 
@@ -61,7 +62,7 @@ class PollState:
         poll_interval: float,
         max_poll_interval: float,
         timeout: float | None,
-        on_update: Callable[[Batch], object] | None,
+        on_update: Callable[[PublicBatch], object] | None,
     ) -> None:
         for name, value in (("poll_interval", poll_interval), ("max_poll_interval", max_poll_interval)):
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
@@ -86,9 +87,9 @@ class PollState:
         self._moved_at = self._start
         self._done_then = 0
         self._errors = 0
-        self.last: Batch | None = None
+        self.last: PublicBatch | None = None
 
-    def observe(self, batch: Batch) -> bool:
+    def observe(self, batch: PublicBatch) -> bool:
         """Record a fresh batch; True once it is final."""
         self.last = batch
         self._errors = 0

@@ -222,8 +222,8 @@ class Batches:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
         timeout: float | None = None,
-        on_update: Callable[[Batch], object] | None = None,
-    ) -> Batch:
+        on_update: Callable[[public.Batch], object] | None = None,
+    ) -> public.Batch:
         """Poll until the batch is final (completed, failed, expired or cancelled) and return it.
 
         Polls `poll_interval` seconds after each change of status, backing off by half again per poll up to
@@ -305,7 +305,7 @@ class Batches:
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         idempotency_key: str | None = None,
         limits: InputLimits | None = None,
-    ) -> Batch:
+    ) -> public.Batch:
         """Check the requests, upload them (purpose `batch`) and create one batch over them.
 
         `requests` is a JSONL path, a `BatchInput`, or an iterable of `BatchRequest`s or dicts. Anything the
@@ -350,7 +350,7 @@ class Batches:
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         idempotency_key: str | None = None,
         limits: InputLimits | None = None,
-    ) -> builtins.list[Batch]:
+    ) -> builtins.list[public.Batch]:
         """Split the requests into shards that each fit one batch, and submit every shard; the batches in order.
 
         If a shard fails, `PartialSubmitError.batches` holds the batches created before it.
@@ -360,7 +360,7 @@ class Batches:
         from ..batch_input import InputLimits, check_endpoint, shard_requests
 
         target = check_endpoint(endpoint)
-        created: builtins.list[Batch] = []
+        created: builtins.list[public.Batch] = []
         for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
             try:
                 created.append(
@@ -492,8 +492,8 @@ class AsyncBatches:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
         timeout: float | None = None,
-        on_update: Callable[[Batch], object] | None = None,
-    ) -> Batch:
+        on_update: Callable[[public.Batch], object] | None = None,
+    ) -> public.Batch:
         """Poll until the batch is final and return it; see `Batches.wait`."""
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import TRANSIENT_ERRORS, PollState, batch_id_of
@@ -562,7 +562,7 @@ class AsyncBatches:
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         idempotency_key: str | None = None,
         limits: InputLimits | None = None,
-    ) -> Batch:
+    ) -> public.Batch:
         """Check the requests, upload them and create one batch; see `Batches.submit`."""
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import prepared_input
@@ -601,14 +601,14 @@ class AsyncBatches:
         output_expires_after: OutputExpiresAfterParam | OutputExpiresAfter | None = None,
         idempotency_key: str | None = None,
         limits: InputLimits | None = None,
-    ) -> builtins.list[Batch]:
+    ) -> builtins.list[public.Batch]:
         """Split the requests into shards that each fit one batch and submit every shard; see `Batches.submit_many`."""
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import PartialSubmitError
         from ..batch_input import InputLimits, check_endpoint, shard_requests
 
         target = check_endpoint(endpoint)
-        created: builtins.list[Batch] = []
+        created: builtins.list[public.Batch] = []
         for index, shard in enumerate(shard_requests(requests, target, limits=limits or InputLimits())):
             try:
                 created.append(
