@@ -27,6 +27,7 @@ from ._retry import RetryPolicy
 from .resources.batches import AsyncBatches, Batches
 
 if TYPE_CHECKING:
+    from .jobs.api import AsyncJobs, Jobs
     from .resources.files import AsyncFiles, Files
 
 __all__ = ["AsyncBatchClient", "BatchClient"]
@@ -136,6 +137,14 @@ class BatchClient(_ClientBase):
 
         return Files(self)
 
+    @functools.cached_property
+    def jobs(self) -> Jobs:
+        """Durable jobs bigger than one batch: create, run (resumable), get, list, cancel, delete."""
+        # Imported on first use: the jobs bring sqlite3, which a client that only submits batches never needs.
+        from .jobs.api import Jobs
+
+        return Jobs(self)
+
     def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
         return parse_model(context, self._dispatcher.request(context, **kwargs), model)
 
@@ -226,6 +235,13 @@ class AsyncBatchClient(_ClientBase):
         from .resources.files import AsyncFiles
 
         return AsyncFiles(self)
+
+    @functools.cached_property
+    def jobs(self) -> AsyncJobs:
+        """Durable jobs bigger than one batch: create, run (resumable), get, list, cancel, delete."""
+        from .jobs.api import AsyncJobs
+
+        return AsyncJobs(self)
 
     async def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
         return parse_model(context, await self._dispatcher.request(context, **kwargs), model)
