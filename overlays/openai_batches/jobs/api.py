@@ -55,12 +55,14 @@ def _target(job: Job | str, state_dir: StateDir) -> tuple[str, Path]:
     return job, resolve_state_dir(state_dir)
 
 
-def _get(name: str, state_dir: Path) -> Job:
+def read_job(name: str, state_dir: Path) -> Job:
+    """A job as it stands in the state directory (no client needed: nothing is sent)."""
     with open_store(state_dir) as store:
         return snapshot(store, load_job(store, name), state_dir)
 
 
-def _list(state_dir: Path) -> list[Job]:
+def read_jobs(state_dir: Path) -> list[Job]:
+    """Every job in the state directory, oldest first (no client needed)."""
     if not state_dir.exists():
         return []
     with open_store(state_dir) as store:
@@ -167,11 +169,11 @@ class Jobs:
 
     def get(self, name: str, *, state_dir: StateDir = None) -> Job:
         """The job as it stands (`JobNotFoundError` if there is none of that name)."""
-        return _get(name, resolve_state_dir(state_dir))
+        return read_job(name, resolve_state_dir(state_dir))
 
     def list(self, *, state_dir: StateDir = None) -> builtins.list[Job]:
         """Every job in the state directory, oldest first."""
-        return _list(resolve_state_dir(state_dir))
+        return read_jobs(resolve_state_dir(state_dir))
 
     def cancel(self, name: str, *, wait: bool = False, state_dir: StateDir = None) -> Job:
         """Cancel the job: its batches at the service are cancelled, nothing new is sent. What finished stays.
@@ -191,7 +193,7 @@ class Jobs:
                 store.update_shard(record.id, shard, {"cancel_requested": True})
         if wait:
             return self.run(name, state_dir=directory)
-        return _get(name, directory)
+        return read_job(name, directory)
 
     def delete(self, name: str, *, remote_files: bool = False, state_dir: StateDir = None) -> None:
         """Forget the job: its state and folder go, batches still running are cancelled; with `remote_files`, its
@@ -280,10 +282,10 @@ class AsyncJobs:
             return snapshot(store, load_job(store, name), directory)
 
     async def get(self, name: str, *, state_dir: StateDir = None) -> Job:
-        return _get(name, resolve_state_dir(state_dir))
+        return read_job(name, resolve_state_dir(state_dir))
 
     async def list(self, *, state_dir: StateDir = None) -> builtins.list[Job]:
-        return _list(resolve_state_dir(state_dir))
+        return read_jobs(resolve_state_dir(state_dir))
 
     async def cancel(self, name: str, *, wait: bool = False, state_dir: StateDir = None) -> Job:
         """Cancel the job; see `Jobs.cancel`."""
@@ -299,7 +301,7 @@ class AsyncJobs:
                 store.update_shard(record.id, shard, {"cancel_requested": True})
         if wait:
             return await self.run(name, state_dir=directory)
-        return _get(name, directory)
+        return read_job(name, directory)
 
     async def delete(self, name: str, *, remote_files: bool = False, state_dir: StateDir = None) -> None:
         """Forget the job; see `Jobs.delete`."""
