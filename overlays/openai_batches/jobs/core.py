@@ -243,6 +243,10 @@ class JobCore:
         shards = self._local_work(job, cancelling)
         if cancelling:
             shards = self._stop_waiting_shards(job, shards)
+        elif not any(shard.state == ShardState.PLANNED for shard in shards) and plan_shards(self.store, job):
+            # Retries wait until the shards planned before them have all started, so they gather into few batches.
+            self.changed = True
+            shards = self.store.active_shards(job.id)
 
         tally = _Tally()
         waits: list[float] = []
@@ -265,9 +269,6 @@ class JobCore:
 
         if not cancelling:
             actions += self._submit(job, candidates, tally, now, waits)
-            if not any(shard.state == ShardState.PLANNED for shard in shards) and plan_shards(self.store, job):
-                self.changed = True
-                waits.append(0.0)
 
         waits += [due - now for due, _ in self._extra]
         if not actions and not self.store.active_shards(job.id) and not waits:
@@ -541,7 +542,7 @@ class JobCore:
                     created_at=batch.created_at or now,
                 )
             )
-        self._polls[shard_id] = _PollClock(due=now + self.poll_interval, interval=self.poll_interval)
+        self._polls[shard_id] = _PollClock(now + self.poll_interval, self.poll_interval, batch.progress)
         if batch.terminal:
             self._polled(shard_id, batch, now)
 
