@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from .crash import crash_point
 from .merge import merge_shard
 from .planning import plan_shards, shard_filename, write_shard_file
 from .records import (
@@ -296,6 +297,7 @@ class JobCore:
                     (number, Path(path)) for number, path in self.store.batch_result_files(job.id, shard.batch_id or "")
                 ]
                 merge_shard(self.store, job, shard, files, cancelling=cancelling)
+                crash_point("merged")
                 merged = True
         if merged:
             self.changed = True
