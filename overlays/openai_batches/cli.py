@@ -78,9 +78,9 @@ exit status:
        input file, or an input file the service would reject (the message names the line)
   {EXIT_FAILED}    the batch failed (its input file did not validate)
   {EXIT_EXPIRED}    the batch expired (its completion window ran out)
-  {EXIT_CANCELLED}    the batch (or the job) was cancelled
+  {EXIT_CANCELLED}    the batch was cancelled (job run/resume: the job was cancelled)
   {EXIT_TIMEOUT}    --timeout ran out before the batch finished (it keeps running)
-  {EXIT_NOT_FINISHED}    results, job results: the batch or job has not finished yet
+  {EXIT_NOT_FINISHED}    results: the batch has not finished yet (wait for it first; job results: the job)
   {EXIT_INTERRUPTED}  interrupted with Ctrl-C (a batch being waited for keeps running; a job stays
        resumable with `job resume`)
 

@@ -30,6 +30,7 @@ from .core import (
 )
 from .crash import crash_point
 from .lease import JobLease
+from .records import FINISHED_STATUSES
 from .runs import MIN_PAUSE, OnUpdate, check_account, check_input, failure, load_job, new_core, report
 from .service import batch_view
 from .store import JobStore
@@ -51,6 +52,8 @@ def run_job(
 ) -> None:
     policy = client._options.retry
     record = load_job(store, name)
+    if record.status in FINISHED_STATUSES:
+        return  # nothing left to send or read: its results stand, whatever became of its input since
     check_account(record, str(client.base_url), account)
     check_input(record)
     lease = JobLease(store, record, policy.clock())
