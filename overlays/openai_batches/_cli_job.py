@@ -54,16 +54,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
-    return value
-
-
 def _price(text: str) -> tuple[str, dict[str, float]]:
     model, sep, numbers = text.partition("=")
     parts = numbers.split(",") if sep else []
@@ -85,6 +75,8 @@ def add_job_parser(
     commands: Any, common: argparse.ArgumentParser, formatter: type[argparse.HelpFormatter], epilog: str
 ) -> None:
     """The `job` command and its sub-commands, on the main parser's sub-command list."""
+    from .cli import _seconds  # the same checks as the other commands' intervals (cli is loaded by now)
+
     job = commands.add_parser(
         "job",
         parents=[common],

@@ -7,16 +7,14 @@ A request with no line from the service gets one written here, in the same shape
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import secrets
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
 from ..results import BatchResult, BatchResultError, parse_result_line
+from .files import replacing
 from .records import FINAL, JobRecord, ResultRow
 from .store import JobStore
 
@@ -81,20 +79,12 @@ def iter_results(store: JobStore, job: JobRecord) -> Iterator[BatchResult]:
 
 
 def write_results(store: JobStore, job: JobRecord, target: Path) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     written = 0
-    try:
-        with temp.open("wb") as out:
-            for row, line in raw_results(store, job):
-                if line is None:
-                    line = json.dumps(_synthetic(row), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-                out.write(line)
-                out.write(b"\n")
-                written += 1
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
+    with replacing(target) as out:
+        for row, line in raw_results(store, job):
+            if line is None:
+                line = json.dumps(_synthetic(row), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            out.write(line)
+            out.write(b"\n")
+            written += 1
     return written

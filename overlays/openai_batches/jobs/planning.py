@@ -9,13 +9,12 @@ the size of the job.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..batch_input import DEFAULT_LIMITS
 from .crash import crash_point
+from .files import replacing
 from .records import JobRecord, ShardRecord
 from .store import JobStore
 
@@ -76,18 +75,10 @@ def shard_filename(job: JobRecord, shard: ShardRecord) -> str:
 
 
 def write_shard_file(store: JobStore, job: JobRecord, shard: ShardRecord, target: Path) -> Path:
-    """The shard's requests as a JSONL file, copied byte for byte from the job's input (beside `target`, renamed)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.part")
-    try:
-        with open(job.input_path, "rb") as source, temp.open("wb") as out:
-            for _line, _custom_id, offset, length, _attempts, _earlier in store.shard_lines(job.id, shard.id):
-                source.seek(offset)
-                out.write(source.read(length))
-                out.write(b"\n")
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
+    """The shard's requests as a JSONL file, copied byte for byte from the job's input."""
+    with open(job.input_path, "rb") as source, replacing(target) as out:
+        for _line, _custom_id, offset, length, _attempts, _earlier in store.shard_lines(job.id, shard.id):
+            source.seek(offset)
+            out.write(source.read(length))
+            out.write(b"\n")
     return target

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -30,6 +29,7 @@ from .core import (
     UploadsFound,
 )
 from .crash import crash_point
+from .files import replacing
 from .lease import JobLease
 from .records import FINISHED_STATUSES
 from .runs import MIN_PAUSE, OnUpdate, check_account, check_input, failure, load_job, new_core, report
@@ -141,12 +141,10 @@ async def _execute(client: AsyncBatchClient, action: Action) -> Event:
 
 
 async def _download(client: AsyncBatchClient, file_id: str, path: Path) -> Path | None:
-    """Stream a file into `path` (beside it, then renamed); None if the service no longer has it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.part")
+    """Stream a file into `path`; None if the service no longer has it."""
     try:
         async with await client.files.content(file_id) as content:
-            with temp.open("wb") as out:
+            with replacing(path) as out:
                 number = 0
                 async for chunk in content.iter_bytes():
                     out.write(chunk)
@@ -154,9 +152,6 @@ async def _download(client: AsyncBatchClient, file_id: str, path: Path) -> Path 
                         out.flush()
                         crash_point("download")
                     number += 1
-        os.replace(temp, path)
     except NotFoundError:
         return None
-    finally:
-        temp.unlink(missing_ok=True)
     return path

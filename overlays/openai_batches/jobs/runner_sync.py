@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -29,6 +28,7 @@ from .core import (
     UploadsFound,
 )
 from .crash import crash_point
+from .files import replacing
 from .lease import JobLease
 from .records import FINISHED_STATUSES
 from .runs import MIN_PAUSE, OnUpdate, check_account, check_input, failure, load_job, new_core, report
@@ -139,19 +139,14 @@ def _execute(client: BatchClient, action: Action) -> Event:
 
 
 def _download(client: BatchClient, file_id: str, path: Path) -> Path | None:
-    """Stream a file into `path` (beside it, then renamed); None if the service no longer has it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.part")
+    """Stream a file into `path`; None if the service no longer has it."""
     try:
-        with client.files.content(file_id) as content, temp.open("wb") as out:
+        with client.files.content(file_id) as content, replacing(path) as out:
             for number, chunk in enumerate(content.iter_bytes()):
                 out.write(chunk)
                 if number == 0:
                     out.flush()
                     crash_point("download")
-        os.replace(temp, path)
     except NotFoundError:
         return None
-    finally:
-        temp.unlink(missing_ok=True)
     return path

@@ -71,6 +71,9 @@ def check_input(record: JobRecord) -> None:
 
 
 def new_core(store: JobStore, record: JobRecord, state_dir: Path, poll_interval: float, max_poll: float) -> JobCore:
+    """The core for a run that holds the job's lease; files a killed run left half-written are removed first."""
+    for leftover in job_folder(state_dir, record.name).rglob(".*.part"):
+        leftover.unlink(missing_ok=True)
     return JobCore(
         store,
         record,
