@@ -226,3 +226,18 @@ def test_help_lists_the_job_commands(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "job", "run", "--help")
     for option in ("--endpoint", "--max-attempts", "--max-in-flight", "--enqueued-token-limit", "--state-dir"):
         assert option in out
+
+
+def test_reading_an_empty_or_broken_state_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "nowhere"
+    monkeypatch.setenv("OPENAI_BATCHES_STATE_DIR", str(state))
+    code, _, err = run(capsys, "job", "status", "eval")
+    assert code == 1 and "no job named 'eval'" in error_line(err)
+    assert run(capsys, "job", "list")[1] == f"no jobs in {state}\n"
+    assert not state.exists(), "reading creates nothing"
+    state.mkdir()
+    (state / "jobs.sqlite3").write_bytes(b"this is not a database" * 100)
+    code, _, err = run(capsys, "job", "list")
+    assert code == 1 and "the jobs' state database failed" in error_line(err)

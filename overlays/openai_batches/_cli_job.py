@@ -149,12 +149,12 @@ def add_job_parser(
         "--max-batch-requests", type=_positive, default=None, metavar="N", help="requests per batch (50,000)"
     )
     run_options(run)
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_store_errors(_run))
 
     resume = command("resume", "go on with a job", "Run the job NAME on from where it stopped.")
     resume.add_argument("name", metavar="NAME")
     run_options(resume)
-    resume.set_defaults(handler=_resume)
+    resume.set_defaults(handler=_store_errors(_resume))
 
     status = command(
         "status",
@@ -166,10 +166,10 @@ def add_job_parser(
     status.add_argument(
         "--price", type=_price, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
     )
-    status.set_defaults(handler=_status)
+    status.set_defaults(handler=_store_errors(_status))
 
     listing = command("list", "list jobs", "Every job in the state directory, oldest first.")
-    listing.set_defaults(handler=_list)
+    listing.set_defaults(handler=_store_errors(_list))
 
     results = command(
         "results",
@@ -179,7 +179,7 @@ def add_job_parser(
     )
     results.add_argument("name", metavar="NAME")
     results.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write the results here")
-    results.set_defaults(handler=_results)
+    results.set_defaults(handler=_store_errors(_results))
 
     cancel = command(
         "cancel",
@@ -190,7 +190,7 @@ def add_job_parser(
     cancel.add_argument("name", metavar="NAME")
     cancel.add_argument("--wait", action="store_true", help="wait until the job is cancelled, collecting results")
     cancel.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
-    cancel.set_defaults(handler=_cancel)
+    cancel.set_defaults(handler=_store_errors(_cancel))
 
     delete = command(
         "delete",
@@ -200,7 +200,7 @@ def add_job_parser(
     )
     delete.add_argument("name", metavar="NAME")
     delete.add_argument("--remote-files", action="store_true", help="also delete the job's files on the service")
-    delete.set_defaults(handler=_delete)
+    delete.set_defaults(handler=_store_errors(_delete))
 
 
 # --- progress ---------------------------------------------------------------------------------------------------
@@ -275,6 +275,20 @@ class JobProgress:
 
 
 # --- the commands -----------------------------------------------------------------------------------------------
+
+
+def _store_errors(handler: Callable[[_Run], int]) -> Callable[[_Run], int]:
+    """A state directory that cannot be read or written (a full disk, a database locked too long) is one line."""
+
+    def guarded(run: _Run) -> int:
+        import sqlite3
+
+        try:
+            return handler(run)
+        except sqlite3.Error as exc:
+            raise _command_error(f"the jobs' state database failed: {exc}", EXIT_ERROR) from None
+
+    return guarded
 
 
 def _usage_error(message: str) -> Exception:

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from .._config import NOT_GIVEN, NotGiven
 from .._exceptions import ConflictError, InvalidParameterError, NotFoundError
 from .creation import Account, JobInput, JobSettings, create_job
+from .errors import JobNotFoundError
 from .job import Job, snapshot
 from .lease import JobLease
 from .records import CANCELLING, FINISHED_STATUSES, JobRecord, ShardState
 from .runs import check_account, load_job
-from .settings import account_fingerprint, job_folder, resolve_state_dir
+from .settings import STATE_DB, account_fingerprint, job_folder, resolve_state_dir
 from .store import JobStore, open_store
 from .tokens import TokenEstimator
 
@@ -57,13 +58,15 @@ def _target(job: Job | str, state_dir: StateDir) -> tuple[str, Path]:
 
 def read_job(name: str, state_dir: Path) -> Job:
     """A job as it stands in the state directory (no client needed: nothing is sent)."""
+    if not (state_dir / STATE_DB).exists():
+        raise JobNotFoundError(f"no job named {name!r}: {state_dir} holds no jobs", job=name)
     with open_store(state_dir) as store:
         return snapshot(store, load_job(store, name), state_dir)
 
 
 def read_jobs(state_dir: Path) -> list[Job]:
     """Every job in the state directory, oldest first (no client needed)."""
-    if not state_dir.exists():
+    if not (state_dir / STATE_DB).exists():
         return []
     with open_store(state_dir) as store:
         return [snapshot(store, record, state_dir) for record in store.list_jobs()]

@@ -242,7 +242,9 @@ class SQLiteJobStore:
         self.path = path
         self._depth = 0
         # isolation_level=None: transactions are exactly the ones `transaction()` opens.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        # Two runs of different jobs share the database: one waits while the other commits (reading a big input
+        # is one transaction of several seconds per million requests).
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=120)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")
