@@ -115,7 +115,11 @@ def create_job(
             record = _new_record(
                 name, final, True, target or first_endpoint, completion_window, settings, account, estimate
             )
-            return _ingest(store, record, final, estimate, state_dir, shown=None)
+            try:
+                return _ingest(store, record, final, estimate, state_dir, shown=None)
+            except BaseException:
+                final.unlink(missing_ok=True)  # no job holds it
+                raise
 
 
 def _new_record(
