@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openai_batches._exceptions import APIConnectionError, OpenAIBatchesError
+from openai_batches._exceptions import APIConnectionError, InvalidParameterError, OpenAIBatchesError
 from openai_batches.jobs.core import (
     Action,
     BatchesFound,
@@ -38,7 +38,7 @@ from openai_batches.jobs.core import (
     UploadsFound,
 )
 from openai_batches.jobs.creation import Account, JobSettings, create_job
-from openai_batches.jobs.job import Job, snapshot
+from openai_batches.jobs.job import Job, ModelPrice, snapshot
 from openai_batches.jobs.planning import ShardLimits, plan_shards
 from openai_batches.jobs.records import CANCELLING, JobRecord
 from openai_batches.jobs.service import BatchView
@@ -527,3 +527,12 @@ def test_the_core_reports_changes_only_when_something_moved(tmp_path: Path) -> N
     (poll,) = core.decide(10.0).actions
     core.record(Polled(poll.shard, service.view(service.batches["batch_1"])), 10.0)
     assert core.changed is False
+
+
+def test_prices_are_dollars_per_million_tokens_with_cached_input_apart() -> None:
+    price = ModelPrice.of({"input": 1.0, "output": 2.0, "cached_input": 0.5}, "m")
+    assert price.cost(1_000_000, 400_000, 1_000_000) == pytest.approx(0.6 + 0.2 + 2.0)
+    assert ModelPrice(input=1.0, output=2.0).cost(1_000_000, 400_000, 0) == pytest.approx(1.0)
+    for bad in ({"input": 1.0}, {"input": -1, "output": 1}, {"input": "1", "output": 1}, 3.0):
+        with pytest.raises(InvalidParameterError, match="the price of 'm'"):
+            ModelPrice.of(bad, "m")
