@@ -135,3 +135,18 @@ def test_results_parsing_runs_once_the_api_exists(run: tuple[dict[str, Any], str
             _check_summary(row["seconds"], f"results {transport} {name}", report["params"]["results_rounds"])
             _check_summary(row["ratio"], f"results {transport} {name}", report["params"]["results_rounds"])
     _positive(results["peak_bytes"], "results peak")
+
+
+def test_jobs_section_reports_rates_and_peak_memory(run: tuple[dict[str, Any], str]) -> None:
+    report, stdout = run
+    jobs = report["jobs"]
+    sizes = [str(size) for size in report["params"]["jobs_sizes"]]
+    assert list(jobs["sizes"]) == sizes
+    for size in sizes:
+        entry = jobs["sizes"][size]
+        assert entry["requests"] == int(size) and entry["shards"] >= 1
+        assert set(entry["lines_per_second"]) == {"ingest", "plan", "shard_files", "merge", "write_results"}
+        _positive(entry["lines_per_second"], f"jobs {size} rates")
+        _positive(entry["peak_rss_bytes"], f"jobs {size} peak")
+    _positive(jobs["rss_ratio"], "jobs RSS ratio")
+    assert "=== jobs:" in stdout and "jobs peak RSS" in stdout

@@ -1,9 +1,10 @@
 """Benchmark: this client against the floor (bare httpx + json.loads) and the official `openai` SDK (issue 6).
 
-    python tools/bench.py                  # the full run (`make bench`), under two minutes
+    python tools/bench.py                  # the full run (`make bench`), about two and a half minutes
     python tools/bench.py --smoke          # seconds long, for CI (`make bench-smoke` runs it from a test)
     python tools/bench.py --json out.json  # also write every number
     python tools/bench.py --profile list_100   # cProfile of this client's path for one operation, then exit
+    python tools/bench.py --jobs-only      # only the jobs section (planning and merging a million requests)
 
 All contenders run in one process, interleaved: each round runs every contender once per operation, in an order that
 rotates from round to round, so a change in machine load hits all of them alike. Ratios to the floor are taken per
@@ -12,6 +13,11 @@ round is a block of calls long enough to time reliably; its time per operation i
 calls. Two transports: an in-process `httpx.MockTransport` (client cost only) and a threaded stdlib HTTP/1.1 server
 on 127.0.0.1 in a child process (real sockets and connection reuse, without the server competing for this process's
 GIL). Both answer from prebuilt bytes of realistic fixtures, so the server's cost is the same for every contender.
+
+The jobs section (issue 11) runs a job's local work in a child process per size, 100,000 and 1,000,000 small
+requests: reading and indexing the input, planning shards, writing their upload files, merging a result file per
+shard, and writing the merged results. It reports lines per second for each phase and the child's peak RSS; the
+ratio of the two sizes' peaks shows whether memory stays flat in the size of a job (target: at most 1.2).
 """
 
 from __future__ import annotations
@@ -88,6 +94,7 @@ class Params:
     results_mb: float
     results_rounds: int
     import_runs: int
+    jobs_sizes: tuple[int, int] = (100_000, 1_000_000)
     page_size: int = 100
     concurrency: int = 64
     smoke: bool = False
@@ -104,6 +111,7 @@ SMOKE = Params(
     results_mb=1,
     results_rounds=2,
     import_runs=2,
+    jobs_sizes=(2_000, 20_000),
     smoke=True,
 )
 
@@ -929,6 +937,158 @@ def measure_imports(runs: int) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------------------------------------------------- jobs
+
+JOB_PHASES = ("ingest", "plan", "shard_files", "merge", "write_results")
+JOB_PHASE_TITLES = {
+    "ingest": "read, check and index the input (jobs.create)",
+    "plan": "plan shards",
+    "shard_files": "write the shards' upload files",
+    "merge": "merge one result file per shard",
+    "write_results": "write the merged results in input order",
+}
+
+
+def _job_request(number: int) -> bytes:
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Say the number {number}."}]}
+    line = {"custom_id": f"r{number:07d}", "method": "POST", "url": "/v1/chat/completions", "body": body}
+    return json.dumps(line, separators=(",", ":")).encode() + b"\n"
+
+
+def _job_result(custom_id: str) -> bytes:
+    body = {
+        "id": "chatcmpl-x",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
+    }
+    line = {
+        "id": "batch_req_x",
+        "custom_id": custom_id,
+        "response": {"status_code": 200, "request_id": "r", "body": body},
+        "error": None,
+    }
+    return json.dumps(line, separators=(",", ":")).encode() + b"\n"
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory. Linux's getrusage keeps the high-water mark of the process that forked
+    this one across exec, so a child of a big benchmark would report its parent's peak: read VmHWM instead."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+
+def jobs_child(requests: int, out: Path) -> None:
+    """One job's local work over `requests` small requests, timed phase by phase; writes the numbers to `out`."""
+    import tempfile
+
+    from openai_batches.jobs.creation import Account, JobSettings, create_job
+    from openai_batches.jobs.job_results import write_results
+    from openai_batches.jobs.merge import merge_shard
+    from openai_batches.jobs.planning import plan_shards, write_shard_file
+    from openai_batches.jobs.store import open_store
+    from openai_batches.jobs.tokens import HeuristicEstimator
+
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-jobs-") as temp:
+        root = Path(temp)
+        source = root / "requests.jsonl"
+        with source.open("wb") as file:
+            for number in range(requests):
+                file.write(_job_request(number))
+        state = root / "state"
+        start = time.perf_counter()
+        create_job(
+            state,
+            "bench",
+            source,
+            endpoint=None,
+            completion_window="24h",
+            settings=JobSettings(),
+            account=Account("https://api.openai.com/v1", "bench"),
+            estimator=HeuristicEstimator(),
+        )
+        seconds["ingest"] = time.perf_counter() - start
+        with open_store(state) as store:
+            job = store.get_job("bench")
+            assert job is not None
+            start = time.perf_counter()
+            shards = plan_shards(store, job)
+            seconds["plan"] = time.perf_counter() - start
+            start = time.perf_counter()
+            for shard in shards:
+                write_shard_file(store, job, shard, root / "shards" / f"{shard.id}.jsonl")
+            seconds["shard_files"] = time.perf_counter() - start
+            # The service's part, not timed: one output file per shard, answering every request.
+            files: dict[int, list[tuple[int, Path]]] = {}
+            for shard in shards:
+                output = root / "results" / f"{shard.id}.jsonl"
+                output.parent.mkdir(exist_ok=True)
+                with (root / "shards" / f"{shard.id}.jsonl").open("rb") as lines, output.open("wb") as answers:
+                    for line in lines:
+                        answers.write(_job_result(json.loads(line)["custom_id"]))
+                number = store.add_result_file(job.id, f"batch_{shard.id}", "output", str(output))
+                store.update_shard(
+                    job.id,
+                    shard.id,
+                    {"state": "downloaded", "batch_id": f"batch_{shard.id}", "batch_status": "completed"},
+                )
+                files[shard.id] = [(number, output)]
+            start = time.perf_counter()
+            for shard in store.active_shards(job.id):
+                merge_shard(store, job, shard, files[shard.id], cancelling=False)
+            seconds["merge"] = time.perf_counter() - start
+            done = store.get_job("bench")
+            assert done is not None and done.succeeded == requests, done
+            start = time.perf_counter()
+            written = write_results(store, done, root / "merged.jsonl")
+            seconds["write_results"] = time.perf_counter() - start
+            assert written == requests
+    out.write_text(
+        json.dumps({"requests": requests, "shards": len(shards), "seconds": seconds, "peak_rss_bytes": _peak_rss()})
+    )
+
+
+def measure_jobs(params: Params) -> dict[str, Any]:
+    """Each size in a fresh child process, so each peak RSS is that size's alone."""
+    import tempfile
+
+    sizes: dict[str, Any] = {}
+    for requests in params.jobs_sizes:
+        print(f"  jobs: {requests:,} requests", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(prefix="bench-jobs-out-") as temp:
+            out = Path(temp) / "jobs.json"
+            subprocess.run(
+                [sys.executable, __file__, "--jobs-child", str(requests), "--jobs-out", str(out)], check=True
+            )
+            result = json.loads(out.read_text())
+        result["lines_per_second"] = {phase: requests / result["seconds"][phase] for phase in JOB_PHASES}
+        sizes[str(requests)] = result
+    small, large = (sizes[str(size)] for size in params.jobs_sizes)
+    return {"sizes": sizes, "rss_ratio": large["peak_rss_bytes"] / small["peak_rss_bytes"]}
+
+
+def print_jobs(report: dict[str, Any], params: Params) -> None:
+    jobs = report["jobs"]
+    small, large = (str(size) for size in params.jobs_sizes)
+    print(f"=== jobs: a job's local work, {int(small):,} and {int(large):,} small requests (child process each) ===")
+    print(f"  {'phase':52s} {'lines/s at ' + f'{int(small):,}':>22s} {'lines/s at ' + f'{int(large):,}':>24s}")
+    for phase in JOB_PHASES:
+        rates = [jobs["sizes"][size]["lines_per_second"][phase] for size in (small, large)]
+        print(f"  {JOB_PHASE_TITLES[phase]:52s} {rates[0]:22,.0f} {rates[1]:24,.0f}")
+    peaks = [jobs["sizes"][size]["peak_rss_bytes"] for size in (small, large)]
+    print(
+        f"  peak RSS: {peaks[0] / 2**20:,.1f} MiB at {int(small):,}, {peaks[1] / 2**20:,.1f} MiB at {int(large):,}: "
+        f"{jobs['rss_ratio']:.2f}x"
+    )
+    print()
+
+
 # ---------------------------------------------------------------------------------------------------------- summary
 
 
@@ -1116,6 +1276,14 @@ def print_targets(report: dict[str, Any], params: Params) -> None:
     print()
 
 
+def print_jobs_target(report: dict[str, Any]) -> None:
+    ratio = report["jobs"]["rss_ratio"]
+    sizes = list(report["jobs"]["sizes"])
+    what = f"jobs peak RSS, {int(sizes[1]):,} vs {int(sizes[0]):,}"
+    print(f"  {what:34s} {f'{ratio:.2f}x':34s} {'<= 1.2x':18s} {'met' if ratio <= 1.2 else 'NOT met'}")
+    print()
+
+
 # ------------------------------------------------------------------------------------------------------------- main
 
 
@@ -1183,7 +1351,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--profile", choices=SYNC_OPS, help="profile this client's path for one operation and exit")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jobs-only", action="store_true", help="run only the jobs section")
+    parser.add_argument("--jobs-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--jobs-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.jobs_child is not None:
+        jobs_child(args.jobs_child, args.jobs_out)
+        return 0
     params = SMOKE if args.smoke else FULL
     if args.rounds:
         params = dataclasses.replace(params, rounds=args.rounds)
@@ -1192,6 +1366,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.profile:
         profile(args.profile, params)
+        return 0
+    if args.jobs_only:
+        report = {"params": dataclasses.asdict(params), "jobs": measure_jobs(params)}
+        print_jobs(report, params)
+        print_jobs_target(report)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
         return 0
 
     wall_start = time.perf_counter()
@@ -1258,10 +1439,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.close()
     print("  measuring import time", file=sys.stderr, flush=True)
     report["import"] = measure_imports(params.import_runs)
+    report["jobs"] = measure_jobs(params)
     report["wall_seconds"] = time.perf_counter() - wall_start
 
     print_tables(report, params)
+    print_jobs(report, params)
     print_targets(report, params)
+    print_jobs_target(report)
     print(f"total wall time {report['wall_seconds']:.1f} s")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")

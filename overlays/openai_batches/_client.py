@@ -33,6 +33,7 @@ from .resources.batches import AsyncBatches, Batches
 
 if TYPE_CHECKING:
     from ._response import Parse
+    from .jobs.api import AsyncJobs, Jobs
     from .resources.batches import (
         AsyncBatchesWithRawResponse,
         AsyncBatchesWithStreamingResponse,
@@ -237,6 +238,14 @@ class BatchClient(_ClientBase):
 
         return Files(self)
 
+    @functools.cached_property
+    def jobs(self) -> Jobs:
+        """Durable jobs bigger than one batch: create, run (resumable), get, list, cancel, delete."""
+        # Imported on first use: the jobs bring sqlite3, which a client that only submits batches never needs.
+        from .jobs.api import Jobs
+
+        return Jobs(self)
+
     def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
         return parse_model(context, self._dispatcher.request(context, **kwargs), model)
 
@@ -363,6 +372,13 @@ class AsyncBatchClient(_ClientBase):
         from .resources.files import AsyncFiles
 
         return AsyncFiles(self)
+
+    @functools.cached_property
+    def jobs(self) -> AsyncJobs:
+        """Durable jobs bigger than one batch: create, run (resumable), get, list, cancel, delete."""
+        from .jobs.api import AsyncJobs
+
+        return AsyncJobs(self)
 
     async def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
         return parse_model(context, await self._dispatcher.request(context, **kwargs), model)

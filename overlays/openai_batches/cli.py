@@ -6,6 +6,7 @@
     openai-batches wait BATCH_ID [--poll-interval S] [--timeout S]
     openai-batches cancel BATCH_ID
     openai-batches results BATCH_ID [-o results.jsonl]
+    openai-batches job run NAME requests.jsonl   # a durable job of any size (job resume/status/list/results/...)
     openai-batches serve --port 8000 --data-dir ./batches-data   # the local Batch API server
 
 Settings come from the same environment variables as the library (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID,
@@ -30,6 +31,7 @@ from typing import Final, TextIO
 
 from openai_batches_generated.models import Batch, BatchEndpoint
 
+from ._cli_job import add_job_parser
 from ._cli_output import PROG, Output, clean, describe, json_line, result_json, summary, table
 from ._cli_progress import WaitProgress, counts_of
 from ._client import BatchClient
@@ -69,17 +71,18 @@ EXIT_CODES: Final = {"completed": EXIT_OK, "failed": EXIT_FAILED, "expired": EXI
 
 EPILOG: Final = f"""\
 exit status:
-  {EXIT_OK}    success (wait, submit --wait: the batch completed; requests that failed inside a
-       completed batch are in its results, not in the exit status)
+  {EXIT_OK}    success (wait, submit --wait: the batch completed; job run/resume: every request
+       has its final result; requests that failed inside are results, not the exit status)
   {EXIT_ERROR}    error from the API or the network (bad key, unknown id, connection refused, ...)
   {EXIT_USAGE}    refused before anything was sent: bad options or arguments, no API key, a missing
        input file, or an input file the service would reject (the message names the line)
   {EXIT_FAILED}    the batch failed (its input file did not validate)
   {EXIT_EXPIRED}    the batch expired (its completion window ran out)
-  {EXIT_CANCELLED}    the batch was cancelled
+  {EXIT_CANCELLED}    the batch was cancelled (job run/resume: the job was cancelled)
   {EXIT_TIMEOUT}    --timeout ran out before the batch finished (it keeps running)
-  {EXIT_NOT_FINISHED}    results: the batch has not finished yet (wait for it first)
-  {EXIT_INTERRUPTED}  interrupted with Ctrl-C (a batch being waited for keeps running)
+  {EXIT_NOT_FINISHED}    results: the batch has not finished yet (wait for it first; job results: the job)
+  {EXIT_INTERRUPTED}  interrupted with Ctrl-C (a batch being waited for keeps running; a job stays
+       resumable with `job resume`)
 
 environment:
   OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, as in the library.
@@ -280,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("batch_id", metavar="ID")
     results.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write the results here")
     results.set_defaults(handler=_results)
+
+    add_job_parser(commands, common, formatter, EPILOG)
 
     commands.add_parser(
         "serve",

@@ -22,6 +22,7 @@ from .config import (
     DEFAULT_STEP_SECONDS,
     WATCH_TICK,
     Faults,
+    LineFailures,
     ServerConfig,
     keys_from_env,
     split_keys,
@@ -111,6 +112,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="retry-after seconds sent with injected 429s",
     )
+    serve.add_argument(
+        "--enqueued-token-limit",
+        type=_positive_int,
+        metavar="N",
+        help="per API key and model, the input tokens that batches in progress may hold; a batch that would pass "
+        "it fails in validating with token_limit_exceeded, as on the service (default: no limit)",
+    )
+    serve.add_argument(
+        "--line-failure-rate",
+        type=_rate,
+        default=0.0,
+        metavar="SHARE",
+        help="share of request lines answered in the error file with --line-failure-status (0 to 1); which lines is "
+        "decided by --line-failure-seed, the custom_id and the attempt (the batch's metadata `attempt`)",
+    )
+    serve.add_argument(
+        "--line-failure-status",
+        type=int,
+        default=500,
+        metavar="STATUS",
+        help="status of the lines failed by --line-failure-rate (default: 500)",
+    )
+    serve.add_argument(
+        "--line-failure-seed", type=int, default=0, metavar="SEED", help="seed for --line-failure-rate (default: 0)"
+    )
+    serve.add_argument(
+        "--line-failure-attempts",
+        type=_positive_int,
+        metavar="N",
+        help="fail lines only on their first N attempts (default: every attempt)",
+    )
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return parser
 
@@ -129,6 +161,12 @@ def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[S
             timing=args.fault_timing,
             retry_after=args.retry_after,
         )
+        line_failures = LineFailures(
+            rate=args.line_failure_rate,
+            status=args.line_failure_status,
+            seed=args.line_failure_seed,
+            attempts=args.line_failure_attempts,
+        )
     except ValueError as exc:
         build_parser().error(str(exc))
     config = ServerConfig(
@@ -138,6 +176,8 @@ def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[S
         api_keys=split_keys(args.api_keys) or keys_from_env(environ),
         completion_window_seconds=args.completion_window_seconds,
         faults=faults,
+        enqueued_token_limit=args.enqueued_token_limit,
+        line_failures=line_failures,
         **pace,
     )
     return config, str(args.log_level)
@@ -207,6 +247,16 @@ def _non_negative_float(text: str) -> float:
     value = float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 

@@ -66,6 +66,29 @@ class Faults:
 
 
 @dataclass(frozen=True)
+class LineFailures:
+    """A seeded share of request lines answered with an error status, for testing clients that retry lines.
+
+    Whether a line fails depends only on the seed, its custom_id and its attempt (the batch's metadata `attempt`,
+    which openai-batches jobs set; 1 when absent), so a run is reproducible and a retried line gets a fresh draw.
+    `attempts` limits failures to the first N attempts (None: every attempt).
+    """
+
+    rate: float = 0.0
+    status: int = 500
+    seed: int = 0
+    attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"line failure rate must be between 0 and 1, got {self.rate}")
+        if not 400 <= self.status <= 599:
+            raise ValueError(f"line failure status must be 4xx or 5xx, got {self.status}")
+        if self.attempts is not None and self.attempts < 1:
+            raise ValueError(f"line failure attempts must be at least 1, got {self.attempts}")
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
@@ -79,6 +102,10 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     faults: Faults = field(default_factory=Faults)
     clock: Callable[[], float] = time.time
+    # Per API key and model: a batch whose input tokens would push the tokens enqueued for its model past this
+    # fails in validating with `token_limit_exceeded`, as the service does (None: no limit).
+    enqueued_token_limit: int | None = None
+    line_failures: LineFailures = field(default_factory=LineFailures)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -91,6 +118,8 @@ class ServerConfig:
             raise ValueError(f"completion window must be positive, got {self.completion_window_seconds}")
         if any(not key for key in self.api_keys):
             raise ValueError("API keys must not be empty")
+        if self.enqueued_token_limit is not None and self.enqueued_token_limit < 1:
+            raise ValueError(f"enqueued token limit must be at least 1, got {self.enqueued_token_limit}")
 
 
 def describe_pace(config: ServerConfig) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .config import Limits
+from .responders import respond
 
 MAX_REPORTED_ERRORS = 100
 
@@ -31,6 +32,8 @@ class ValidationResult:
     requests: int = 0
     model: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # The input tokens the answers will report in `usage`, summed (counted only when asked: it costs an answer).
+    input_tokens: int = 0
 
     def add(self, code: str, message: str, *, param: str | None = None, line: int | None = None) -> None:
         if len(self.errors) < MAX_REPORTED_ERRORS:
@@ -49,7 +52,8 @@ def request_lines(stream: BinaryIO) -> Iterator[tuple[int, int, bytes]]:
             yield number, offset, content
 
 
-def validate_input_file(path: Path, endpoint: str, limits: Limits) -> ValidationResult:
+def validate_input_file(path: Path, endpoint: str, limits: Limits, *, count_tokens: bool = False) -> ValidationResult:
+    """Check the file; with `count_tokens`, also sum the input tokens of its requests (for the enqueued limit)."""
     result = ValidationResult()
     size = path.stat().st_size
     if size > limits.input_file_bytes:
@@ -89,6 +93,8 @@ def validate_input_file(path: Path, endpoint: str, limits: Limits) -> Validation
                     )
             if endpoint == "/v1/embeddings":
                 embedding_inputs += count_embedding_inputs(request["body"].get("input"))
+            if count_tokens:
+                result.input_tokens += respond(endpoint, request["custom_id"], request["body"], now=0).input_tokens
     if result.requests == 0:
         result.add("empty_file", "The batch input file is empty.", param="input_file_id")
     elif embedding_inputs > limits.embedding_inputs:

@@ -24,7 +24,9 @@ from typing import Any, BinaryIO
 
 from . import ids
 from .config import ServerConfig
+from .enqueued_tokens import ENQUEUED_STATUSES, token_limit_error
 from .input_validation import request_lines, validate_input_file
+from .line_failures import LineFailurePlan, attempt_of
 from .records import BatchRecord, FileRecord, dumps
 from .responders import respond
 from .storage import Storage
@@ -63,6 +65,7 @@ class BatchRunner:
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="openai-batches-runner", daemon=True)
         self._last_sweep = 0.0
+        self._line_failures = LineFailurePlan(config.line_failures)
 
     def start(self) -> None:
         self._storage.restart_pacing(self._clock())
@@ -139,25 +142,46 @@ class BatchRunner:
         path = None if input_file is None else self._storage.blob(input_file.path)
         if path is None or not path.is_file():
             return self._fail(batch, "file_not_found", "The input file is no longer available.", param="input_file_id")
-        result = validate_input_file(path, batch.endpoint, self._config.limits)
+        limit = self._config.enqueued_token_limit
+        result = validate_input_file(path, batch.endpoint, self._config.limits, count_tokens=limit is not None)
         if result.errors:
             return self._storage.update_batch(
                 batch.id,
                 {"status": "failed", "failed_at": int(now), "errors": result.errors},
                 only_if_status=("validating",),
             )
-        return self._storage.update_batch(
-            batch.id,
-            {
-                "status": "in_progress",
-                "in_progress_at": int(now),
-                "total": result.requests,
-                "model": result.model,
-                "phase_mark": now,
-                "progress_mark": now,
-            },
-            only_if_status=("validating",),
-        )
+        # The check and the reservation share one transaction with the move to in_progress, so no other batch of the
+        # owner can be admitted between them (the runner is one thread, but cancels arrive from HTTP threads).
+        with self._storage.transaction():
+            model, enqueued = result.model or "", 0
+            if limit is not None:
+                enqueued = self._storage.enqueued_tokens(batch.owner, model, ENQUEUED_STATUSES)
+                if enqueued + result.input_tokens > limit:
+                    return self._storage.update_batch(
+                        batch.id,
+                        {
+                            "status": "failed",
+                            "failed_at": int(now),
+                            "errors": [token_limit_error(result.model, batch.owner, limit)],
+                        },
+                        only_if_status=("validating",),
+                    )
+            started = self._storage.update_batch(
+                batch.id,
+                {
+                    "status": "in_progress",
+                    "in_progress_at": int(now),
+                    "total": result.requests,
+                    "model": result.model,
+                    "phase_mark": now,
+                    "progress_mark": now,
+                },
+                only_if_status=("validating",),
+            )
+            if started and limit is not None:
+                tokens = result.input_tokens
+                self._storage.reserve_tokens(batch.id, batch.owner, model, tokens, enqueued_after=enqueued + tokens)
+        return started
 
     def _process(self, batch: BatchRecord, now: float, phase_done: bool) -> bool:
         pace = self._config.line_seconds
@@ -196,6 +220,7 @@ class BatchRunner:
             batch.model,
         )
         input_path = self._input_path(batch)
+        attempt = attempt_of(batch.metadata)
         with (
             input_path.open("rb") as source,
             _open_partial(self._output_path(batch), batch.output_bytes) as output,
@@ -204,7 +229,9 @@ class BatchRunner:
             source.seek(batch.input_offset)
             for _number, offset, content in request_lines(source):
                 request = json.loads(content)
-                reply = respond(batch.endpoint, request["custom_id"], request["body"], now=now)
+                reply = self._line_failures.reply(request["custom_id"], attempt) or respond(
+                    batch.endpoint, request["custom_id"], request["body"], now=now
+                )
                 line = {
                     "id": ids.batch_request_id(),
                     "custom_id": request["custom_id"],

@@ -20,7 +20,7 @@ from types import TracebackType
 
 from .app import App
 from .auth import Authenticator
-from .config import DEFAULT_COMPLETION_WINDOW_SECONDS, Faults, Limits, ServerConfig, describe_pace
+from .config import DEFAULT_COMPLETION_WINDOW_SECONDS, Faults, Limits, LineFailures, ServerConfig, describe_pace
 from .context import Context
 from .faults import FaultInjector
 from .http_handler import APIServer
@@ -128,11 +128,17 @@ def run_server(
     limits: Limits | None = None,
     faults: Faults | None = None,
     clock: Callable[[], float] | None = None,
+    enqueued_token_limit: int | None = None,
+    line_failure_rate: float = 0.0,
+    line_failure_status: int = 500,
+    line_failure_seed: int = 0,
+    line_failure_attempts: int | None = None,
 ) -> Iterator[LocalServer]:
     """A running server for the duration of the `with` block; port 0 picks a free port (see `server.base_url`).
 
     `tick` paces every request line and status step at that many seconds (0: everything at once); by default each
-    status step takes half a second and lines run as fast as the machine allows.
+    status step takes half a second and lines run as fast as the machine allows. `enqueued_token_limit` and the
+    `line_failure_*` arguments are the `serve` options of the same names.
     """
     config = ServerConfig(
         data_dir=Path(data_dir),
@@ -143,6 +149,10 @@ def run_server(
         limits=limits or Limits(),
         faults=faults or Faults(),
         clock=clock or time.time,
+        enqueued_token_limit=enqueued_token_limit,
+        line_failures=LineFailures(
+            rate=line_failure_rate, status=line_failure_status, seed=line_failure_seed, attempts=line_failure_attempts
+        ),
         **({} if tick is None else {"step_seconds": tick, "line_seconds": tick}),
     )
     with LocalServer(config) as server:

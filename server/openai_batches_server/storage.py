@@ -89,6 +89,21 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (owner, scope, key)
 );
+-- Input tokens a batch holds against its owner's enqueued-token limit for its model, from validation on.
+CREATE TABLE IF NOT EXISTS enqueued_tokens (
+    batch_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    model TEXT NOT NULL,
+    tokens INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS enqueued_by_owner ON enqueued_tokens (owner, model);
+-- The most ever enqueued at once, per owner and model: what a test reads to prove the limit held.
+CREATE TABLE IF NOT EXISTS enqueued_peaks (
+    owner TEXT NOT NULL,
+    model TEXT NOT NULL,
+    peak INTEGER NOT NULL,
+    PRIMARY KEY (owner, model)
+);
 """
 
 _JSON_COLUMNS = frozenset({"metadata", "errors"})
@@ -296,6 +311,35 @@ class Storage:
             f"UPDATE batches SET phase_mark = ?, progress_mark = ? WHERE status IN ({placeholders})",
             (now, now, *UNFINISHED),
         )
+
+    # --- enqueued tokens ---
+
+    def enqueued_tokens(self, owner: str, model: str, statuses: Collection[str]) -> int:
+        """The tokens held by the owner's batches of this model that have one of `statuses`."""
+        rows = self._query(
+            "SELECT COALESCE(SUM(e.tokens), 0) AS total FROM enqueued_tokens e JOIN batches b ON b.id = e.batch_id"
+            f" WHERE e.owner = ? AND e.model = ? AND b.status IN ({', '.join('?' * len(statuses))})",
+            (owner, model, *statuses),
+        )
+        return int(rows[0]["total"])
+
+    def reserve_tokens(self, batch_id: str, owner: str, model: str, tokens: int, enqueued_after: int) -> None:
+        """Record a batch's tokens and raise the owner's peak for the model to `enqueued_after` if it is higher."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO enqueued_tokens (batch_id, owner, model, tokens) VALUES (?, ?, ?, ?)",
+                (batch_id, owner, model, tokens),
+            )
+            self._db.execute(
+                "INSERT INTO enqueued_peaks (owner, model, peak) VALUES (?, ?, ?)"
+                " ON CONFLICT (owner, model) DO UPDATE SET peak = MAX(peak, excluded.peak)",
+                (owner, model, enqueued_after),
+            )
+
+    def enqueued_token_peak(self, owner: str, model: str) -> int:
+        """The most tokens the owner ever had enqueued at once for the model (0 if none)."""
+        rows = self._query("SELECT peak FROM enqueued_peaks WHERE owner = ? AND model = ?", (owner, model))
+        return int(rows[0]["peak"]) if rows else 0
 
     # --- idempotency keys ---
 

@@ -1,0 +1,556 @@
+"""`openai-batches job ...`: durable multi-batch jobs from the command line.
+
+    openai-batches job run NAME INPUT [--endpoint E] [--max-attempts N] [--max-in-flight N]
+                                      [--enqueued-token-limit N] [--max-batch-requests N] [--state-dir DIR]
+    openai-batches job resume NAME
+    openai-batches job status [NAME] [--price MODEL=INPUT,OUTPUT[,CACHED]]
+    openai-batches job list
+    openai-batches job results NAME [-o merged.jsonl]
+    openai-batches job cancel NAME [--wait]
+    openai-batches job delete NAME [--remote-files]
+
+The conventions of the other commands hold: `--json` on every command, one-line errors on stderr, the same exit
+statuses (a job that ends cancelled exits 5, `job results` of an unfinished job exits 7), live progress on a terminal.
+Ctrl-C stops the run and leaves the job resumable; its batches keep running at the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ._cli_output import PROG, clean, json_line, result_json
+from ._cli_progress import REDRAW_EVERY, _is_terminal, _terminal_columns, format_elapsed, render_bar
+from ._client import BatchClient
+from ._retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .cli import _Run
+    from .jobs import Job, JobSummary, ModelPrice
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CANCELLED = 5
+EXIT_NOT_FINISHED = 7
+EXIT_INTERRUPTED = 130
+
+
+# --- arguments --------------------------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _price(text: str) -> tuple[str, dict[str, float]]:
+    model, sep, numbers = text.partition("=")
+    parts = numbers.split(",") if sep else []
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if not model or len(values) not in (2, 3) or any(value < 0 for value in values):
+        raise argparse.ArgumentTypeError(
+            f"expected MODEL=INPUT,OUTPUT[,CACHED_INPUT] in dollars per million tokens, got {text!r}"
+        )
+    price = {"input": values[0], "output": values[1]}
+    if len(values) == 3:
+        price["cached_input"] = values[2]
+    return model, price
+
+
+def add_job_parser(
+    commands: Any, common: argparse.ArgumentParser, formatter: type[argparse.HelpFormatter], epilog: str
+) -> None:
+    """The `job` command and its sub-commands, on the main parser's sub-command list."""
+    from .cli import _seconds  # the same checks as the other commands' intervals (cli is loaded by now)
+
+    job = commands.add_parser(
+        "job",
+        parents=[common],
+        help="run work bigger than one batch, durably (run, resume, status, list, results, cancel, delete)",
+        description="Durable multi-batch jobs: a JSONL file of any size is split into batches that fit the "
+        "service's limits, submitted a few at a time, its failed lines retried, its results merged into one file "
+        "in input order. State lives in a state directory (--state-dir, $OPENAI_BATCHES_STATE_DIR, or "
+        "~/.local/state/openai-batches): a run stopped or killed at any point resumes without a duplicate batch.",
+        epilog=epilog,
+        formatter_class=formatter,
+    )
+    job.set_defaults(handler=_no_job_command)
+    sub = job.add_subparsers(dest="job_command", metavar="JOB_COMMAND", title="job commands")
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(
+            name, parents=[common], help=summary, description=description, epilog=epilog, formatter_class=formatter
+        )
+        parser.add_argument(
+            "--state-dir",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="where jobs keep their state (default: $OPENAI_BATCHES_STATE_DIR, else $XDG_STATE_HOME/openai-batches"
+            " or ~/.local/state/openai-batches)",
+        )
+        return parser
+
+    def run_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--poll-interval",
+            type=_seconds,
+            default=1.0,
+            metavar="S",
+            help="seconds between polls of a batch that moves (default: 1); polling backs off while it does not",
+        )
+        parser.add_argument(
+            "--max-poll-interval", type=_seconds, default=60.0, metavar="S", help="longest pause between polls"
+        )
+        parser.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
+        parser.add_argument(
+            "--price",
+            type=_price,
+            action="append",
+            default=[],
+            metavar="MODEL=IN,OUT[,CACHED]",
+            help="batch prices of a model in dollars per million tokens, for the cost in the summary (repeatable)",
+        )
+
+    run = command(
+        "run",
+        "create a job from a JSONL file and run it until every request has its result",
+        "Check INPUT as the service would, record the job NAME, and run it: shards submitted a few at a time, "
+        "failed lines retried, results downloaded as each batch ends. Running it again (or `job resume NAME`) "
+        "goes on where it stopped; running it with the same NAME and another INPUT is refused.",
+    )
+    run.add_argument("name", metavar="NAME", help="the job's name: letters, digits, '.', '_', '-'")
+    run.add_argument("input", metavar="INPUT.jsonl", help="the requests, one JSON object per line")
+    run.add_argument("--endpoint", default=None, metavar="E", help="the endpoint (default: the lines' url)")
+    run.add_argument("--max-attempts", type=_positive, default=None, metavar="N", help="tries per request (3)")
+    run.add_argument("--max-in-flight", type=_positive, default=None, metavar="N", help="batches at once (8)")
+    run.add_argument(
+        "--enqueued-token-limit",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="estimated input tokens the job may have in flight per model (your organisation's batch queue limit)",
+    )
+    run.add_argument(
+        "--max-batch-requests", type=_positive, default=None, metavar="N", help="requests per batch (50,000)"
+    )
+    run_options(run)
+    run.set_defaults(handler=_store_errors(_run))
+
+    resume = command("resume", "go on with a job", "Run the job NAME on from where it stopped.")
+    resume.add_argument("name", metavar="NAME")
+    run_options(resume)
+    resume.set_defaults(handler=_store_errors(_resume))
+
+    status = command(
+        "status",
+        "show jobs: requests done / failed / pending, batches in flight, attempts, tokens, cost",
+        "A table of the jobs (or of job NAME, with its notes): requests final, failed and pending, batches in "
+        "flight, attempts used, tokens from the batches' usage, and the cost when --price is given.",
+    )
+    status.add_argument("name", metavar="NAME", nargs="?")
+    status.add_argument(
+        "--price", type=_price, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
+    )
+    status.set_defaults(handler=_store_errors(_status))
+
+    listing = command("list", "list jobs", "Every job in the state directory, oldest first.")
+    listing.set_defaults(handler=_store_errors(_list))
+
+    results = command(
+        "results",
+        "print or save a job's merged results",
+        "One result per request, in input order, in the service's line format; a request without a result from "
+        "the service has a line with `error` saying why. With -o, write them to a file and print a summary.",
+    )
+    results.add_argument("name", metavar="NAME")
+    results.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write the results here")
+    results.set_defaults(handler=_store_errors(_results))
+
+    cancel = command(
+        "cancel",
+        "cancel a job",
+        "Cancel the job's batches at the service and send nothing more; what finished stays in the results. "
+        "With --wait, wait for the cancelled batches and collect what they finished.",
+    )
+    cancel.add_argument("name", metavar="NAME")
+    cancel.add_argument("--wait", action="store_true", help="wait until the job is cancelled, collecting results")
+    cancel.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
+    cancel.set_defaults(handler=_store_errors(_cancel))
+
+    delete = command(
+        "delete",
+        "forget a job",
+        "Delete the job's state (batches still running are cancelled); with --remote-files, also its uploads "
+        "and result files on the service.",
+    )
+    delete.add_argument("name", metavar="NAME")
+    delete.add_argument("--remote-files", action="store_true", help="also delete the job's files on the service")
+    delete.set_defaults(handler=_store_errors(_delete))
+
+
+# --- progress ---------------------------------------------------------------------------------------------------
+
+
+def progress_text(job: Job) -> str:
+    final = job.requests - job.pending
+    return (
+        f"{final:,}/{job.requests:,} final, {job.failed + job.missing:,} failed, "
+        f"{job.batches_in_flight} batches in flight"
+    )
+
+
+class JobProgress:
+    """A job's progress on stderr: one line redrawn in place on a terminal, one line per change elsewhere."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
+        self._stream = stream
+        self.enabled = enabled
+        self.live = _is_terminal(stream)
+        self._clock = clock
+        self._start = clock()
+        self._job: Job | None = None
+        self._last = ""
+        self._drawn = 0
+
+    def update(self, job: Job) -> None:
+        self._job = job
+        if not self.enabled:
+            return
+        if self.live:
+            self._redraw()
+            return
+        text = f"job {clean(job.name)} {job.status} {progress_text(job)}"
+        if text != self._last:
+            self._last = text
+            stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+            self._write(f"{stamp} {text} ({format_elapsed(self._clock() - self._start)})\n")
+
+    def sleep(self, seconds: float) -> None:
+        if not (self.enabled and self.live and self._job is not None):
+            time.sleep(seconds)
+            return
+        deadline = self._clock() + seconds
+        while (remaining := deadline - self._clock()) > 0:
+            time.sleep(min(remaining, REDRAW_EVERY))
+            self._redraw()
+
+    def finish(self) -> None:
+        if self.enabled and self.live and self._drawn:
+            self._redraw()
+            self._write("\n")
+            self._drawn = 0
+
+    def _redraw(self) -> None:
+        job = self._job
+        if job is None:
+            return
+        bar = render_bar(job.requests - job.pending, job.requests)
+        line = f"{job.status} [{bar}] {progress_text(job)}, {format_elapsed(self._clock() - self._start)}"
+        line = line[: max(_terminal_columns(self._stream) - 1, 10)]
+        padding = " " * max(self._drawn - len(line), 0)
+        self._drawn = max(len(line), 1)
+        self._write("\r" + line + padding)
+
+    def _write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
+
+
+# --- the commands -----------------------------------------------------------------------------------------------
+
+
+def _store_errors(handler: Callable[[_Run], int]) -> Callable[[_Run], int]:
+    """A state directory that cannot be read or written (a full disk, a database locked too long) is one line."""
+
+    def guarded(run: _Run) -> int:
+        import sqlite3
+
+        try:
+            return handler(run)
+        except sqlite3.Error as exc:
+            raise _command_error(f"the jobs' state database failed: {exc}", EXIT_ERROR) from None
+
+    return guarded
+
+
+def _usage_error(message: str) -> Exception:
+    from .cli import UsageError
+
+    return UsageError(message)
+
+
+def _command_error(message: str, code: int) -> Exception:
+    from .cli import CommandError
+
+    return CommandError(message, code=code)
+
+
+def _no_job_command(run: _Run) -> int:
+    raise _usage_error(
+        f"a job command is required: run, resume, status, list, results, cancel or delete (see {PROG} job -h)"
+    )
+
+
+def _client(run: _Run, progress: JobProgress | None = None) -> BatchClient:
+    policy = None if progress is None else RetryPolicy(sleep=progress.sleep)
+    client = BatchClient(api_key=run.args.api_key or None, base_url=run.args.base_url or None, retry_policy=policy)
+    run.base_url = str(client.base_url)
+    return client
+
+
+def _prices(run: _Run) -> dict[str, ModelPrice | Mapping[str, float]] | None:
+    prices = dict(getattr(run.args, "price", []) or [])
+    return prices or None
+
+
+def _endpoint_of(path: Path, given: str | None) -> str | None:
+    """The endpoint named, or else the first request's url, checked against the endpoints the service knows."""
+    from .cli import KNOWN_ENDPOINTS
+
+    endpoint = given
+    source = ""
+    if endpoint is None:
+        with path.open("rb") as file:
+            for raw in file:
+                if raw.strip():
+                    try:
+                        url = json.loads(raw).get("url")
+                    except (ValueError, AttributeError):
+                        return None  # the input check names the line and the problem
+                    endpoint, source = (url, f" (the url of the first request in {clean(str(path))})")
+                    break
+    if isinstance(endpoint, str) and endpoint not in KNOWN_ENDPOINTS:
+        raise _usage_error(
+            f"unknown endpoint {clean(endpoint)!r}{source}; valid endpoints: {', '.join(KNOWN_ENDPOINTS)}"
+        )
+    return endpoint if isinstance(endpoint, str) else None
+
+
+def _run(run: _Run) -> int:
+    args = run.args
+    path = Path(args.input)
+    if not path.is_file():
+        raise _usage_error(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
+    endpoint = _endpoint_of(path, args.endpoint)
+    settings: dict[str, Any] = {
+        key: value
+        for key in ("max_attempts", "max_in_flight", "enqueued_token_limit", "max_batch_requests")
+        if (value := getattr(args, key)) is not None
+    }
+    with _client(run) as client:
+        job = _conflicts_are_usage(
+            lambda: client.jobs.create(args.name, path, endpoint=endpoint, state_dir=args.state_dir, **settings)
+        )
+    return _drive(run, job.name)
+
+
+def _resume(run: _Run) -> int:
+    return _drive(run, run.args.name)
+
+
+def _conflicts_are_usage(create: Callable[[], Job]) -> Job:
+    from .jobs import JobAccountError, JobConflictError
+
+    try:
+        return create()
+    except (JobConflictError, JobAccountError) as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def _drive(run: _Run, name: str) -> int:
+    args, out = run.args, run.out
+    progress = JobProgress(out.stderr, enabled=not args.quiet)
+    try:
+        with _client(run, progress) as client:
+            job = _conflicts_are_usage(
+                lambda: client.jobs.run(
+                    name,
+                    on_update=progress.update,
+                    poll_interval=args.poll_interval,
+                    max_poll_interval=max(args.max_poll_interval, args.poll_interval),
+                    state_dir=args.state_dir,
+                )
+            )
+    except KeyboardInterrupt:
+        progress.finish()
+        out.note(
+            f"interrupted; job {name} keeps its state and its batches keep running at the service; "
+            f"resume it with: {PROG} job resume {name}" + (f" --state-dir {args.state_dir}" if args.state_dir else "")
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        progress.finish()
+    summary = job.summary(_prices(run))
+    _print_job(run, job, summary)
+    return EXIT_CANCELLED if job.status == "cancelled" else EXIT_OK
+
+
+def _print_job(run: _Run, job: Job, summary: JobSummary) -> None:
+    if run.out.as_json:
+        run.out.json({**job.to_dict(), "summary": summary.to_dict()})
+    else:
+        run.out.lines(clean(line) for line in str(summary).splitlines())
+
+
+def _state_dir(run: _Run) -> Path:
+    from .jobs.settings import resolve_state_dir
+
+    return resolve_state_dir(run.args.state_dir)
+
+
+def _status(run: _Run) -> int:
+    # status, list and results read the state directory only: they need no API key and send nothing.
+    from .jobs.api import read_job, read_jobs
+
+    directory = _state_dir(run)
+    jobs = [read_job(run.args.name, directory)] if run.args.name else read_jobs(directory)
+    prices = _prices(run)
+    summaries = [job.summary(prices) for job in jobs]
+    if run.out.as_json:
+        documents = [{**job.to_dict(), "summary": s.to_dict()} for job, s in zip(jobs, summaries, strict=True)]
+        run.out.json(documents[0] if run.args.name else documents)
+        return EXIT_OK
+    if not jobs:
+        run.out.line(f"no jobs in {clean(str(directory))}")
+        return EXIT_OK
+    run.out.lines(status_table(summaries, [job.batches_in_flight for job in jobs]))
+    if run.args.name:
+        run.out.lines(f"  {clean(note)}" for note in summaries[0].notes)
+    return EXIT_OK
+
+
+def status_table(summaries: list[JobSummary], in_flight: list[int]) -> list[str]:
+    rows = [("NAME", "STATUS", "DONE", "FAILED", "PENDING", "IN FLIGHT", "ATTEMPTS", "TOKENS IN/OUT", "COST")]
+    for summary, batches in zip(summaries, in_flight, strict=True):
+        rows.append(
+            (
+                clean(summary.name),
+                clean(summary.status),
+                f"{summary.succeeded:,}",
+                f"{summary.failed + summary.missing:,}",
+                f"{summary.pending:,}",
+                str(batches),
+                f"{summary.attempts_used:,}",
+                f"{summary.input_tokens:,}/{summary.output_tokens:,}",
+                "-" if summary.cost is None else f"${summary.cost:,.4f}",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+def _list(run: _Run) -> int:
+    from .jobs.api import read_jobs
+
+    directory = _state_dir(run)
+    jobs = read_jobs(directory)
+    if run.out.as_json:
+        run.out.json([job.to_dict() for job in jobs])
+        return EXIT_OK
+    if not jobs:
+        run.out.line(f"no jobs in {clean(str(directory))}")
+        return EXIT_OK
+    rows = [("NAME", "STATUS", "REQUESTS", "CREATED", "INPUT")]
+    for job in jobs:
+        created = datetime.datetime.fromtimestamp(job.created_at, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        rows.append((clean(job.name), clean(job.status), f"{job.requests:,}", created, clean(str(job.input_path))))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    run.out.lines(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]) for row in rows
+    )
+    return EXIT_OK
+
+
+def _results(run: _Run) -> int:
+    args, out = run.args, run.out
+    from .jobs.api import read_job
+
+    job = read_job(args.name, _state_dir(run))
+    if not job.finished:
+        raise _command_error(
+            f"job {clean(job.name)} is {clean(job.status)} with {job.pending:,} requests pending: its results are "
+            f"complete once it ends (run `{PROG} job resume {clean(job.name)}` first)",
+            EXIT_NOT_FINISHED,
+        )
+    if args.output is None:
+        for result in job.results():
+            out.line(json_line(result_json(result)))
+        return EXIT_OK
+    directory_of_output = args.output.parent if str(args.output.parent) else Path(".")
+    if not directory_of_output.is_dir():
+        raise _usage_error(f"no such directory: {directory_of_output}")
+    written = job.write_results(args.output)
+    without = job.missing + job.cancelled
+    if out.as_json:
+        out.json(
+            {
+                "name": job.name,
+                "path": str(args.output),
+                "results": written,
+                "succeeded": job.succeeded,
+                "failed": job.failed,
+                "without_result": without,
+            }
+        )
+    else:
+        note = f", {without:,} without a result from the service" if without else ""
+        out.line(
+            f"wrote {written:,} results to {clean(args.output)}: {job.succeeded:,} succeeded, "
+            f"{job.failed:,} failed{note}"
+        )
+    return EXIT_OK
+
+
+def _cancel(run: _Run) -> int:
+    args, out = run.args, run.out
+    if args.wait:
+        progress = JobProgress(out.stderr, enabled=not args.quiet)
+        try:
+            with _client(run, progress) as client:
+                client.jobs.cancel(args.name, state_dir=args.state_dir)
+                job = client.jobs.run(args.name, on_update=progress.update, state_dir=args.state_dir)
+        finally:
+            progress.finish()
+    else:
+        with _client(run) as client:
+            job = client.jobs.cancel(args.name, state_dir=args.state_dir)
+    if out.as_json:
+        out.json(job.to_dict())
+    elif job.status == "cancelled":
+        out.line(f"job {clean(job.name)} cancelled: {progress_text(job)}")
+    else:
+        out.line(
+            f"job {clean(job.name)} {clean(job.status)}: its batches are being cancelled; what they finished is "
+            f"collected by its runner, or by `{PROG} job resume {clean(job.name)}`"
+        )
+    return EXIT_OK
+
+
+def _delete(run: _Run) -> int:
+    args, out = run.args, run.out
+    with _client(run) as client:
+        client.jobs.delete(args.name, remote_files=args.remote_files, state_dir=args.state_dir)
+    if out.as_json:
+        out.json({"name": args.name, "deleted": True, "remote_files": bool(args.remote_files)})
+    else:
+        files = " and its files on the service" if args.remote_files else ""
+        out.line(f"deleted job {clean(args.name)}{files}")
+    return EXIT_OK

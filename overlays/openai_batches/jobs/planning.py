@@ -1,0 +1,84 @@
+"""Shards: the waiting requests of a job cut, in input order, into batches the service accepts.
+
+A shard holds requests of one model and one attempt number (the service refuses mixed models; a retry shard
+carries its attempt in the batch metadata). It is cut greedily at the service's limits (50,000 requests, 200 MB,
+50,000 embedding inputs), at `max_batch_requests`, and at `enqueued_token_limit` when one is set, so that no shard
+alone is more than the service would ever admit. Each query reads at most one shard's requests: memory is flat in
+the size of the job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..batch_input import DEFAULT_LIMITS
+from .crash import crash_point
+from .files import replacing
+from .records import JobRecord, ShardRecord
+from .store import JobStore
+
+
+@dataclass(frozen=True)
+class ShardLimits:
+    max_requests: int = DEFAULT_LIMITS.max_requests
+    max_bytes: int = DEFAULT_LIMITS.max_bytes
+    max_embedding_inputs: int = DEFAULT_LIMITS.max_embedding_inputs
+    max_tokens: int | None = None
+
+    @classmethod
+    def of(cls, job: JobRecord) -> ShardLimits:
+        requests = DEFAULT_LIMITS.max_requests
+        if job.max_batch_requests is not None:
+            requests = min(requests, job.max_batch_requests)
+        return cls(max_requests=requests, max_tokens=job.enqueued_token_limit)
+
+
+def plan_shards(store: JobStore, job: JobRecord, limits: ShardLimits | None = None) -> list[ShardRecord]:
+    """Cut every waiting request of the job into new shards; returns them (each recorded in its own transaction)."""
+    limits = limits or ShardLimits.of(job)
+    planned: list[ShardRecord] = []
+    while (group := store.next_unplanned(job.id, limits.max_requests)) is not None:
+        attempts, model, rows = group
+        lines: list[int] = []
+        size = tokens = inputs = 0
+        for line, length, line_tokens, line_inputs in rows:
+            if lines and (
+                size + length + 1 > limits.max_bytes
+                or inputs + line_inputs > limits.max_embedding_inputs
+                or (limits.max_tokens is not None and tokens + line_tokens > limits.max_tokens)
+            ):
+                break
+            lines.append(line)
+            size += length + 1
+            tokens += line_tokens
+            inputs += line_inputs
+        with store.transaction():
+            shard = ShardRecord(
+                job=job.id,
+                id=store.next_shard_id(job.id),
+                attempt=attempts + 1,
+                model=model,
+                requests=len(lines),
+                bytes=size,
+                tokens=tokens,
+            )
+            store.add_shard(shard, lines)
+        crash_point("plan")
+        planned.append(shard)
+    return planned
+
+
+def shard_filename(job: JobRecord, shard: ShardRecord) -> str:
+    """The upload's filename: unique per job, shard and attempt, so a resumed run can find an upload it lost."""
+    return f"{job.name}.{job.uid}.shard{shard.id}.attempt{shard.attempt}.jsonl"
+
+
+def write_shard_file(store: JobStore, job: JobRecord, shard: ShardRecord, target: Path) -> Path:
+    """The shard's requests as a JSONL file, copied byte for byte from the job's input."""
+    with open(job.input_path, "rb") as source, replacing(target) as out:
+        for _line, _custom_id, offset, length, _attempts, _earlier in store.shard_lines(job.id, shard.id):
+            source.seek(offset)
+            out.write(source.read(length))
+            out.write(b"\n")
+    return target

@@ -1,0 +1,189 @@
+"""What a job store holds: a job, its shards, the batches it created, its per-model token budgets.
+
+Plain dataclasses, so the store's interface does not depend on SQLite; a request is a row of numbers (where its line
+is in the input, how long it is, its estimated tokens) and never its body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+# A job's status: created (nothing submitted yet), in_progress (runs, or waits to be resumed), cancelling,
+# cancelled, completed (every request has its final result).
+CREATED: Final = "created"
+IN_PROGRESS: Final = "in_progress"
+CANCELLING: Final = "cancelling"
+CANCELLED: Final = "cancelled"
+COMPLETED: Final = "completed"
+FINISHED_STATUSES: Final = (CANCELLED, COMPLETED)
+
+# A request's state: waiting for a shard, in a shard, final.
+PENDING: Final = 0
+QUEUED: Final = 1
+FINAL: Final = 2
+
+# A final request's outcome.
+SUCCEEDED: Final = "succeeded"
+FAILED: Final = "failed"
+MISSING: Final = "missing"  # no result line from the service, after every attempt
+REQUEST_CANCELLED: Final = "cancelled"  # the job was cancelled before the request ran
+OUTCOMES: Final = (SUCCEEDED, FAILED, MISSING, REQUEST_CANCELLED)
+
+
+class ShardState:
+    """A shard's way through the service; each step is recorded before and after its request."""
+
+    PLANNED: Final = "planned"  # requests chosen, nothing sent
+    UPLOADING: Final = "uploading"  # upload intended; on resume, look for it before uploading again
+    UPLOADED: Final = "uploaded"  # the input file is on the service
+    CREATING: Final = "creating"  # create intended; on resume, look for the batch before creating again
+    SUBMITTED: Final = "submitted"  # the batch runs
+    TOKEN_WAIT: Final = "token_wait"  # refused for the enqueued-token limit: waits, then the same upload again
+    ENDED: Final = "ended"  # the batch is final; its result files are to be downloaded
+    DOWNLOADED: Final = "downloaded"  # the result files are in the state directory; to be merged
+    MERGED: Final = "merged"  # every line has its outcome or is requeued; the upload is to be deleted
+    DONE: Final = "done"
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: int
+    name: str
+    uid: str
+    endpoint: str
+    completion_window: str
+    input_path: str
+    input_hash: str
+    input_bytes: int
+    spooled: bool
+    base_url: str
+    account: str
+    created_at: float
+    status: str
+    max_attempts: int
+    max_in_flight: int
+    enqueued_token_limit: int | None
+    max_batch_requests: int | None
+    token_estimator: str
+    requests: int = 0
+    estimated_tokens: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    missing: int = 0
+    cancelled: int = 0
+    finished_at: float | None = None
+    lease_holder: str | None = None
+    lease_pid: int | None = None
+    lease_host: str | None = None
+    lease_heartbeat: float | None = None
+
+    @property
+    def final(self) -> int:
+        return self.succeeded + self.failed + self.missing + self.cancelled
+
+    @property
+    def pending(self) -> int:
+        return self.requests - self.final
+
+
+@dataclass(frozen=True)
+class ShardRecord:
+    job: int
+    id: int
+    attempt: int
+    model: int
+    requests: int
+    bytes: int
+    tokens: int
+    state: str = ShardState.PLANNED
+    submission: int = 1
+    filename: str | None = None
+    file_id: str | None = None
+    input_deleted: bool = False
+    intent_at: float | None = None
+    # Tokens of the job's other batches of this model in flight when this one was created: what the service
+    # accepted, learned from when it refuses this one for the enqueued-token limit.
+    tokens_ahead: int = 0
+    batch_id: str | None = None
+    batch_status: str | None = None
+    cancel_requested: bool = False
+    wait_ended: int = 0
+    wait_until: float | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: str | None = None  # the batch's `errors.data` as JSON, when it failed
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class BudgetRecord:
+    """Per job and model: the in-flight token budget the service taught the runner, and how it learned it."""
+
+    job: int
+    model: int
+    budget: int | None = None
+    refusals: int = 0
+    ended: int = 0  # batches of this model that ended: a shard refused for tokens waits for this to move
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """Every batch a job created, refused ones included (for the summary and for deleting the job's files)."""
+
+    job: int
+    batch_id: str
+    shard: int
+    attempt: int
+    submission: int
+    model: int
+    status: str
+    created_at: float
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who runs a job: a random holder id, and the process and host it runs in."""
+
+    holder: str
+    pid: int
+    host: str
+    heartbeat: float
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """Where a request's final result is, in input order."""
+
+    line: int
+    custom_id: str
+    state: int
+    outcome: str | None
+    attempts: int
+    result_file: int | None
+    result_offset: int | None
+    result_length: int | None
+    error_code: str | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A merge's verdict on one request: final (with its outcome) or back to pending for another attempt."""
+
+    line: int
+    state: int
+    outcome: str | None
+    attempts: int
+    result_file: int | None = None
+    result_offset: int | None = None
+    result_length: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None

@@ -1,0 +1,95 @@
+"""What the runner needs to know of a batch, read from the service's answer and nothing else.
+
+The core decides from these plain values, so it can be fed events in a test without a network or the generated
+models. `batch_view` reads a `Batch` through `to_dict()`, which keeps working whatever shape the models' metadata
+takes (attrs object today, a mapping tomorrow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from openai_batches_generated.models import Batch
+
+TERMINAL: Final = frozenset({"completed", "failed", "expired", "cancelled"})
+TOKEN_LIMIT_CODE: Final = "token_limit_exceeded"
+
+# The metadata a job puts on every batch it creates: which job, shard, attempt and submission it is.
+META_JOB: Final = "job"
+META_JOB_ID: Final = "job_id"
+META_SHARD: Final = "shard"
+META_ATTEMPT: Final = "attempt"
+META_SUBMISSION: Final = "submission"
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: str
+    status: str
+    created_at: float = 0.0
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: tuple[Mapping[str, Any], ...] = ()
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    completed: int = 0
+    failed: int = 0
+    total: int = 0
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def token_limited(self) -> bool:
+        """Failed because the organisation's enqueued tokens for the model were at their limit: not an attempt."""
+        return self.status == "failed" and any(error.get("code") == TOKEN_LIMIT_CODE for error in self.errors)
+
+    @property
+    def progress(self) -> tuple[str, int, int, int]:
+        return self.status, self.completed, self.failed, self.total
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def batch_view(batch: Batch) -> BatchView:
+    data = batch.to_dict()
+    return view_from_dict(data)
+
+
+def view_from_dict(data: Mapping[str, Any]) -> BatchView:
+    errors = data.get("errors")
+    error_list = errors.get("data") if isinstance(errors, Mapping) else None
+    metadata = data.get("metadata")
+    counts = data.get("request_counts")
+    counts = counts if isinstance(counts, Mapping) else {}
+    usage = data.get("usage")
+    usage = usage if isinstance(usage, Mapping) else {}
+    details = usage.get("input_tokens_details")
+    details = details if isinstance(details, Mapping) else {}
+    created = data.get("created_at")
+    return BatchView(
+        id=str(data.get("id")),
+        status=str(data.get("status")),
+        created_at=float(created) if isinstance(created, int | float) and not isinstance(created, bool) else 0.0,
+        output_file_id=_str(data.get("output_file_id")),
+        error_file_id=_str(data.get("error_file_id")),
+        errors=tuple(e for e in error_list if isinstance(e, Mapping)) if isinstance(error_list, list) else (),
+        metadata={str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, Mapping) else {},
+        completed=_int(counts.get("completed")),
+        failed=_int(counts.get("failed")),
+        total=_int(counts.get("total")),
+        input_tokens=_int(usage.get("input_tokens")),
+        cached_tokens=_int(details.get("cached_tokens")),
+        output_tokens=_int(usage.get("output_tokens")),
+    )

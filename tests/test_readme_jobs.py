@@ -1,0 +1,41 @@
+"""The README's Jobs examples do what the README says, run as pasted against a local server at its default pace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import test_readme as readme
+from openai_batches_server import LocalServer, run_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with run_server(tmp_path_factory.mktemp("readme-jobs") / "data", api_keys=[readme.KEY]) as running:
+        yield running
+
+
+def test_the_python_example_merges_one_result_per_request(server: LocalServer, tmp_path: Path) -> None:
+    (block,) = [b for b in readme.runnable() if b.language == "python" and "client.jobs.create" in b.code]
+    done = readme.run_block(block, server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    assert "job numbers: completed, 250 of 250 requests final" in printed
+    assert printed[-1] == "['numbers']"
+    assert any(line.startswith("  cost $") for line in printed)
+    merged = [json.loads(line) for line in (tmp_path / "merged.jsonl").read_text().splitlines()]
+    assert [line["custom_id"] for line in merged] == [f"n-{i}" for i in range(250)]
+    assert {line["response"]["status_code"] for line in merged} == {200}
+    assert (tmp_path / "job-state" / "jobs.sqlite3").is_file()
+
+
+def test_the_command_line_example(server: LocalServer, tmp_path: Path) -> None:
+    (block,) = [b for b in readme.runnable() if b.language == "sh" and "openai-batches job run" in b.code]
+    done = readme.run_block(block, server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "job numbers: completed, 120 of 120 requests final" in done.stdout
+    assert "wrote 120 results to merged.jsonl: 120 succeeded, 0 failed" in done.stdout
+    assert done.stdout.rstrip().endswith("deleted job numbers and its files on the service")
+    assert len((tmp_path / "merged.jsonl").read_text().splitlines()) == 120
