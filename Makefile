@@ -11,15 +11,15 @@ UPSTREAM ?= spec/upstream/openai-openapi.yaml
 
 .PHONY: setup generate check-generated lint typecheck test check spec-drift prism demo bench bench-smoke clean
 
-# Two stamps: `make demo` needs only the package and its runtime dependencies; everything else needs the dev tools.
+# Two stamps: `make demo` needs only the package and the local server's extra; everything else needs the dev tools.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 setup: $(STAMP)
 
 $(RUNTIME_STAMP): pyproject.toml
-	@echo "== installing openai-batches and its runtime dependencies (httpx, attrs) into $(VENV)"
+	@echo "== installing openai-batches with the local server's extra (httpx, attrs; starlette, uvicorn, python-multipart) into $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[server]'
 	@touch $(RUNTIME_STAMP)
 
 $(STAMP): $(RUNTIME_STAMP)
