@@ -59,7 +59,7 @@ test: $(STAMP) $(PRISM)
 
 # Schemathesis against the local server: every check, a fixed seed, 20,000+ requests in about three minutes.
 fuzz: $(STAMP)
-	$(BIN)/python -m pytest -q -m fuzz tests/server/test_fuzz.py
+	$(BIN)/python -m pytest -q -s -m fuzz tests/server/test_fuzz.py
 
 check: check-generated lint typecheck test
 

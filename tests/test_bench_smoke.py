@@ -135,3 +135,15 @@ def test_results_parsing_runs_once_the_api_exists(run: tuple[dict[str, Any], str
             _check_summary(row["seconds"], f"results {transport} {name}", report["params"]["results_rounds"])
             _check_summary(row["ratio"], f"results {transport} {name}", report["params"]["results_rounds"])
     _positive(results["peak_bytes"], "results peak")
+
+
+def test_the_local_server_section_reports_uploads_and_retrieves(run: tuple[dict[str, Any], str]) -> None:
+    report, stdout = run
+    server = report["server"]
+    assert set(server["rates"]) == {"this tree"}
+    rates = server["rates"]["this tree"]
+    assert set(rates) == {f"{op}_{clients}" for op in ("upload", "retrieve") for clients in (1, 64)}
+    for key, summary in rates.items():
+        _check_summary(summary, f"server {key}", server["rounds"])
+    assert server["errors"]["this tree"] == {key: {} for key in rates}
+    assert "=== local server" in stdout and "retrieves/s, 64 clients" in stdout

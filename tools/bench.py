@@ -4,6 +4,10 @@
     python tools/bench.py --smoke          # seconds long, for CI (`make bench-smoke` runs it from a test)
     python tools/bench.py --json out.json  # also write every number
     python tools/bench.py --profile list_100   # cProfile of this client's path for one operation, then exit
+    python tools/bench.py --server-only --baseline-server OLD/server   # the local server against another tree's
+
+The last section measures the local server itself (`bench_server.py`): uploads/s and retrieves/s at 1 and 64
+concurrent clients, and with `--baseline-server` the same against another checkout's server, interleaved.
 
 All contenders run in one process, interleaved: each round runs every contender once per operation, in an order that
 rotates from round to round, so a change in machine load hits all of them alike. Ratios to the floor are taken per
@@ -39,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bench_server
 import httpx
 
 API_KEY = "sk-bench-0000000000000000000000000000000000000000"
@@ -91,6 +96,8 @@ class Params:
     page_size: int = 100
     concurrency: int = 64
     smoke: bool = False
+    server_rounds: int = 7
+    server_block_seconds: float = 0.5
 
 
 FULL = Params(
@@ -105,6 +112,8 @@ SMOKE = Params(
     results_rounds=2,
     import_runs=2,
     smoke=True,
+    server_rounds=2,
+    server_block_seconds=0.1,
 )
 
 
@@ -1119,6 +1128,13 @@ def print_targets(report: dict[str, Any], params: Params) -> None:
 # ------------------------------------------------------------------------------------------------------------- main
 
 
+def run_server_section(params: Params, baseline: Path | None) -> dict[str, Any]:
+    print("  measuring the local server" + (f" against {baseline}" if baseline else ""), file=sys.stderr, flush=True)
+    report = bench_server.run(params.server_rounds, params.server_block_seconds, baseline)
+    bench_server.print_report(report)
+    return report
+
+
 def machine_facts() -> dict[str, Any]:
     import openai
     import openai_batches
@@ -1183,6 +1199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--profile", choices=SYNC_OPS, help="profile this client's path for one operation and exit")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--server-only", action="store_true", help="only the local server's section")
+    parser.add_argument(
+        "--baseline-server",
+        type=Path,
+        metavar="DIR",
+        help="also measure the local server from DIR (another checkout's server/ folder) and report the ratios",
+    )
     args = parser.parse_args(argv)
     params = SMOKE if args.smoke else FULL
     if args.rounds:
@@ -1192,6 +1215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.profile:
         profile(args.profile, params)
+        return 0
+    if args.server_only:
+        server_report = run_server_section(params, args.baseline_server)
+        if args.json:
+            args.json.write_text(json.dumps({"server": server_report}, indent=2, allow_nan=False) + "\n")
         return 0
 
     wall_start = time.perf_counter()
@@ -1258,10 +1286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.close()
     print("  measuring import time", file=sys.stderr, flush=True)
     report["import"] = measure_imports(params.import_runs)
-    report["wall_seconds"] = time.perf_counter() - wall_start
 
     print_tables(report, params)
     print_targets(report, params)
+    report["server"] = run_server_section(params, args.baseline_server)
+    report["wall_seconds"] = time.perf_counter() - wall_start
     print(f"total wall time {report['wall_seconds']:.1f} s")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")

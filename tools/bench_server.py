@@ -115,7 +115,9 @@ class ServerUnderTest:
         ]
         return {
             "upload": Wire(b"POST", b"/v1/files", upload_headers, body),
-            "retrieve": Wire(b"GET", f"/v1/batches/{batch['id']}".encode(), [(b"host", host), (b"authorization", auth)], b""),
+            "retrieve": Wire(
+                b"GET", f"/v1/batches/{batch['id']}".encode(), [(b"host", host), (b"authorization", auth)], b""
+            ),
         }
 
     def close(self) -> None:
@@ -129,7 +131,9 @@ class ServerUnderTest:
         self._tmp.cleanup()
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: h11.Connection, wire: Wire) -> int:
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: h11.Connection, wire: Wire
+) -> int:
     data = conn.send(h11.Request(method=wire.method, target=wire.target, headers=wire.headers))
     if wire.body:
         data += conn.send(h11.Data(data=wire.body))
@@ -166,7 +170,7 @@ async def _client(server: ServerUnderTest, wire: Wire, deadline: float, outcome:
                 if status != 200:
                     raise RuntimeError(f"status {status}")
                 outcome.completed += 1
-        except (OSError, asyncio.TimeoutError, h11.ProtocolError, RuntimeError) as exc:
+        except (TimeoutError, OSError, h11.ProtocolError, RuntimeError) as exc:
             outcome.error(exc)
         finally:
             if writer is not None:

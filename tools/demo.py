@@ -58,7 +58,9 @@ def main() -> int:
                 print("The local server did not start:\n" + "".join(log), file=sys.stderr)
                 return 1
             print(f"== the local Batch API server is up at {url} (its data in a temporary folder)", flush=True)
-            print("== running examples/quickstart.py against it: upload, create, wait, read results, cancel\n", flush=True)
+            print(
+                "== running examples/quickstart.py against it: upload, create, wait, read results, cancel\n", flush=True
+            )
             env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": DEMO_KEY, "QUICKSTART_POLL_SECONDS": "0.5"}
             for name in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
                 env.pop(name, None)

@@ -9,9 +9,9 @@ the request open forever.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
 import anyio
+from starlette.types import Receive
 
 from .errors import APIError
 
@@ -21,9 +21,7 @@ class ClientDisconnected(Exception):
 
 
 class RequestBody:
-    def __init__(
-        self, headers: Mapping[str, str], receive: Any, idle_timeout: float
-    ) -> None:
+    def __init__(self, headers: Mapping[str, str], receive: Receive, idle_timeout: float) -> None:
         self._receive = receive
         self._idle_timeout = idle_timeout
         length = headers.get("content-length")

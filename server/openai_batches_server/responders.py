@@ -181,7 +181,9 @@ def _number(body: Mapping[str, Any], name: str, default: float, maximum: float) 
         )
     if not 0 <= value <= maximum:
         raise RequestRejected(
-            f"Invalid '{name}': expected a number from 0 to {maximum:g}, but got {value} instead.", name, "invalid_value"
+            f"Invalid '{name}': expected a number from 0 to {maximum:g}, but got {value} instead.",
+            name,
+            "invalid_value",
         )
     return float(value)
 

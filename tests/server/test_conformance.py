@@ -37,7 +37,9 @@ def test_the_server_extra_is_what_the_server_imports() -> None:
 
 
 def test_the_server_imports_only_the_standard_library_its_extra_and_never_the_client() -> None:
-    allowed = set(sys.stdlib_module_names) | server_extra_imports() | {"openai_batches_server", "openai_batches_generated"}
+    allowed = (
+        set(sys.stdlib_module_names) | server_extra_imports() | {"openai_batches_server", "openai_batches_generated"}
+    )
     assert "openai_batches" not in allowed
     offenders = []
     for path in sorted(SERVER_PACKAGE.rglob("*.py")):

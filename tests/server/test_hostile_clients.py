@@ -29,18 +29,15 @@ from openai_batches_server.runner import BatchRunner
 
 from .conftest import PROJECT
 from .support import (
-    CHAT,
     KEY,
     TLS,
     api_client,
     assert_error,
     chat_line,
-    create_batch,
     jsonl,
     read_lines,
     run_batch,
     upload,
-    wait_for,
 )
 
 AUTH = f"Authorization: Bearer {KEY}\r\n".encode()
@@ -125,7 +122,7 @@ def test_1_a_negative_chunk_size_is_refused_at_once_without_buffering_the_stream
 def test_1_an_unauthenticated_upload_is_refused_without_reading_its_body(
     served: tuple[subprocess.Popen[str], int],
 ) -> None:
-    process, port = served
+    _, port = served
     head = b"POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
         sock.sendall(head + b"Content-Length: 300000000\r\n\r\n" + b"x" * 65536)
@@ -234,19 +231,42 @@ def test_4_a_batch_body_the_server_cannot_echo_is_400_not_500(client: httpx.Clie
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": '
-         + b'{"x":' * 2000 + b"1" + b"}" * 2000 + b"}", "nested"),
-        (b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": '
-         + b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": '
-         + b"[" * 300 + b"]" * 300 + b"}}", "nested"),
-        (b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
-         b'"messages": [{"role": "user", "content": "x"}], "temperature": NaN}}', "NaN"),
-        (b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
-         b'"messages": [{"role": "user", "content": "x"}], "top_p": Infinity}}', "Infinity"),
-        (b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
-         b'"messages": [{"role": "user", "content": "x"}], "top_p": -Infinity}}', "-Infinity"),
-        (b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
-         b'"messages": [{"role": "user", "content": "x"}], "seed": 1e999}}', "too large"),
+        (
+            b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": '
+            + b'{"x":' * 2000
+            + b"1"
+            + b"}" * 2000
+            + b"}",
+            "nested",
+        ),
+        (
+            b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": '
+            + b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": '
+            + b"[" * 300
+            + b"]" * 300
+            + b"}}",
+            "nested",
+        ),
+        (
+            b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
+            b'"messages": [{"role": "user", "content": "x"}], "temperature": NaN}}',
+            "NaN",
+        ),
+        (
+            b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
+            b'"messages": [{"role": "user", "content": "x"}], "top_p": Infinity}}',
+            "Infinity",
+        ),
+        (
+            b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
+            b'"messages": [{"role": "user", "content": "x"}], "top_p": -Infinity}}',
+            "-Infinity",
+        ),
+        (
+            b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", '
+            b'"messages": [{"role": "user", "content": "x"}], "seed": 1e999}}',
+            "too large",
+        ),
     ],
     ids=["2000-deep", "300-deep", "NaN", "Infinity", "-Infinity", "1e999"],
 )
@@ -299,7 +319,9 @@ SMUGGLED = b"GET /v1/files HTTP/1.1\r\nHost: x\r\n" + AUTH + b"\r\n"
         "chunk-size-minus-1",
     ],
 )
-def test_5_ambiguous_framing_is_refused_and_nothing_after_it_is_served(server: LocalServer, request_bytes: bytes) -> None:
+def test_5_ambiguous_framing_is_refused_and_nothing_after_it_is_served(
+    server: LocalServer, request_bytes: bytes
+) -> None:
     reply = exchange(server.port, request_bytes + SMUGGLED)
     assert statuses(reply) == [400], reply[:500]
 
@@ -307,8 +329,11 @@ def test_5_ambiguous_framing_is_refused_and_nothing_after_it_is_served(server: L
 def test_5_a_well_framed_request_still_gets_its_pipelined_follower_answered(server: LocalServer) -> None:
     # The control for the probes above: one clean POST (a 400 for its empty body) and the GET after it are both
     # answered, so a single 400 above means the follower was refused, not lost.
-    reply = exchange(server.port, _post(b"Content-Length: 2\r\n\r\n", b"{}") + SMUGGLED + b"GET /v1/files HTTP/1.1\r\n"
-                     b"Host: x\r\n" + AUTH + b"Connection: close\r\n\r\n")
+    reply = exchange(
+        server.port,
+        _post(b"Content-Length: 2\r\n\r\n", b"{}") + SMUGGLED + b"GET /v1/files HTTP/1.1\r\n"
+        b"Host: x\r\n" + AUTH + b"Connection: close\r\n\r\n",
+    )
     assert statuses(reply) == [400, 200, 200]
 
 
@@ -332,15 +357,17 @@ def test_6_silent_connections_cost_no_thread_and_are_closed_after_the_idle_timeo
 
 
 def test_6_a_head_sent_a_byte_at_a_time_is_cut_off_at_the_idle_timeout(tmp_path: Path) -> None:
-    with run_server(tmp_path, api_keys=[KEY], tick=0, idle_timeout=1.0) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE) as sock:
-            sock.sendall(b"GET /v1/files HTTP/1.1\r\n")
-            deadline = time.monotonic() + PATIENCE
-            with pytest.raises(OSError):  # the server closed the connection while the client was still trickling
-                while time.monotonic() < deadline:
-                    sock.sendall(b"X")
-                    time.sleep(0.1)
-            assert time.monotonic() < deadline
+    with (
+        run_server(tmp_path, api_keys=[KEY], tick=0, idle_timeout=1.0) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE) as sock,
+    ):
+        sock.sendall(b"GET /v1/files HTTP/1.1\r\n")
+        deadline = time.monotonic() + PATIENCE
+        with pytest.raises(OSError):  # the server closed the connection while the client was still trickling
+            while time.monotonic() < deadline:
+                sock.sendall(b"X")
+                time.sleep(0.1)
+        assert time.monotonic() < deadline
 
 
 def test_6_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed(tmp_path: Path) -> None:
@@ -356,9 +383,8 @@ def test_6_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed(
 def test_7_a_network_host_without_an_api_key_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--host", "0.0.0.0", "--data-dir", "d"]) == 2
     assert "--allow-any-key" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="allow-any-key"):
-        with run_server("d", host="0.0.0.0"):
-            pass
+    with pytest.raises(ValueError, match="allow-any-key"), run_server("d", host="0.0.0.0"):
+        pass
 
 
 def test_7_allow_any_key_is_needed_and_said_at_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -399,15 +425,21 @@ def test_8_a_method_the_http_parser_does_not_know_is_refused_as_malformed(server
 
 @pytest.mark.parametrize(
     ("path", "param"),
-    [("/files?limit=", "limit"), ("/files?order=", "order"), ("/batches?limit=", "limit"), ("/files?limit=1&limit=2", "limit")],
+    [
+        ("/files?limit=", "limit"),
+        ("/files?order=", "order"),
+        ("/batches?limit=", "limit"),
+        ("/files?limit=1&limit=2", "limit"),
+    ],
 )
 def test_8_a_blank_or_repeated_query_parameter_is_refused(client: httpx.Client, path: str, param: str) -> None:
     assert_error(client.get(path), 400, param=param)
 
 
 def test_8_two_purpose_fields_are_refused_not_last_one_wins(client: httpx.Client) -> None:
-    response = client.post("/files", files=[("file", ("a.jsonl", b"x")), ("purpose", (None, b"batch")),
-                                            ("purpose", (None, b"user_data"))])
+    response = client.post(
+        "/files", files=[("file", ("a.jsonl", b"x")), ("purpose", (None, b"batch")), ("purpose", (None, b"user_data"))]
+    )
     assert_error(response, 400, param="purpose", code="duplicate_parameter")
     assert client.get("/files").json()["data"] == []
 
@@ -433,7 +465,12 @@ def test_8_a_rejected_long_key_is_not_echoed_back(server: LocalServer) -> None:
 
 def test_9_responses_results_parse_as_the_official_sdks_response(client: httpx.Client) -> None:
     lines = [
-        {"custom_id": f"r{n}", "method": "POST", "url": "/v1/responses", "body": {"model": "gpt-4.1-mini", "input": f"hi {n}"}}
+        {
+            "custom_id": f"r{n}",
+            "method": "POST",
+            "url": "/v1/responses",
+            "body": {"model": "gpt-4.1-mini", "input": f"hi {n}"},
+        }
         for n in range(3)
     ]
     batch = run_batch(client, lines, "/v1/responses")

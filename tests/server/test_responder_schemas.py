@@ -184,7 +184,10 @@ def test_forced_failures_are_valid_error_bodies(endpoint: str, status: int) -> N
 
 # Any JSON a line's body may hold (validation has already refused NaN, lone surrogates and deep nesting).
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
     # Text the runner can write: no lone surrogates, which validation refuses before any line runs.
     | st.text(st.characters(exclude_categories=["Cs"]), max_size=8),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
