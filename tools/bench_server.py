@@ -235,24 +235,27 @@ def _summary(values: Sequence[float]) -> dict[str, Any]:
 def print_report(report: dict[str, Any]) -> None:
     print(f"\n=== local server: requests/s, {report['rounds']} rounds of {report['block_seconds']:g} s per block")
     labels = list(report["rates"])
-    header = f"  {'operation':<22}" + "".join(f"{label:>26}" for label in labels)
+    header = f"  {'operation':<26}" + "".join(f"{label:>24}" for label in labels)
     if "ratios" in report:
-        header += f"{'this tree / baseline':>26}"
+        header += f"{'this tree / baseline':>28}"
     print(header)
     for op in OPERATIONS:
         for clients in CONCURRENCY:
             key = f"{op}_{clients}"
-            row = f"  {op + 's/s, ' + str(clients) + ' client' + ('s' if clients > 1 else ''):<22}"
+            row = f"  {f'{op}s/s, {clients} client' + ('s' if clients > 1 else ''):<26}"
             for label in labels:
-                rate = report["rates"][label][key]
                 failed = sum(report["errors"][label].get(key, {}).values())
-                note = f" ({failed} errors)" if failed else ""
-                row += f"{rate['median']:>17,.0f}{note:>9}" if not note else f"{rate['median']:>12,.0f}{note:>14}"
+                cell = f"{report['rates'][label][key]['median']:,.0f}" + (f" ({failed} errors)" if failed else "")
+                row += f"{cell:>24}"
             if "ratios" in report:
                 ratio = report["ratios"][key]
-                row += f"{ratio['median']:>13.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})"
+                row += f"{ratio['median']:>15.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})"
             print(row)
     for label in labels:
         for key, kinds in report["errors"][label].items():
             if kinds:
                 print(f"  {label}, {key}: " + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())))
+    if "ratios" in report:
+        worst = min(report["ratios"][f"{op}_1"]["median"] for op in OPERATIONS)
+        verdict = "met" if worst >= 0.8 else "NOT met"
+        print(f"  target: one client at >= 0.8x the baseline (no more than 20 % slower): {worst:.2f}x, {verdict}")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openai_batches_server import run_server
 from openai_batches_server.cli import config_from_args, main
-from openai_batches_server.config import API_KEYS_ENV, DEFAULT_STEP_SECONDS, WATCH_TICK
+from openai_batches_server.config import API_KEYS_ENV, DEFAULT_IDLE_TIMEOUT, DEFAULT_STEP_SECONDS, WATCH_TICK
 
 from .conftest import PROJECT
 
@@ -26,7 +26,13 @@ def test_defaults() -> None:
     assert (config.step_seconds, config.line_seconds) == (DEFAULT_STEP_SECONDS, 0.0)
     assert config.completion_window_seconds == 86_400
     assert config.faults.rate == 0 and config.faults.latency == 0
+    assert (config.idle_timeout, config.allow_any_key) == (DEFAULT_IDLE_TIMEOUT, False)
     assert level == "info"
+
+
+def test_idle_timeout() -> None:
+    assert config_from_args(["--data-dir", "d", "--idle-timeout", "2.5"], {})[0].idle_timeout == 2.5
+    assert main(["--data-dir", "d", "--idle-timeout", "0"]) == 2
 
 
 def test_the_serve_word_is_optional() -> None:
