@@ -140,6 +140,7 @@ class HTTPServer:
     """The app served on `host:port` (port 0 picks a free one, known as soon as this object exists)."""
 
     def __init__(self, app: ApiApp, host: str, port: int, *, idle_timeout: float) -> None:
+        self.app = app
         self.socket = bind(host, port)
         config = uvicorn.Config(
             app,

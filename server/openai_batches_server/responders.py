@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import SERVER_ERROR_MESSAGE, json_type_name
+
 logger = logging.getLogger(__name__)
 
 FAIL_PREFIX = "fail-"
@@ -75,7 +77,7 @@ def respond(endpoint: str, custom_id: str, body: Mapping[str, Any], *, now: int)
         # A body shape no responder foresaw costs that one line a 500, as a server bug would on the real service,
         # instead of failing the whole batch.
         logger.exception("responder for %s failed on %s", endpoint, custom_id)
-        return error_reply(500, "The server had an error while processing your request. Sorry about that!")
+        return error_reply(500, SERVER_ERROR_MESSAGE)
 
 
 def error_reply(
@@ -177,7 +179,9 @@ def _number(body: Mapping[str, Any], name: str, default: float, maximum: float) 
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RequestRejected(
-            f"Invalid type for '{name}': expected a decimal, but got {_json_type(value)} instead.", name, "invalid_type"
+            f"Invalid type for '{name}': expected a decimal, but got {json_type_name(value)} instead.",
+            name,
+            "invalid_type",
         )
     if not 0 <= value <= maximum:
         raise RequestRejected(
@@ -222,16 +226,6 @@ def _choice(body: Mapping[str, Any], name: str, default: str, choices: tuple[str
         supported = ", ".join(f"'{choice}'" for choice in choices)
         raise RequestRejected(f"Invalid value: {value!r}. Supported values are: {supported}.", name, "invalid_value")
     return str(value)
-
-
-def _json_type(value: object) -> str:
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "an object"
-    return "a boolean" if isinstance(value, bool) else "null" if value is None else type(value).__name__
 
 
 # --- endpoints ---

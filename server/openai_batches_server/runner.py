@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from . import ids
 from .config import ServerConfig
+from .errors import SERVER_ERROR_MESSAGE
 from .input_validation import request_lines, validate_input_file
 from .records import UNFINISHED, BatchRecord, FileRecord, dumps
 from .responders import Reply, error_reply, respond
@@ -333,7 +334,7 @@ def _answer(endpoint: str, content: bytes, now: int) -> tuple[Reply, bytes]:
         return reply, _result_line(custom_id, reply)
     except Exception:
         logger.exception("answering a request line (custom_id %r) failed", custom_id)
-        reply = error_reply(500, "The server had an error while processing your request. Sorry about that!")
+        reply = error_reply(500, SERVER_ERROR_MESSAGE)
         return reply, _result_line(custom_id if isinstance(custom_id, str) else None, reply)
 
 

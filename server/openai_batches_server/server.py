@@ -29,6 +29,7 @@ from .runner import BatchRunner
 from .storage import Storage
 
 if TYPE_CHECKING:
+    from .app import ApiApp
     from .http_server import HTTPServer
 
 logger = logging.getLogger("openai_batches_server")
@@ -79,6 +80,13 @@ class LocalServer:
         if self._storage is None:
             raise RuntimeError("the server is not running")
         return self._storage
+
+    @property
+    def app(self) -> ApiApp:
+        """The ASGI app, to drive in process (`httpx.ASGITransport(app=server.app)`) where no socket is needed."""
+        if self._http is None:
+            raise RuntimeError("the server is not running")
+        return self._http.app
 
     @property
     def requests_served(self) -> int:

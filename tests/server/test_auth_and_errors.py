@@ -94,3 +94,17 @@ def test_a_request_head_over_64_kib_is_refused_and_the_connection_closed(server:
     assert head.startswith(b"HTTP/1.1 400")
     assert b"connection: close" in head.lower()
     assert body == b"Request head too large."
+
+
+async def test_the_app_answers_in_process_through_asgi_transport(server: LocalServer) -> None:
+    # The same ASGI app uvicorn serves, driven without a socket: what a test needs when HTTP framing is not the point.
+    transport = httpx.ASGITransport(app=server.app)
+    headers = {"Authorization": f"Bearer {KEY}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://local/v1", headers=headers) as client:
+        upload = await client.post("/files", files={"file": ("in.jsonl", b"{}\n")}, data={"purpose": "batch"})
+        assert upload.status_code == 200, upload.text
+        listed = await client.get("/files")
+        assert [item["id"] for item in listed.json()["data"]] == [upload.json()["id"]]
+        assert_error(await client.get("/files/nope"), 404, param="id")
+        assert_error(await client.get("/files", headers={"Authorization": "Bearer wrong"}), 401)
+        assert (await client.request("OPTIONS", "/files")).headers["allow"] == "GET, POST"
