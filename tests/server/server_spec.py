@@ -81,14 +81,17 @@ def build(client_spec: Path) -> dict[str, Any]:
         for operation in path_item.values():
             if not isinstance(operation, dict) or "operationId" not in operation:
                 continue
-            declared.add(operation["operationId"])
-            for status in ERRORS[operation["operationId"]]:
+            operation_id = operation["operationId"]
+            assert operation_id in ERRORS, f"openapi.yaml has an operation the server view lacks: {operation_id}"
+            declared.add(operation_id)
+            for status in ERRORS[operation_id]:
                 operation["responses"][str(status)] = {
                     "description": WHY[status],
                     "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}},
                 }
             for parameter in operation.get("parameters", []):
-                parameter["schema"] = _closed(parameter["schema"], schemas)
+                if "schema" in parameter:
+                    parameter["schema"] = _closed(parameter["schema"], schemas)
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 media["schema"] = _closed(media["schema"], schemas)
     missing = set(ERRORS) - declared
