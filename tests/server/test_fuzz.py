@@ -1,10 +1,10 @@
 """Schemathesis against the running local server (`make fuzz`, its own CI step; kept out of `make test`).
 
-Every check schemathesis has, on every operation, with a fixed seed and a bounded number of examples per operation,
-against the server's view of the API (`server_spec.py`: our `openapi.yaml` plus the errors the server really
-answers with). The run fails on any 5xx, any status or body the view does not declare, any schema-valid request
-refused or schema-invalid request accepted; and it must have sent at least MIN_REQUESTS requests, counted by the
-server itself.
+Every check schemathesis has (with two narrow exceptions explained at CONFIG), on every operation, with a fixed seed
+and a bounded number of examples per operation, against the server's view of the API (`server_spec.py`: our
+`openapi.yaml` plus the errors the server really answers with). The run fails on any 5xx, any status or body the
+view does not declare, any schema-valid request refused or schema-invalid request accepted; and it must have sent
+at least MIN_REQUESTS requests, counted by the server itself.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .support import KEY
 pytestmark = pytest.mark.fuzz
 
 SEED = 20_251_013
-MAX_EXAMPLES = 1600
+MAX_EXAMPLES = 1700
 MIN_REQUESTS = 20_000
 # Three schemathesis runs at once, so that generating requests (the costly part, one core per process) uses both of
 # CI's cores: the files operations, the batches operations, then the stateful phase over all of them, which chains
@@ -36,8 +36,13 @@ RUNS = {
     "batches": ["--phases", "examples,coverage,fuzzing", "--include-path-regex", "^/batches"],
     "stateful": ["--phases", "stateful"],
 }
-# A valid createBatch names an existing file, which no generated id does: the server answers 400 there, as the real
-# service does ("Invalid 'input_file_id': no such file"). Everywhere else the defaults stand.
+# Every check is on (here rather than with `--checks all`, which would override the two exceptions below):
+# - a valid createBatch names an existing file, which no generated id does: the server answers 400 there, as the
+#   real service does ("Invalid 'input_file_id': no such file");
+# - a schema-violating multipart body can lose its violation on the way to the wire (an extra field holding null or
+#   an empty list is sent as no part at all), so schemathesis would count the server's 200 for the valid form it
+#   really sent as a failure. The server's refusals of unknown, missing and repeated form fields are tested in
+#   test_files.py and test_hostile_clients.py instead.
 CONFIG = """
 [checks]
 enabled = true
@@ -45,6 +50,10 @@ enabled = true
 [[operations]]
 include-operation-id = "createBatch"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409"]
+
+[[operations]]
+include-operation-id = "createFile"
+checks.negative_data_rejection.enabled = false
 """
 
 
@@ -77,7 +86,6 @@ def _start(
         "run", str(view),
         "--url", base_url,
         "--header", f"Authorization: Bearer {KEY}",
-        "--checks", "all",
         "--mode", "all",
         "--seed", str(SEED),
         "--max-examples", str(MAX_EXAMPLES),
