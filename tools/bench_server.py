@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -75,15 +76,15 @@ class ServerUnderTest:
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-server-")
         env = {**os.environ, "PYTHONPATH": str(source)}
         command = [sys.executable, "-m", "openai_batches_server", "serve", "--port", "0", "--tick", "0"]
-        command += ["--data-dir", self._tmp.name, "--api-key", KEY, "--log-level", "warning"]
-        # --log-level warning hides the start-up lines; ask for them by name instead.
-        command[command.index("warning")] = "info"
+        command += ["--data-dir", self._tmp.name, "--api-key", KEY]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
         if not first.startswith("listening on "):
             self.close()
             raise RuntimeError(f"the server from {source} did not start: {first!r}")
+        # The server goes on logging (a line per finished batch); keep its pipe from filling up.
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
         self.base_url = first.removeprefix("listening on ").strip()
         hostport = self.base_url.split("//", 1)[1].split("/", 1)[0]
         self.host, _, port = hostport.rpartition(":")
