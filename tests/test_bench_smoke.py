@@ -150,3 +150,15 @@ def test_jobs_section_reports_rates_and_peak_memory(run: tuple[dict[str, Any], s
         _positive(entry["peak_rss_bytes"], f"jobs {size} peak")
     _positive(jobs["rss_ratio"], "jobs RSS ratio")
     assert "=== jobs:" in stdout and "jobs peak RSS" in stdout
+
+
+def test_the_local_server_section_reports_uploads_and_retrieves(run: tuple[dict[str, Any], str]) -> None:
+    report, stdout = run
+    server = report["server"]
+    assert set(server["rates"]) == {"this tree"}
+    rates = server["rates"]["this tree"]
+    assert set(rates) == {f"{op}_{clients}" for op in ("upload", "retrieve") for clients in (1, 64)}
+    for key, summary in rates.items():
+        _check_summary(summary, f"server {key}", server["rounds"])
+    assert server["errors"]["this tree"] == {key: {} for key in rates}
+    assert "=== local server" in stdout and "retrieves/s, 64 clients" in stdout

@@ -5,6 +5,10 @@
     python tools/bench.py --json out.json  # also write every number
     python tools/bench.py --profile list_100   # cProfile of this client's path for one operation, then exit
     python tools/bench.py --jobs-only      # only the jobs section (planning and merging a million requests)
+    python tools/bench.py --server-only --baseline-server OLD/server   # the local server against another tree's
+
+The last section measures the local server itself (`bench_server.py`): uploads/s and retrieves/s at 1 and 64
+concurrent clients, and with `--baseline-server` the same against another checkout's server, interleaved.
 
 All contenders run in one process, interleaved: each round runs every contender once per operation, in an order that
 rotates from round to round, so a change in machine load hits all of them alike. Ratios to the floor are taken per
@@ -45,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bench_server
 import httpx
 
 API_KEY = "sk-bench-0000000000000000000000000000000000000000"
@@ -98,6 +103,8 @@ class Params:
     page_size: int = 100
     concurrency: int = 64
     smoke: bool = False
+    server_rounds: int = 7
+    server_block_seconds: float = 0.5
 
 
 FULL = Params(
@@ -113,6 +120,8 @@ SMOKE = Params(
     import_runs=2,
     jobs_sizes=(2_000, 20_000),
     smoke=True,
+    server_rounds=2,
+    server_block_seconds=0.1,
 )
 
 
@@ -1287,6 +1296,13 @@ def print_jobs_target(report: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------------------------------------- main
 
 
+def run_server_section(params: Params, baseline: Path | None) -> dict[str, Any]:
+    print("  measuring the local server" + (f" against {baseline}" if baseline else ""), file=sys.stderr, flush=True)
+    report = bench_server.run(params.server_rounds, params.server_block_seconds, baseline)
+    bench_server.print_report(report)
+    return report
+
+
 def machine_facts() -> dict[str, Any]:
     import openai
     import openai_batches
@@ -1354,6 +1370,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs-only", action="store_true", help="run only the jobs section")
     parser.add_argument("--jobs-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--jobs-out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--server-only", action="store_true", help="only the local server's section")
+    parser.add_argument(
+        "--baseline-server",
+        type=Path,
+        metavar="DIR",
+        help="also measure the local server from DIR (another checkout's server/ folder) and report the ratios",
+    )
     args = parser.parse_args(argv)
     if args.jobs_child is not None:
         jobs_child(args.jobs_child, args.jobs_out)
@@ -1373,6 +1396,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_jobs_target(report)
         if args.json:
             args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
+        return 0
+    if args.server_only:
+        server_report = run_server_section(params, args.baseline_server)
+        if args.json:
+            args.json.write_text(json.dumps({"server": server_report}, indent=2, allow_nan=False) + "\n")
         return 0
 
     wall_start = time.perf_counter()
@@ -1440,12 +1468,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("  measuring import time", file=sys.stderr, flush=True)
     report["import"] = measure_imports(params.import_runs)
     report["jobs"] = measure_jobs(params)
-    report["wall_seconds"] = time.perf_counter() - wall_start
 
     print_tables(report, params)
     print_jobs(report, params)
     print_targets(report, params)
     print_jobs_target(report)
+    report["server"] = run_server_section(params, args.baseline_server)
+    report["wall_seconds"] = time.perf_counter() - wall_start
     print(f"total wall time {report['wall_seconds']:.1f} s")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")

@@ -8,30 +8,31 @@ It is the offline default behind `make demo` and the end-to-end tests. Point any
     with run_server(data_dir=tmp_path, api_keys=["sk-test"], port=0, tick=0) as server:
         ...  # server.base_url
 
-Why the standard library
-------------------------
-The server runs on `http.server.ThreadingHTTPServer`, `sqlite3` and threads and needs nothing beyond Python, so it
-ships in the same wheel with no `[server]` extra, and `make demo` and the tests start it in-process, in milliseconds,
-on a fresh clone. A framework (FastAPI or Starlette with uvicorn, Flask with a WSGI server) would bring an ASGI/WSGI
-stack, a process model and their release cadence into a tool whose job is to be always there, for a load of one
-developer or one test at a time, which a thread per connection serves well. It would also save little: nine routes
-fit a table of regular expressions, and the one hard part, 512 MB multipart uploads that must never sit in memory,
-needs a streaming parser either way (`cgi` is deprecated and gone in Python 3.13; the frameworks delegate to
-python-multipart), so a small incremental one lives in `multipart.py`. SQLite in WAL mode keeps the state crash-safe:
-a restart loses nothing, and batches in flight continue from their last recorded line.
+The HTTP stack
+--------------
+An ASGI application built from Starlette's request and response toolkit (`app.py`), served by uvicorn with
+httptools (`http_server.py`), uploads parsed by python-multipart as they arrive and written straight to disk
+(`uploads.py`): nothing of HTTP/1.1 framing, chunked decoding or multipart parsing is written here. They come with
+the `[server]` extra (`pip install 'openai-batches[server]'`); without it the package still imports and starting a
+server raises `ServerExtraMissing`, which names that command. One event loop serves every connection (a silent one
+costs no thread and is closed after `idle_timeout`), endpoints stay plain synchronous functions over SQLite and
+files, and one background thread runs the batches. SQLite in WAL mode keeps the state crash-safe: a restart loses
+nothing, and batches in flight continue from their last recorded line.
 
 What it does
 ------------
 - Same request and response formats as the real API, errors as `{"error": {"message", "type", "param", "code"}}`,
   and an `x-request-id` header on every answer. Bearer auth: the keys given with `--api-key` or in
-  `OPENAI_BATCHES_SERVER_API_KEYS` (comma-separated), or with none configured any non-empty key. Each key sees only
-  its own files and batches.
-- Batches run `validating -> in_progress -> finalizing -> completed` at one tick per request line and per status
-  step (`--tick`, or `--speed` as a multiple of the default 0.25 s), with `request_counts`, timestamps, `usage` and
-  `model` filled in as the real service does. Input files are validated like the service validates them, and a
-  bad file fails the batch with line-numbered `errors`. Cancel gives `cancelling -> cancelled` with partial
-  results; a batch past its completion window (`--completion-window-seconds`) becomes `expired`, its unanswered
-  requests written to the error file with code `batch_expired`.
+  `OPENAI_BATCHES_SERVER_API_KEYS` (comma-separated), or with none configured any non-empty key, on a loopback
+  address only unless `--allow-any-key` says so. Each key sees only its own files and batches.
+- Batches run `validating -> in_progress -> finalizing -> completed`, each status step lasting 0.25 s and request
+  lines answered as fast as the machine allows (`--tick` or `--speed` pace every line and step instead), with
+  `request_counts`, timestamps, `usage` and `model` filled in as the real service does. Input files are validated
+  like the service validates them, all of it before any line runs, and a bad file fails the batch with
+  line-numbered `errors`. Cancel gives `cancelling -> cancelled` with partial results; a batch past its completion
+  window (`--completion-window-seconds`) becomes `expired`, its unanswered requests written to the error file with
+  code `batch_expired`. A batch the server itself fails on (a full disk) ends `failed` with the lines it finished
+  published.
 - Each request line gets a deterministic offline answer (see `responders`). To make lines fail on purpose, give them
   a `custom_id` starting with `fail-`, or put `"x_fail": true` or `"x_fail": {"status_code": 500, "message": "..."}`
   in the request body: they land in the error file with that status and an error body.
@@ -40,13 +41,23 @@ What it does
 - Fault injection for resilience tests: `--latency`, `--fault-rate` with `--fault-status` (429 and 500 by default,
   each with the real error body; 429s carry `retry-after`), `--fault-seed` for reproducible runs.
 
-It never imports the client package `openai_batches`; the client never imports it.
+It never imports the client package `openai_batches`. The client library never imports it either; only the command
+line's `serve` does (`openai-batches serve` hands its arguments to `openai_batches_server.cli.main`).
 """
 
 from __future__ import annotations
 
 from .config import Faults, Limits, ServerConfig
 from .responders import FAIL_KEY, FAIL_PREFIX
-from .server import LocalServer, run_server
+from .server import LocalServer, ServerExtraMissing, run_server
 
-__all__ = ["FAIL_KEY", "FAIL_PREFIX", "Faults", "Limits", "LocalServer", "ServerConfig", "run_server"]
+__all__ = [
+    "FAIL_KEY",
+    "FAIL_PREFIX",
+    "Faults",
+    "Limits",
+    "LocalServer",
+    "ServerConfig",
+    "ServerExtraMissing",
+    "run_server",
+]

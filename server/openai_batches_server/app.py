@@ -1,77 +1,209 @@
-"""Routing, in the order the real service applies it: authenticate, find the route, then run the endpoint.
+"""The HTTP side of the API as an ASGI application, built from Starlette's request and response toolkit.
 
-Injected faults come after authentication and routing (a bad key or URL is still answered truthfully) and either
-before the endpoint runs (nothing happened) or after it (it happened; the answer is lost).
+A request goes through the steps the real service applies, in its order: authenticate, find the route, read the
+body that route takes, run the endpoint. Injected faults come after authentication and routing (a bad key or URL is
+still answered truthfully) and either before the endpoint runs (nothing happened) or after it (it happened; the
+answer is lost). Every answer, errors included, carries `x-request-id` and `openai-processing-ms`.
+
+Routes match the raw, still percent-encoded path, one segment per id, and each id is decoded on its own: an id
+holding `%2F` is an id with a slash in it (an unknown file), never a second path segment. A known path asked with
+another method (HEAD, OPTIONS, TRACE, anything) answers 405 with `Allow`.
+
+Endpoints are synchronous functions over SQLite and files that take well under a millisecond, so they run on the
+event loop itself: handing each to a worker thread halved what a single client got through (measured with `make
+bench`: 1,714 against 3,403 retrieves/s). What can take long runs elsewhere: downloads are read in a worker thread
+chunk by chunk, and uploads are written to disk piece by piece as they arrive.
 """
 
 from __future__ import annotations
 
-import email.message
+import logging
 import re
 import time
-from collections.abc import Callable
-from urllib.parse import parse_qsl, unquote
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Literal
+from urllib.parse import parse_qsl, quote, unquote
+
+import anyio
+from starlette.datastructures import Headers
+from starlette.responses import Response as StarletteResponse
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from . import batches_endpoints as batches
 from . import files_endpoints as files
+from . import ids
 from .auth import Authenticator
 from .context import Context
-from .errors import APIError, not_found
+from .errors import APIError, invalid_request, not_found, server_error
 from .faults import FaultInjector
-from .http_types import Request, Response
-from .request_body import BodyReader
+from .http_types import Request, Response, error_response
+from .request_body import ClientDisconnected, RequestBody, too_large
+from .uploads import receive_form
+
+logger = logging.getLogger(__name__)
 
 Endpoint = Callable[[Context, Request], Response]
+# What a route reads before its endpoint runs: nothing, a JSON body (whole, bounded), or a multipart upload (to disk).
+BodyKind = Literal["none", "json", "form"]
 
-_ID = r"(?P<{name}>[^/]+)"
-ROUTES: list[tuple[str, re.Pattern[str], Endpoint]] = [
-    ("POST", re.compile(r"/v1/files"), files.create_file),
-    ("GET", re.compile(r"/v1/files"), files.list_files),
-    ("GET", re.compile(r"/v1/files/" + _ID.format(name="file_id")), files.retrieve_file),
-    ("DELETE", re.compile(r"/v1/files/" + _ID.format(name="file_id")), files.delete_file),
-    ("GET", re.compile(r"/v1/files/" + _ID.format(name="file_id") + "/content"), files.file_content),
-    ("POST", re.compile(r"/v1/batches"), batches.create_batch),
-    ("GET", re.compile(r"/v1/batches"), batches.list_batches),
-    ("GET", re.compile(r"/v1/batches/" + _ID.format(name="batch_id")), batches.retrieve_batch),
-    ("POST", re.compile(r"/v1/batches/" + _ID.format(name="batch_id") + "/cancel"), batches.cancel_batch),
-]
+MAX_JSON_BODY = 1024 * 1024
+COPY_CHUNK = 1024 * 1024
 
 
-class App:
-    def __init__(self, context: Context, authenticator: Authenticator, faults: FaultInjector) -> None:
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    endpoint: Endpoint
+    body: BodyKind = "none"
+
+
+def _route(method: str, template: str, endpoint: Endpoint, body: BodyKind = "none") -> Route:
+    pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+    return Route(method, re.compile(pattern), endpoint, body)
+
+
+ROUTES = (
+    _route("POST", "/v1/files", files.create_file, body="form"),
+    _route("GET", "/v1/files", files.list_files),
+    _route("GET", "/v1/files/{file_id}", files.retrieve_file),
+    _route("DELETE", "/v1/files/{file_id}", files.delete_file),
+    _route("GET", "/v1/files/{file_id}/content", files.file_content),
+    _route("POST", "/v1/batches", batches.create_batch, body="json"),
+    _route("GET", "/v1/batches", batches.list_batches),
+    _route("GET", "/v1/batches/{batch_id}", batches.retrieve_batch),
+    _route("POST", "/v1/batches/{batch_id}/cancel", batches.cancel_batch),
+)
+
+
+def find_route(method: str, raw_path: str) -> tuple[Route, dict[str, str]]:
+    allowed: set[str] = set()
+    for route in ROUTES:
+        match = route.pattern.fullmatch(raw_path)
+        if match is None:
+            continue
+        if route.method == method:
+            return route, {name: unquote(value, errors="replace") for name, value in match.groupdict().items()}
+        allowed.add(route.method)
+    shown = unquote(raw_path, errors="replace")
+    if allowed:
+        raise APIError(
+            405, f"Invalid method for URL ({method} {shown}).", headers={"Allow": ", ".join(sorted(allowed))}
+        )
+    raise not_found(f"Invalid URL ({method} {shown})")
+
+
+def parse_query(query_string: bytes) -> dict[str, str]:
+    """Query parameters, blank values kept (so `limit=` is refused, not ignored); a repeated name is refused."""
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace"):
+        if name in query:
+            raise invalid_request(
+                f"Invalid query: the parameter '{name}' is given more than once.",
+                param=name,
+                code="duplicate_parameter",
+            )
+        query[name] = value
+    return query
+
+
+class ApiApp:
+    """The ASGI application: `await app(scope, receive, send)` for each HTTP request."""
+
+    def __init__(
+        self, context: Context, authenticator: Authenticator, faults: FaultInjector, *, idle_timeout: float
+    ) -> None:
         self.context = context
         self.authenticator = authenticator
         self.faults = faults
+        self.idle_timeout = idle_timeout
 
-    def handle(self, method: str, target: str, headers: email.message.Message, body: BodyReader) -> Response:
-        if self.faults.config.latency:
-            time.sleep(self.faults.config.latency)
-        raw_path, _, query_string = target.partition("?")
-        path = unquote(raw_path)
-        owner = self.authenticator.owner(headers.get("Authorization"))
-        endpoint, params = _route(method, path)
-        request = Request(method, path, dict(parse_qsl(query_string)), headers, body, owner, params)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            # The server runs without lifespan events and without websockets: nothing else arrives here.
+            return
+        started = time.monotonic()
+        headers = Headers(scope=scope)
+        body = RequestBody(headers, receive, self.idle_timeout)
+        try:
+            response = await self._answer(scope, headers, body)
+        except APIError as exc:
+            response = error_response(exc)
+        except ClientDisconnected:
+            return
+        except Exception:
+            logger.exception("unhandled error answering %s %s", scope["method"], scope["path"])
+            response = error_response(server_error())
+        if body.unread:
+            # The rest of the body is still on the connection, where it would be read as the next request.
+            response.close_connection = True
+        await _send(response, started, scope, receive, send)
+
+    async def _answer(self, scope: Scope, headers: Headers, body: RequestBody) -> Response:
+        latency = self.faults.config.latency
+        if latency:
+            await anyio.sleep(latency)
+        owner = self.authenticator.owner(headers.get("authorization"))
+        method: str = scope["method"]
+        # raw_path is optional in ASGI; uvicorn and httpx's ASGITransport both give it.
+        raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else quote(scope["path"])
+        route, params = find_route(method, raw_path)
+        request = Request(method, unquote(raw_path), parse_query(scope["query_string"]), headers, owner, params)
         fault = self.faults.draw()
         if fault is not None and self.faults.config.timing == "before":
             raise fault
-        response = endpoint(self.context, request)
+        if route.body == "json":
+            request.body = await _json_body(headers, body)
+        elif route.body == "form":
+            request.form = await receive_form(
+                body.chunks(),
+                headers,
+                temp_dir=self.context.storage.tmp_dir,
+                max_file_bytes=self.context.config.limits.upload_bytes,
+            )
+        try:
+            response = route.endpoint(self.context, request)
+        finally:
+            if request.form is not None:
+                request.form.discard()
         if fault is not None:
             response.discard()
             raise fault
         return response
 
 
-def _route(method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
-    allowed = []
-    for route_method, pattern, endpoint in ROUTES:
-        match = pattern.fullmatch(path)
-        if match is None:
-            continue
-        if route_method == method:
-            return endpoint, match.groupdict()
-        allowed.append(route_method)
-    if allowed:
-        raise APIError(
-            405, f"Invalid method for URL ({method} {path}).", headers={"Allow": ", ".join(sorted(set(allowed)))}
-        )
-    raise not_found(f"Invalid URL ({method} {path})")
+async def _json_body(headers: Headers, body: RequestBody) -> bytes:
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
+        raise too_large(MAX_JSON_BODY)
+    return await body.read(MAX_JSON_BODY)
+
+
+async def _send(response: Response, started: float, scope: Scope, receive: Receive, send: Send) -> None:
+    headers = dict(response.headers)
+    headers["x-request-id"] = ids.request_id()
+    headers["openai-processing-ms"] = str(int((time.monotonic() - started) * 1000))
+    if response.close_connection:
+        headers["connection"] = "close"
+    answer: StarletteResponse
+    if response.stream is None:
+        answer = StarletteResponse(response.body, status_code=response.status, headers=headers)
+    else:
+        headers["content-length"] = str(response.length)
+        answer = StreamingResponse(_file_chunks(response.stream, response.length), response.status, headers)
+    await answer(scope, receive, send)
+
+
+def _file_chunks(stream: BinaryIO, length: int) -> Iterator[bytes]:
+    """The file's first `length` bytes in pieces; Starlette reads each piece in a worker thread."""
+    with stream:
+        remaining = length
+        while remaining > 0:
+            chunk = stream.read(min(COPY_CHUNK, remaining))
+            if not chunk:
+                # The file shrank under us: the client sees a short body, and the server closes the connection.
+                return
+            remaining -= len(chunk)
+            yield chunk

@@ -41,7 +41,11 @@ class Authenticator:
         return hashlib.sha256(key.encode()).hexdigest()
 
 
+# However long the key a client sent, the error that refuses it stays short.
+MAX_MASK_STARS = 32
+
+
 def mask(key: str) -> str:
     if len(key) <= 8:
         return "*" * len(key)
-    return f"{key[:3]}{'*' * (len(key) - 7)}{key[-4:]}"
+    return f"{key[:3]}{'*' * min(len(key) - 7, MAX_MASK_STARS)}{key[-4:]}"

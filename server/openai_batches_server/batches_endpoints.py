@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from . import ids
@@ -21,7 +20,7 @@ from .errors import (
 from .http_types import Request, Response, json_response
 from .params import idempotency_key, integer_param, query_int, request_hash
 from .records import BatchRecord, batch_object
-from .request_body import read_all
+from .strict_json import JSONRejected, loads
 
 ENDPOINTS = (
     "/v1/responses",
@@ -37,7 +36,6 @@ COMPLETION_WINDOWS = ("24h",)
 CREATE_PARAMS = ("input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after")
 MAX_METADATA_KEYS, MAX_METADATA_KEY_LENGTH, MAX_METADATA_VALUE_LENGTH = 16, 64, 512
 MIN_OUTPUT_EXPIRY, MAX_OUTPUT_EXPIRY = 3600, 2_592_000
-MAX_JSON_BODY = 1024 * 1024
 
 _UNPARSEABLE = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library "
@@ -70,10 +68,10 @@ def create_batch(ctx: Context, request: Request) -> Response:
 
 
 def _json_body(request: Request) -> dict[str, Any]:
-    raw = read_all(request.body, MAX_JSON_BODY)
+    # Strict: a lone surrogate, NaN or absurd nesting is refused here, not met later as a 500 while echoing it.
     try:
-        payload = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+        payload = loads(request.body)
+    except JSONRejected:
         raise invalid_request(_UNPARSEABLE) from None
     if not isinstance(payload, dict):
         raise invalid_request(_UNPARSEABLE)

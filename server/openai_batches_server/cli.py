@@ -19,6 +19,7 @@ from types import FrameType
 from .config import (
     API_KEYS_ENV,
     DEFAULT_COMPLETION_WINDOW_SECONDS,
+    DEFAULT_IDLE_TIMEOUT,
     DEFAULT_STEP_SECONDS,
     WATCH_TICK,
     Faults,
@@ -27,7 +28,7 @@ from .config import (
     keys_from_env,
     split_keys,
 )
-from .server import LocalServer
+from .server import LocalServer, ServerExtraMissing
 from .storage import DataDirBusy
 
 
@@ -54,7 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="api_keys",
         metavar="KEY",
         help=f"accept this bearer key (repeatable; also {API_KEYS_ENV}, comma-separated). "
-        "With none, any non-empty key is accepted.",
+        "With none, any non-empty key is accepted, on a loopback --host only unless --allow-any-key is given.",
+    )
+    serve.add_argument(
+        "--allow-any-key",
+        action="store_true",
+        help="with no --api-key, accept any key even on a --host other than loopback (anyone who can reach the "
+        "server can use it)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=_positive_float,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection that sends no request, or stalls mid-body, for this long "
+        f"(default: {DEFAULT_IDLE_TIMEOUT:g})",
     )
     pace = serve.add_mutually_exclusive_group()
     pace.add_argument(
@@ -149,7 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[ServerConfig, str]:
     """The server configuration and the log level an argument list asks for."""
-    args = build_parser().parse_args(_with_command(argv))
+    parser = build_parser()
+    args = parser.parse_args(_with_command(argv))
+    given_keys = split_keys(args.api_keys)
+    if args.api_keys and not given_keys:
+        parser.error("--api-key must not be empty (without --api-key, any non-empty key is accepted on loopback)")
     tick = WATCH_TICK / args.speed if args.speed is not None else args.tick
     pace = {} if tick is None else {"step_seconds": tick, "line_seconds": tick}
     try:
@@ -167,19 +186,21 @@ def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[S
             seed=args.line_failure_seed,
             attempts=args.line_failure_attempts,
         )
+        config = ServerConfig(
+            data_dir=args.data_dir,
+            host=args.host,
+            port=args.port,
+            api_keys=given_keys or keys_from_env(environ),
+            allow_any_key=args.allow_any_key,
+            completion_window_seconds=args.completion_window_seconds,
+            faults=faults,
+            enqueued_token_limit=args.enqueued_token_limit,
+            line_failures=line_failures,
+            idle_timeout=args.idle_timeout,
+            **pace,
+        )
     except ValueError as exc:
-        build_parser().error(str(exc))
-    config = ServerConfig(
-        data_dir=args.data_dir,
-        host=args.host,
-        port=args.port,
-        api_keys=split_keys(args.api_keys) or keys_from_env(environ),
-        completion_window_seconds=args.completion_window_seconds,
-        faults=faults,
-        enqueued_token_limit=args.enqueued_token_limit,
-        line_failures=line_failures,
-        **pace,
-    )
+        parser.error(str(exc))
     return config, str(args.log_level)
 
 
@@ -204,7 +225,7 @@ def _serve(config: ServerConfig) -> int:
     server = LocalServer(config)
     try:
         server.start()
-    except (OSError, DataDirBusy) as exc:
+    except (OSError, DataDirBusy, ServerExtraMissing) as exc:
         print(f"openai-batches serve: cannot start: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()

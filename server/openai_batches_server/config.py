@@ -6,6 +6,7 @@ directly, so a test can state the whole setup (a fast tick, a short completion w
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ DEFAULT_STEP_SECONDS = 0.5
 # a second); `--speed F` divides it by F, `--tick S` sets it directly.
 WATCH_TICK = 0.25
 DEFAULT_COMPLETION_WINDOW_SECONDS = 24 * 60 * 60
+# A connection must deliver each request's head within this many seconds of opening or of its previous answer, and
+# a request body may stall no longer than this; then the connection is closed. Above the 5 s for which HTTP clients
+# (httpx, the openai SDK) keep an idle connection for reuse, so the server never closes one a client is reusing.
+DEFAULT_IDLE_TIMEOUT = 20.0
 
 MIB = 1024 * 1024
 # The limits the real service states in prose (files up to 512 MB; a batch input file up to 200 MB and 50,000
@@ -93,8 +98,10 @@ class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 8000
-    # Empty: any non-empty key is accepted (each key still sees only its own objects).
+    # Empty: any non-empty key is accepted (each key still sees only its own objects) - on a loopback address only,
+    # unless `allow_any_key` says that is wanted on a network address too.
     api_keys: tuple[str, ...] = ()
+    allow_any_key: bool = False
     # Seconds each status step lasts at least, and seconds per request line (0: as fast as the machine allows).
     step_seconds: float = DEFAULT_STEP_SECONDS
     line_seconds: float = 0.0
@@ -106,6 +113,7 @@ class ServerConfig:
     # fails in validating with `token_limit_exceeded`, as the service does (None: no limit).
     enqueued_token_limit: int | None = None
     line_failures: LineFailures = field(default_factory=LineFailures)
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -120,6 +128,23 @@ class ServerConfig:
             raise ValueError("API keys must not be empty")
         if self.enqueued_token_limit is not None and self.enqueued_token_limit < 1:
             raise ValueError(f"enqueued token limit must be at least 1, got {self.enqueued_token_limit}")
+        if not 0 < self.idle_timeout < float("inf"):
+            raise ValueError(f"idle timeout must be a positive number of seconds, got {self.idle_timeout}")
+        if not self.api_keys and not self.allow_any_key and not is_loopback(self.host):
+            raise ValueError(
+                f"refusing to serve {self.host!r} without an API key: anyone who can reach it could use the server. "
+                "Give --api-key (or OPENAI_BATCHES_SERVER_API_KEYS), or --allow-any-key to accept any key on purpose"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def describe_pace(config: ServerConfig) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 INVALID_REQUEST = "invalid_request_error"
+SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
 # A conflict with the stored state will not go away on a retry; clients that honour the header stop at once.
 NO_RETRY = {"x-should-retry": "false"}
 
@@ -103,11 +104,7 @@ def idempotency_conflict(key: str) -> APIError:
 
 
 def server_error() -> APIError:
-    return APIError(
-        500,
-        "The server had an error while processing your request. Sorry about that!",
-        error_type="server_error",
-    )
+    return APIError(500, SERVER_ERROR_MESSAGE, error_type="server_error")
 
 
 def json_type_name(value: object) -> str:

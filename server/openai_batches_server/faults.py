@@ -11,11 +11,11 @@ import random
 import threading
 
 from .config import Faults
-from .errors import APIError
+from .errors import SERVER_ERROR_MESSAGE, APIError
 
 _MESSAGES = {
     429: ("Rate limit reached for requests (simulated by the local server). Please try again in {s}s.", "requests"),
-    500: ("The server had an error while processing your request. Sorry about that!", "server_error"),
+    500: (SERVER_ERROR_MESSAGE, "server_error"),
     502: ("Bad gateway.", "server_error"),
     503: ("The engine is currently overloaded, please try again later.", "server_error"),
     504: ("Gateway timeout.", "server_error"),

@@ -1,4 +1,4 @@
-"""/v1/files: upload (multipart, streamed to disk), list, retrieve, delete, and download the raw bytes."""
+"""/v1/files: upload (multipart, already streamed to disk), list, retrieve, delete, and download the raw bytes."""
 
 from __future__ import annotations
 
@@ -7,49 +7,24 @@ from typing import Any
 
 from . import ids
 from .context import Context
-from .errors import (
-    APIError,
-    idempotency_conflict,
-    invalid_request,
-    invalid_value,
-    missing_parameter,
-    not_found,
-    payload_too_large,
-    unknown_parameter,
-)
+from .errors import idempotency_conflict, invalid_value, missing_parameter, not_found, unknown_parameter
 from .http_types import Request, Response, json_response
-from .multipart import MultipartError, PartTooLarge, UploadedFile, boundary_from_content_type, parse_multipart
 from .params import idempotency_key, integer_param, query_choice, query_int, request_hash
 from .records import FileRecord, file_object
+from .uploads import UploadedFile
 
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 BATCH_FILE_LIFETIME = 30 * 24 * 3600
 MIN_EXPIRY, MAX_EXPIRY = 3600, 2_592_000
 # The openai SDK flattens `expires_after={"anchor": ..., "seconds": ...}` into bracketed form fields.
 FORM_FIELDS = frozenset({"file", "purpose", "expires_after[anchor]", "expires_after[seconds]"})
-# Room for the part headers and boundaries around a file at the size limit.
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 def create_file(ctx: Context, request: Request) -> Response:
-    limit = ctx.config.limits.upload_bytes
-    try:
-        boundary = boundary_from_content_type(request.headers.get("Content-Type", ""))
-    except MultipartError as exc:
-        raise invalid_request(f"Invalid multipart request: {exc}.") from None
-    declared = request.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
-        raise _too_large(limit)
-    try:
-        form = parse_multipart(request.body, boundary, temp_dir=ctx.storage.tmp_dir, max_file_bytes=limit)
-    except PartTooLarge as exc:
-        raise _too_large(limit) if exc.name == "file" else invalid_request(f"Field '{exc.name}' is too long.") from None
-    except MultipartError as exc:
-        raise invalid_request(f"Invalid multipart request: {exc}.") from None
-    try:
-        return _store_upload(ctx, request, form.fields, form.files)
-    finally:
-        form.discard()
+    # The HTTP layer has already streamed the form to disk (`uploads.receive_form`), refusing what is malformed,
+    # repeated or over the size limit; the temporary files it wrote are removed after this returns.
+    assert request.form is not None, "the upload route reads its form before the endpoint runs"
+    return _store_upload(ctx, request, request.form.fields, request.form.files)
 
 
 def _store_upload(ctx: Context, request: Request, fields: dict[str, str], files: dict[str, UploadedFile]) -> Response:
@@ -119,10 +94,6 @@ def _expires_after(fields: dict[str, str]) -> int | None:
     except ValueError:
         value = seconds
     return integer_param(value, "expires_after.seconds", MIN_EXPIRY, MAX_EXPIRY)
-
-
-def _too_large(limit: int) -> APIError:
-    return payload_too_large(f"File is too large. The maximum file size is {limit} bytes.")
 
 
 def list_files(ctx: Context, request: Request) -> Response:

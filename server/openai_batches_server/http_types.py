@@ -1,25 +1,34 @@
-"""What an endpoint receives and returns, free of `http.server`, so endpoints read like the API they implement."""
+"""What an endpoint receives and returns, free of the HTTP stack, so endpoints read like the API they implement.
+
+Endpoints are plain functions `(Context, Request) -> Response`. By the time one runs, the HTTP layer (`app.py`) has
+authenticated the caller, routed the request and read the body the route needs: a bounded JSON body as bytes, or an
+upload already parsed to disk (`form`).
+"""
 
 from __future__ import annotations
 
-import email.message
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import APIError
-from .request_body import BodyReader
+
+if TYPE_CHECKING:
+    from .uploads import FormData
 
 
 @dataclass
 class Request:
     method: str
     path: str
-    query: dict[str, str]
-    headers: email.message.Message
-    body: BodyReader
+    query: Mapping[str, str]
+    # Case-insensitive, as HTTP header names are.
+    headers: Mapping[str, str]
     owner: str
     path_params: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    form: FormData | None = None
 
 
 @dataclass
@@ -39,8 +48,13 @@ class Response:
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return Response(status, {"Content-Type": "application/json"}, body, length=len(body))
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Text no UTF-8 can hold (a lone surrogate echoed from somewhere): escaped, the answer is still JSON.
+        body = json.dumps(payload).encode("ascii")
+    return Response(status, {"content-type": "application/json"}, body, length=len(body))
 
 
 def error_response(error: APIError) -> Response:

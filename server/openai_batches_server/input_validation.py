@@ -3,13 +3,14 @@
 The file is read as a stream of lines (it may be 200 MB); only the set of custom_ids is kept, which the uniqueness
 rule needs anyway. Each bad line yields one entry `{"code", "message", "param", "line"}` with the 1-based physical
 line number, the number an editor shows. Whitespace-only lines are skipped but still counted, so numbers stay true.
+A line is parsed as strictly as it will later be written back (`strict_json`): a lone surrogate escape, `NaN` or
+nesting past the depth limit makes it an `invalid_json_line` here, before any line runs, instead of breaking the run.
 At most MAX_REPORTED_ERRORS entries are kept: a file broken on every line would otherwise make every poll of the
 batch enormous.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, BinaryIO
 
 from .config import Limits
 from .responders import respond
+from .strict_json import JSONRejected, loads
 
 MAX_REPORTED_ERRORS = 100
 
@@ -112,9 +114,9 @@ def _check_line(
 ) -> dict[str, Any] | None:
     """The parsed request if the line is valid, else None with one error recorded for it."""
     try:
-        request = json.loads(content)
-    except (UnicodeDecodeError, ValueError):
-        result.add("invalid_json_line", "This line is not parseable as valid JSON.", line=number)
+        request = loads(content)
+    except JSONRejected as exc:
+        result.add("invalid_json_line", _unparseable(exc), line=number)
         return None
     if not isinstance(request, dict):
         result.add("invalid_json_line", "Each line must be a JSON object describing one request.", line=number)
@@ -146,6 +148,14 @@ def _check_line(
         return None
     seen.add(custom_id)
     return request
+
+
+def _unparseable(exc: JSONRejected) -> str:
+    # The service's wording for a line that is not JSON, and why when the cause is subtler than a syntax error.
+    reason = str(exc)
+    if reason == "it is not valid JSON":
+        return "This line is not parseable as valid JSON."
+    return f"This line is not parseable as valid JSON: {reason}."
 
 
 def count_embedding_inputs(value: object) -> int:

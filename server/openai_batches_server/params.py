@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.message
 import hashlib
 import json
 from collections.abc import Collection, Mapping
@@ -43,7 +42,7 @@ def integer_param(value: object, name: str, minimum: int, maximum: int) -> int:
     return value
 
 
-def idempotency_key(headers: email.message.Message) -> str | None:
+def idempotency_key(headers: Mapping[str, str]) -> str | None:
     key = headers.get("Idempotency-Key")
     if key is None:
         return None

@@ -117,4 +117,5 @@ def batch_object(record: BatchRecord) -> dict[str, Any]:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # allow_nan=False: a bare NaN is not JSON; such a value is refused here rather than written into a result file.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -1,143 +1,67 @@
-"""Request bodies as readers, never as bytes in memory: a 512 MB upload passes through in fixed-size pieces.
+"""A request's body as the ASGI server hands it over: chunk by chunk, never whole in memory unless asked, bounded.
 
-`http.server` leaves the body on the socket; this module bounds it by Content-Length or decodes
-`Transfer-Encoding: chunked` (which httpx uses for generator bodies), and can drain what a handler did not read so
-a keep-alive connection stays usable after an early error.
+uvicorn frames the body (Content-Length or chunked) and pauses reading the socket while the app has not taken the
+last chunk, so a client can push no faster than an endpoint consumes. What is left to this module: a size limit for
+bodies read whole, and a limit on how long a body may stall, so a client that stops sending mid-body does not hold
+the request open forever.
 """
 
 from __future__ import annotations
 
-import email.message
-from io import BufferedIOBase
-from typing import Protocol
+from collections.abc import AsyncIterator, Mapping
 
-from .errors import APIError, invalid_request
+import anyio
+from starlette.types import Receive
 
-_MAX_CHUNK_LINE = 4096
-
-
-class BodyReader(Protocol):
-    def read(self, size: int) -> bytes:
-        """Up to `size` bytes; b"" once the body has ended."""
-        ...
-
-    @property
-    def finished(self) -> bool: ...
+from .errors import APIError
 
 
 class ClientDisconnected(Exception):
-    """The client closed the connection before sending the whole body."""
+    """The client closed the connection before sending the whole body; there is no one left to answer."""
 
 
-class EmptyBody:
-    finished = True
-
-    def read(self, size: int) -> bytes:
-        return b""
-
-
-class LengthBody:
-    def __init__(self, stream: BufferedIOBase, length: int) -> None:
-        self._stream = stream
-        self._remaining = length
+class RequestBody:
+    def __init__(self, headers: Mapping[str, str], receive: Receive, idle_timeout: float) -> None:
+        self._receive = receive
+        self._idle_timeout = idle_timeout
+        length = headers.get("content-length")
+        # A body is expected when the request frames one; uvicorn has already refused malformed framing.
+        self.expected = "transfer-encoding" in headers or (length is not None and length != "0")
+        self.finished = not self.expected
 
     @property
-    def finished(self) -> bool:
-        return self._remaining == 0
+    def unread(self) -> bool:
+        """True while part of a body is still on the connection: then the connection cannot serve another request."""
+        return not self.finished
 
-    def read(self, size: int) -> bytes:
-        if self._remaining == 0:
-            return b""
-        data = self._stream.read(min(size, self._remaining))
-        if not data:
-            raise ClientDisconnected(f"body ended {self._remaining} bytes early")
-        self._remaining -= len(data)
-        return data
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.finished:
+            with anyio.move_on_after(self._idle_timeout) as scope:
+                message = await self._receive()
+            if scope.cancelled_caught:
+                raise APIError(
+                    408,
+                    f"The request body stopped arriving (nothing for {self._idle_timeout:g} s).",
+                    close_connection=True,
+                )
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected
+            self.finished = not message.get("more_body", False)
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
 
-
-class ChunkedBody:
-    def __init__(self, stream: BufferedIOBase) -> None:
-        self._stream = stream
-        self._chunk_left = 0
-        self._done = False
-
-    @property
-    def finished(self) -> bool:
-        return self._done
-
-    def read(self, size: int) -> bytes:
-        if self._done:
-            return b""
-        if self._chunk_left == 0:
-            self._chunk_left = self._next_chunk_size()
-            if self._chunk_left == 0:
-                self._skip_trailers()
-                self._done = True
-                return b""
-        data = self._stream.read(min(size, self._chunk_left))
-        if not data:
-            raise ClientDisconnected("chunked body ended early")
-        self._chunk_left -= len(data)
-        if self._chunk_left == 0 and self._line() != b"":
-            raise invalid_request("Malformed chunked request body.")
-        return data
-
-    def _next_chunk_size(self) -> int:
-        line = self._line().split(b";", 1)[0].strip()
-        try:
-            return int(line, 16)
-        except ValueError:
-            raise invalid_request("Malformed chunked request body.") from None
-
-    def _skip_trailers(self) -> None:
-        while self._line():
-            pass
-
-    def _line(self) -> bytes:
-        line = self._stream.readline(_MAX_CHUNK_LINE + 1)
-        if not line.endswith(b"\n"):
-            raise ClientDisconnected("chunked body ended early") if not line else invalid_request("Malformed chunk.")
-        return line.rstrip(b"\r\n")
+    async def read(self, limit: int) -> bytes:
+        """The whole body (a JSON request), refused past `limit` so no client can make the server buffer more."""
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in self.chunks():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            parts.append(chunk)
+        return b"".join(parts)
 
 
-def open_body(headers: email.message.Message, stream: BufferedIOBase) -> BodyReader:
-    if "chunked" in headers.get("Transfer-Encoding", "").lower():
-        return ChunkedBody(stream)
-    raw_length = headers.get("Content-Length")
-    if raw_length is None:
-        return EmptyBody()
-    try:
-        length = int(raw_length)
-    except ValueError:
-        length = -1
-    if length < 0:
-        raise APIError(400, f"Invalid Content-Length header: {raw_length!r}.", close_connection=True)
-    return LengthBody(stream, length) if length else EmptyBody()
-
-
-def read_all(body: BodyReader, limit: int) -> bytes:
-    """A small body (JSON), refused past `limit` so a client cannot make the server buffer an upload by mistake."""
-    parts: list[bytes] = []
-    size = 0
-    while chunk := body.read(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise APIError(413, f"Request body too large (limit {limit} bytes).", close_connection=True)
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def drain(body: BodyReader, limit: int) -> bool:
-    """Read and drop what is left of the body; False when more than `limit` remains (then close the connection)."""
-    dropped = 0
-    try:
-        while not body.finished:
-            chunk = body.read(64 * 1024)
-            if not chunk:
-                return True
-            dropped += len(chunk)
-            if dropped > limit:
-                return False
-    except (ClientDisconnected, APIError, OSError):
-        return False
-    return True
+def too_large(limit: int) -> APIError:
+    return APIError(413, f"Request body too large (limit {limit} bytes).", close_connection=True)

@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import SERVER_ERROR_MESSAGE, json_type_name
+
 logger = logging.getLogger(__name__)
 
 FAIL_PREFIX = "fail-"
@@ -75,7 +77,7 @@ def respond(endpoint: str, custom_id: str, body: Mapping[str, Any], *, now: int)
         # A body shape no responder foresaw costs that one line a 500, as a server bug would on the real service,
         # instead of failing the whole batch.
         logger.exception("responder for %s failed on %s", endpoint, custom_id)
-        return error_reply(500, "The server had an error while processing your request. Sorry about that!")
+        return error_reply(500, SERVER_ERROR_MESSAGE)
 
 
 def error_reply(
@@ -170,6 +172,62 @@ def _choices_count(body: Mapping[str, Any]) -> int:
     return n
 
 
+def _number(body: Mapping[str, Any], name: str, default: float, maximum: float) -> float:
+    """A sampling parameter the answer echoes: a number from 0 to `maximum`, refused otherwise as the API does."""
+    value = body.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RequestRejected(
+            f"Invalid type for '{name}': expected a decimal, but got {json_type_name(value)} instead.",
+            name,
+            "invalid_type",
+        )
+    if not 0 <= value <= maximum:
+        raise RequestRejected(
+            f"Invalid '{name}': expected a number from 0 to {maximum:g}, but got {value} instead.",
+            name,
+            "invalid_value",
+        )
+    return float(value)
+
+
+def _optional_int(body: Mapping[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RequestRejected(f"Invalid '{name}': expected a positive integer, got {value!r}.", name, "invalid_value")
+    return value
+
+
+def _metadata(body: Mapping[str, Any]) -> dict[str, str]:
+    """Up to 16 string pairs, keys up to 64 characters and values up to 512, as the API documents."""
+    value = body.get("metadata")
+    if value is None:
+        return {}
+    if (
+        not isinstance(value, Mapping)
+        or len(value) > 16
+        or any(not isinstance(v, str) or len(k) > 64 or len(v) > 512 for k, v in value.items())
+    ):
+        raise RequestRejected(
+            "Invalid 'metadata': expected an object of at most 16 string values, keys up to 64 characters and "
+            "values up to 512.",
+            "metadata",
+            "invalid_value",
+        )
+    return dict(value)
+
+
+def _choice(body: Mapping[str, Any], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = body.get(name, default)
+    if value not in choices:
+        supported = ", ".join(f"'{choice}'" for choice in choices)
+        raise RequestRejected(f"Invalid value: {value!r}. Supported values are: {supported}.", name, "invalid_value")
+    return str(value)
+
+
 # --- endpoints ---
 
 
@@ -242,7 +300,12 @@ def _response(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
     instructions = body.get("instructions")
     if isinstance(instructions, str):
         texts.append(instructions)
-    reply, truncated = _truncate(_echo(last_user), body.get("max_output_tokens"))
+    temperature = _number(body, "temperature", 1.0, 2)
+    top_p = _number(body, "top_p", 1.0, 1)
+    max_output_tokens = _optional_int(body, "max_output_tokens")
+    metadata = _metadata(body)
+    user = body.get("user")
+    reply, truncated = _truncate(_echo(last_user), max_output_tokens)
     input_tokens = sum(words(t) for t in texts)
     output_tokens = words(reply)
     digest = _digest(model, custom_id, "response")
@@ -254,7 +317,7 @@ def _response(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
         "error": None,
         "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
         "instructions": instructions if isinstance(instructions, str) else None,
-        "max_output_tokens": body.get("max_output_tokens"),
+        "max_output_tokens": max_output_tokens,
         "model": model,
         "output": [
             {
@@ -270,22 +333,24 @@ def _response(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
         "reasoning": {"effort": None, "summary": None},
         "service_tier": "default",
         "store": True,
-        "temperature": body.get("temperature", 1.0),
+        "temperature": temperature,
         "text": {"format": {"type": "text"}},
         "tool_choice": "auto",
         "tools": [],
-        "top_p": body.get("top_p", 1.0),
+        "top_p": top_p,
         "truncation": "disabled",
         "usage": {
             "input_tokens": input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": output_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": input_tokens + output_tokens,
         },
-        "user": None,
-        "metadata": body.get("metadata") or {},
+        "metadata": metadata,
     }
+    # `user` is a string when present (the schema has no null for it): echoed only when the request set one.
+    if isinstance(user, str):
+        response["user"] = user
     return Reply(200, response, input_tokens, output_tokens, model)
 
 
@@ -454,11 +519,17 @@ def _image(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
     return Reply(200, response, input_tokens, 0, model)
 
 
+VIDEO_SECONDS = ("4", "8", "12")
+VIDEO_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+
+
 def _video(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
     prompt = body.get("prompt")
     if not isinstance(prompt, str):
         raise RequestRejected("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
     model = _model_or(body, "sora-2")
+    seconds = _choice(body, "seconds", "4", VIDEO_SECONDS)
+    size = _choice(body, "size", "720x1280", VIDEO_SIZES)
     response = {
         "id": "video_" + _digest(model, custom_id, "video")[:32],
         "object": "video",
@@ -469,8 +540,9 @@ def _video(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
         "completed_at": now,
         "expires_at": now + 24 * 3600,
         "prompt": prompt,
-        "seconds": str(body.get("seconds", "4")),
-        "size": str(body.get("size", "720x1280")),
+        "seconds": seconds,
+        "size": size,
+        "remixed_from_video_id": None,
         "error": None,
     }
     return Reply(200, response, 0, 0, model)

@@ -25,11 +25,13 @@ from typing import Any, BinaryIO
 from . import ids
 from .config import ServerConfig
 from .enqueued_tokens import ENQUEUED_STATUSES, token_limit_error
+from .errors import SERVER_ERROR_MESSAGE
 from .input_validation import request_lines, validate_input_file
 from .line_failures import LineFailurePlan, attempt_of
-from .records import BatchRecord, FileRecord, dumps
-from .responders import respond
+from .records import UNFINISHED, BatchRecord, FileRecord, dumps
+from .responders import Reply, error_reply, respond
 from .storage import Storage
+from .strict_json import loads
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +112,8 @@ class BatchRunner:
             try:
                 busy = self._advance(batch) or busy
             except Exception:
+                # Only a fault of the server's own (a full disk, a bug) lands here: input was validated up front and
+                # every line answers on its own. The lines finished so far are committed; they are published.
                 logger.exception("batch %s failed inside the local server", batch.id)
                 self._fail(batch, "server_error", "The local server failed while processing this batch.")
         return busy
@@ -221,6 +225,10 @@ class BatchRunner:
         )
         input_path = self._input_path(batch)
         attempt = attempt_of(batch.metadata)
+
+        def planned_failure(custom_id: str) -> Reply | None:
+            return self._line_failures.reply(custom_id, attempt)
+
         with (
             input_path.open("rb") as source,
             _open_partial(self._output_path(batch), batch.output_bytes) as output,
@@ -228,17 +236,7 @@ class BatchRunner:
         ):
             source.seek(batch.input_offset)
             for _number, offset, content in request_lines(source):
-                request = json.loads(content)
-                reply = self._line_failures.reply(request["custom_id"], attempt) or respond(
-                    batch.endpoint, request["custom_id"], request["body"], now=now
-                )
-                line = {
-                    "id": ids.batch_request_id(),
-                    "custom_id": request["custom_id"],
-                    "response": {"status_code": reply.status_code, "request_id": ids.request_id(), "body": reply.body},
-                    "error": None,
-                }
-                data = (dumps(line) + "\n").encode("utf-8")
+                reply, data = _answer(batch.endpoint, content, now, planned_failure)
                 if reply.ok:
                     output.write(data)
                     progress.output_bytes += len(data)
@@ -281,10 +279,19 @@ class BatchRunner:
     def _finish(
         self, batch: BatchRecord, expected: str, status: str, now: float, *, error_bytes: int | None = None
     ) -> bool:
-        """Publish the result files and move to a final status, in one transaction."""
+        changes: dict[str, Any] = {"status": status, f"{status}_at": int(now)}
+        if error_bytes is not None:
+            changes["error_bytes"] = error_bytes
+        return self._publish(batch, changes, now, expected=expected)
+
+    def _publish(self, batch: BatchRecord, changes: dict[str, Any], now: float, *, expected: str | None = None) -> bool:
+        """Publish the result files written so far and apply `changes` (a final status), in one transaction.
+
+        Only bytes recorded as committed are published: a line a crash left half-written is cut off first.
+        """
         created = int(now)
-        error_bytes = batch.error_bytes if error_bytes is None else error_bytes
-        changes: dict[str, Any] = {"status": status, f"{status}_at": created, "error_bytes": error_bytes}
+        error_bytes = changes.get("error_bytes", batch.error_bytes)
+        changes = {**changes, "error_bytes": error_bytes}
         files = []
         for kind, path, size in (
             ("output", self._output_path(batch), batch.output_bytes),
@@ -307,20 +314,27 @@ class BatchRunner:
             files.append(record)
             changes[f"{kind}_file_id"] = record.id
         with self._storage.transaction():
-            if not self._storage.update_batch(batch.id, changes, only_if_status=(expected,)):
+            if not self._storage.update_batch(batch.id, changes, only_if_status=(expected or batch.status,)):
                 return False
             for record in files:
                 self._storage.add_file(record)
-        logger.info("batch %s %s", batch.id, status)
+        logger.info("batch %s %s", batch.id, changes["status"])
         return True
 
     def _fail(self, batch: BatchRecord, code: str, message: str, *, param: str | None = None) -> bool:
+        """Stop the batch as `failed`, publishing the lines it finished, as the service does."""
         error = {"code": code, "message": message, "param": param, "line": None}
-        return self._storage.update_batch(
-            batch.id,
-            {"status": "failed", "failed_at": int(self._clock()), "errors": [error]},
-            only_if_status=("validating", "in_progress", "finalizing", "cancelling"),
-        )
+        current = self._storage.batch_by_id(batch.id) or batch
+        if current.status not in UNFINISHED:
+            return False
+        now = self._clock()
+        changes = {"status": "failed", "failed_at": int(now), "errors": [error]}
+        try:
+            return self._publish(current, changes, now)
+        except Exception:
+            # Publishing is what failed (the disk, say): the batch still ends, without its files.
+            logger.exception("publishing the finished lines of batch %s failed", batch.id)
+            return self._storage.update_batch(batch.id, changes, only_if_status=UNFINISHED)
 
     def _input_path(self, batch: BatchRecord) -> Path:
         record = self._storage.file_by_id(batch.input_file_id)
@@ -333,6 +347,36 @@ class BatchRunner:
 
     def _errors_path(self, batch: BatchRecord) -> Path:
         return self._storage.batch_dir(batch.id) / "errors.jsonl"
+
+
+def _answer(
+    endpoint: str, content: bytes, now: int, planned_failure: Callable[[str], Reply | None]
+) -> tuple[Reply, bytes]:
+    """One request line's answer (a planned failure, see `--line-failure-rate`, or the responder's) and its result line.
+
+    The input was validated before the first line ran, so this cannot fail on what a client sent; should it fail
+    anyway (a server bug), that one line gets a 500 in the error file instead of the whole batch failing.
+    """
+    custom_id = None
+    try:
+        request = loads(content)
+        custom_id = request["custom_id"]
+        reply = planned_failure(custom_id) or respond(endpoint, custom_id, request["body"], now=now)
+        return reply, _result_line(custom_id, reply)
+    except Exception:
+        logger.exception("answering a request line (custom_id %r) failed", custom_id)
+        reply = error_reply(500, SERVER_ERROR_MESSAGE)
+        return reply, _result_line(custom_id if isinstance(custom_id, str) else None, reply)
+
+
+def _result_line(custom_id: str | None, reply: Reply) -> bytes:
+    line = {
+        "id": ids.batch_request_id(),
+        "custom_id": custom_id,
+        "response": {"status_code": reply.status_code, "request_id": ids.request_id(), "body": reply.body},
+        "error": None,
+    }
+    return (dumps(line) + "\n").encode("utf-8")
 
 
 def _open_partial(path: Path, size: int) -> BinaryIO:

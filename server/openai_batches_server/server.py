@@ -1,37 +1,67 @@
-"""Start and stop a whole server (HTTP threads + batch runner + storage), from the command line or from a test.
+"""Start and stop a whole server (HTTP + batch runner + storage), from the command line or from a test.
 
     with run_server(data_dir=tmp_path, api_keys=["sk-test"], port=0, tick=0) as server:
         httpx.get(server.base_url + "/batches", headers={"Authorization": "Bearer sk-test"})
 
-Stopping is orderly: no new connections, requests being answered get a few seconds to finish, idle keep-alive
-connections are cut, the runner finishes its current step (which always ends in a commit), then SQLite closes.
+The HTTP side (Starlette and uvicorn) comes with the `[server]` extra and is imported only when a server starts, so
+`import openai_batches_server` works without it and starting fails with `ServerExtraMissing`, which says what to
+install. Stopping is orderly: no new connections, requests being answered get a few seconds to finish, idle
+connections are closed, the runner finishes its current step (which always ends in a commit), then SQLite closes.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING
 
-from .app import App
 from .auth import Authenticator
-from .config import DEFAULT_COMPLETION_WINDOW_SECONDS, Faults, Limits, LineFailures, ServerConfig, describe_pace
+from .config import (
+    DEFAULT_COMPLETION_WINDOW_SECONDS,
+    Faults,
+    Limits,
+    LineFailures,
+    ServerConfig,
+    describe_pace,
+    is_loopback,
+)
 from .context import Context
 from .faults import FaultInjector
-from .http_handler import APIServer
 from .runner import BatchRunner
 from .storage import Storage
 
+if TYPE_CHECKING:
+    from .app import ApiApp
+    from .http_server import HTTPServer
+
 logger = logging.getLogger("openai_batches_server")
 
-SHUTDOWN_GRACE = 5.0
-# How often the accept loop checks for a stop request: the longest `stop()` waits before connections are closed.
-POLL_INTERVAL = 0.02
+INSTALL_HINT = "pip install 'openai-batches[server]'"
+# The distributions of the `[server]` extra, by the name they are imported as.
+SERVER_EXTRA = ("starlette", "uvicorn", "httptools", "python_multipart", "anyio")
+
+
+class ServerExtraMissing(ImportError):
+    """The local server's HTTP stack is not installed."""
+
+
+def load_http_stack() -> ModuleType:
+    """The module that serves the app (`http_server`), or ServerExtraMissing naming what to install."""
+    try:
+        return importlib.import_module(".http_server", __package__)
+    except ImportError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in SERVER_EXTRA:
+            raise
+        raise ServerExtraMissing(
+            f"the local server needs its HTTP stack ({missing} is not installed): {INSTALL_HINT}", name=missing
+        ) from exc
 
 
 class LocalServer:
@@ -39,14 +69,13 @@ class LocalServer:
         self.config = config
         self._storage: Storage | None = None
         self._runner: BatchRunner | None = None
-        self._httpd: APIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: HTTPServer | None = None
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
+        if self._http is None:
             raise RuntimeError("the server is not running")
-        return int(self._httpd.server_address[1])
+        return self._http.port
 
     @property
     def base_url(self) -> str:
@@ -60,6 +89,20 @@ class LocalServer:
             raise RuntimeError("the server is not running")
         return self._storage
 
+    @property
+    def app(self) -> ApiApp:
+        """The ASGI app, to drive in process (`httpx.ASGITransport(app=server.app)`) where no socket is needed."""
+        if self._http is None:
+            raise RuntimeError("the server is not running")
+        return self._http.app
+
+    @property
+    def requests_served(self) -> int:
+        """HTTP requests answered since start, errors included (a fuzzing run counts what it sent with it)."""
+        if self._http is None:
+            raise RuntimeError("the server is not running")
+        return self._http.requests_served
+
     def sweep(self) -> None:
         """Free the bytes of deleted and expired files now instead of at the runner's next sweep (every second)."""
         if self._runner is None:
@@ -67,40 +110,49 @@ class LocalServer:
         self._runner.sweep()
 
     def start(self) -> None:
-        if self._httpd is not None:
+        if self._http is not None:
             raise RuntimeError("the server is already running")
+        stack = load_http_stack()
         storage = Storage(self.config.data_dir)
         try:
             runner = BatchRunner(storage, self.config)
             authenticator = Authenticator(self.config.api_keys)
             context = Context(self.config, storage, runner.wake)
-            app = App(context, authenticator, FaultInjector(self.config.faults))
-            httpd = APIServer((self.config.host, self.config.port), app)
+            app = stack.ApiApp(
+                context, authenticator, FaultInjector(self.config.faults), idle_timeout=self.config.idle_timeout
+            )
+            http: HTTPServer = stack.HTTPServer(
+                app, self.config.host, self.config.port, idle_timeout=self.config.idle_timeout
+            )
         except BaseException:
             storage.close()
             raise
         runner.start()
-        thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, name="openai-batches-http", daemon=True
-        )
-        thread.start()
-        self._storage, self._runner, self._httpd, self._thread = storage, runner, httpd, thread
+        try:
+            http.start()
+        except BaseException:
+            runner.stop()
+            storage.close()
+            raise
+        self._storage, self._runner, self._http = storage, runner, http
         logger.info("listening on %s", self.base_url)
-        if authenticator.accepts_any_key:
+        if not authenticator.accepts_any_key:
+            logger.info("accepting %d API key(s)", len(self.config.api_keys))
+        elif is_loopback(self.config.host):
             logger.info("no API keys configured: accepting any non-empty key (each key sees only its own objects)")
         else:
-            logger.info("accepting %d API key(s)", len(self.config.api_keys))
+            logger.warning(
+                "no API keys configured and --allow-any-key given: accepting any non-empty key from anyone who can "
+                "reach %s (each key sees only its own objects)",
+                self.config.host,
+            )
         logger.info("data directory %s; %s", storage.root, describe_pace(self.config))
 
     def stop(self) -> None:
-        httpd, thread, runner, storage = self._httpd, self._thread, self._runner, self._storage
-        self._httpd = self._thread = self._runner = self._storage = None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.close_connections(SHUTDOWN_GRACE)
-            httpd.server_close()
-        if thread is not None:
-            thread.join()
+        http, runner, storage = self._http, self._runner, self._storage
+        self._http = self._runner = self._storage = None
+        if http is not None:
+            http.stop()
         if runner is not None:
             runner.stop()
         if storage is not None:
@@ -133,18 +185,23 @@ def run_server(
     line_failure_status: int = 500,
     line_failure_seed: int = 0,
     line_failure_attempts: int | None = None,
+    idle_timeout: float | None = None,
+    allow_any_key: bool = False,
 ) -> Iterator[LocalServer]:
     """A running server for the duration of the `with` block; port 0 picks a free port (see `server.base_url`).
 
     `tick` paces every request line and status step at that many seconds (0: everything at once); by default each
     status step takes half a second and lines run as fast as the machine allows. `enqueued_token_limit` and the
-    `line_failure_*` arguments are the `serve` options of the same names.
+    `line_failure_*` arguments are the `serve` options of the same names. `idle_timeout` closes connections that
+    send nothing for that long (default 20 s). Without `api_keys`, a host other than loopback needs
+    `allow_any_key=True`. Raises ServerExtraMissing if the `[server]` extra is not installed.
     """
     config = ServerConfig(
         data_dir=Path(data_dir),
         host=host,
         port=port,
         api_keys=tuple(api_keys),
+        allow_any_key=allow_any_key,
         completion_window_seconds=completion_window_seconds,
         limits=limits or Limits(),
         faults=faults or Faults(),
@@ -154,6 +211,7 @@ def run_server(
             rate=line_failure_rate, status=line_failure_status, seed=line_failure_seed, attempts=line_failure_attempts
         ),
         **({} if tick is None else {"step_seconds": tick, "line_seconds": tick}),
+        **({} if idle_timeout is None else {"idle_timeout": idle_timeout}),
     )
     with LocalServer(config) as server:
         yield server

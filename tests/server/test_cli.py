@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openai_batches_server import run_server
 from openai_batches_server.cli import config_from_args, main
-from openai_batches_server.config import API_KEYS_ENV, DEFAULT_STEP_SECONDS, WATCH_TICK
+from openai_batches_server.config import API_KEYS_ENV, DEFAULT_IDLE_TIMEOUT, DEFAULT_STEP_SECONDS, WATCH_TICK
 
 from .conftest import PROJECT
 
@@ -26,7 +26,13 @@ def test_defaults() -> None:
     assert (config.step_seconds, config.line_seconds) == (DEFAULT_STEP_SECONDS, 0.0)
     assert config.completion_window_seconds == 86_400
     assert config.faults.rate == 0 and config.faults.latency == 0
+    assert (config.idle_timeout, config.allow_any_key) == (DEFAULT_IDLE_TIMEOUT, False)
     assert level == "info"
+
+
+def test_idle_timeout() -> None:
+    assert config_from_args(["--data-dir", "d", "--idle-timeout", "2.5"], {})[0].idle_timeout == 2.5
+    assert main(["--data-dir", "d", "--idle-timeout", "0"]) == 2
 
 
 def test_the_serve_word_is_optional() -> None:
@@ -113,3 +119,42 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# Run in a child interpreter where the `[server]` extra's packages cannot be imported.
+WITHOUT_EXTRA = """
+import sys
+for name in ("starlette", "uvicorn", "httptools", "python_multipart"):
+    sys.modules[name] = None  # `import name` now raises ImportError, as when the package is not installed
+"""
+
+
+def without_the_extra(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRA + code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_without_the_server_extra_serve_fails_with_the_install_command(tmp_path: Path) -> None:
+    run = without_the_extra(
+        "from openai_batches.cli import main\n"
+        f"sys.exit(main(['serve', '--port', '0', '--data-dir', {str(tmp_path)!r}]))\n"
+    )
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().startswith("openai-batches serve: cannot start: the local server needs its HTTP stack")
+    assert "pip install 'openai-batches[server]'" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_without_the_server_extra_the_package_imports_and_run_server_says_what_to_install(tmp_path: Path) -> None:
+    run = without_the_extra(
+        "import openai_batches_server\n"
+        "from openai_batches_server import ServerExtraMissing, run_server\n"
+        "try:\n"
+        f"    with run_server({str(tmp_path)!r}):\n"
+        "        pass\n"
+        "except ServerExtraMissing as exc:\n"
+        "    print(exc)\n"
+    )
+    assert run.returncode == 0, run.stderr
+    assert "pip install 'openai-batches[server]'" in run.stdout
