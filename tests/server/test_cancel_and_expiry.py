@@ -83,8 +83,7 @@ def test_cancel_keeps_the_lines_answered_so_far(slow_client: httpx.Client) -> No
     # Partial output: exactly the lines answered before the cancel, in input order.
     assert [line["custom_id"] for line in output] == [f"req-{n:03d}" for n in range(counts["completed"])]
     assert batch["error_file_id"] is None
-    time.sleep(0.1)
-    assert slow_client.get(f"/batches/{batch_id}").json() == batch, "the runner went on after the cancel"
+    # That the runner never touches a cancelled batch again is pinned step by step in test_runner_guards.py.
 
 
 def test_cancel_twice_answers_the_batch_again(slow_client: httpx.Client) -> None:

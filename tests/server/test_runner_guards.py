@@ -68,6 +68,28 @@ def test_a_cancel_landing_mid_step_is_not_overwritten_by_finalizing(harness: Har
     assert record.output_file_id is not None and record.completed == 3
 
 
+def test_a_cancelled_batch_is_never_touched_again(tmp_path: Path) -> None:
+    paced = Harness(tmp_path / "data", step_seconds=1.0, line_seconds=1.0)
+    try:
+        paced.batch(20)
+        paced.clock.now += 1.0
+        assert paced.run_until_idle().status == "in_progress"
+        paced.clock.now += 5.0
+        assert paced.run_until_idle().completed == 5
+        cancel(paced)
+        paced.clock.now += 1.0
+        cancelled = paced.run_until_idle()
+        assert (cancelled.status, cancelled.completed) == ("cancelled", 5)
+        output = paced.storage.batch_dir("batch_paced") / "output.jsonl"
+        written = output.read_bytes()
+        for _ in range(5):  # hours later, the runner still answers no line of it and changes nothing
+            paced.clock.now += 3600
+            assert paced.run_until_idle() == cancelled
+        assert output.read_bytes() == written
+    finally:
+        paced.close()
+
+
 def test_a_cancel_landing_during_validation_is_not_overwritten_by_in_progress(harness: Harness) -> None:
     harness.batch(2)
     stale = harness.record()
