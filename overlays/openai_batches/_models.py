@@ -23,8 +23,9 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 import attrs
-from openai_batches_generated import models as generated_models
-from openai_batches_generated.types import Unset
+
+from . import _generated
+from ._generated import Unset
 
 T = TypeVar("T")
 
@@ -159,7 +160,7 @@ def _field(attribute: attrs.Attribute[Any], hint: Any) -> _Field:
 @functools.cache
 def _plan(model: Any) -> _Plan:
     # Generated modules import their nested models only for type checking; resolve the names from the package.
-    hints = typing.get_type_hints(model, localns=vars(generated_models))
+    hints = typing.get_type_hints(model, localns=vars(_generated.models))
     fields = tuple(_field(a, hints[a.name]) for a in attrs.fields(model) if a.init)
     extra = any(a.name == "additional_properties" for a in attrs.fields(model))
     return _Plan(fields, frozenset(f.key for f in fields), extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
@@ -12,6 +13,18 @@ from ._http import CallContext
 from ._models import InvalidShape, build
 
 T = TypeVar("T")
+
+Parse = Callable[[CallContext, httpx.Response], T]
+"""Turns a successful response into what a plain method returns."""
+
+
+def model_parser(model: type[T]) -> Parse[T]:
+    """The parse step of a call that returns `model` (what `parse()` of its raw response gives too)."""
+
+    def parse(context: CallContext, response: httpx.Response) -> T:
+        return parse_model(context, response, model)
+
+    return parse
 
 
 def parse_model(context: CallContext, response: httpx.Response, model: type[T]) -> T:

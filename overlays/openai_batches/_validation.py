@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from openai_batches_generated.models import FileExpirationAnchor, Metadata, OutputExpiresAfter
-
 from ._config import check_headers, check_text
 from ._exceptions import InvalidParameterError
+from ._generated import FileExpirationAnchor, Metadata, OutputExpiresAfter
 
 # Limits the API states only in prose (see openapi.yaml); the service refuses more.
 METADATA_MAX_KEYS = 16

@@ -10,23 +10,26 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from openai_batches_generated.api.batch import cancel_batch, create_batch, list_batches, retrieve_batch
-from openai_batches_generated.models import (
+
+from .. import types as public
+from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes
+from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
+from .._generated import (
+    UNSET,
     Batch,
     BatchCompletionWindow,
     BatchCreateParams,
     BatchEndpoint,
     Metadata,
     OutputExpiresAfter,
+    cancel_batch,
+    create_batch,
+    list_batches,
+    retrieve_batch,
 )
-from openai_batches_generated.types import UNSET
-
-from .. import types as public
-from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes
-from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
 from .._http import CallContext
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk, page_query
-from .._parsing import parse_model
+from .._parsing import model_parser, parse_model
 from .._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -100,6 +103,9 @@ def _create_params(
     )
 
 
+_parse_batch = model_parser(public.Batch)
+
+
 def _page(page_class: Any, walk: Any, position: int, context: CallContext, response: httpx.Response) -> Any:
     """A page of batches from a list response (the parse step, shared by plain, raw and streamed calls)."""
     listing = parse_model(context, response, public.ListBatchesResponse)
@@ -153,7 +159,7 @@ class Batches:
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         headers = with_idempotency_key(extra_headers, idempotency_key)
         context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, create_batch._get_kwargs(body=body), public.Batch)
+        return self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
 
     def retrieve(
         self,
@@ -168,7 +174,7 @@ class Batches:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, retrieve_batch._get_kwargs(batch_id), public.Batch)
+        return self._client._request_as(context, retrieve_batch._get_kwargs(batch_id), _parse_batch)
 
     def cancel(
         self,
@@ -183,7 +189,7 @@ class Batches:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, cancel_batch._get_kwargs(batch_id), public.Batch)
+        return self._client._request_as(context, cancel_batch._get_kwargs(batch_id), _parse_batch)
 
     def list(
         self,
@@ -421,7 +427,7 @@ class AsyncBatches:
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         headers = with_idempotency_key(extra_headers, idempotency_key)
         context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, create_batch._get_kwargs(body=body), public.Batch)
+        return await self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
 
     async def retrieve(
         self,
@@ -436,7 +442,7 @@ class AsyncBatches:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, retrieve_batch._get_kwargs(batch_id), public.Batch)
+        return await self._client._request_as(context, retrieve_batch._get_kwargs(batch_id), _parse_batch)
 
     async def cancel(
         self,
@@ -451,7 +457,7 @@ class AsyncBatches:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, cancel_batch._get_kwargs(batch_id), public.Batch)
+        return await self._client._request_as(context, cancel_batch._get_kwargs(batch_id), _parse_batch)
 
     def list(
         self,
