@@ -31,7 +31,6 @@ T = TypeVar("T")
 
 # How a field's JSON value becomes its attribute value.
 _SCALAR, _BOOL, _OPEN_ENUM, _CLOSED_ENUM, _MODEL, _MODEL_LIST = range(6)
-_MISSING: Any = object()
 
 
 class WireModel:
@@ -202,12 +201,14 @@ class _Emitter:
         self.lines: list[str] = []
         self.count = 0
         self.names: dict[str, Any] = {
-            "M": _MISSING,
+            "new": object.__new__,
+            "len": len,
             "dict": dict,
             "list": list,
             "str": str,
             "bool": bool,
             "enumerate": enumerate,
+            "KeyError": KeyError,
             "ValueError": ValueError,
             "_not_object": _not_object,
             "_missing": _missing_field,
@@ -233,68 +234,124 @@ class _Emitter:
         out = self.lines.append
         self.count += 1
         tag = f"_{self.count}"
+        present = f"n{tag}"
         out(f"{indent}if {data}.__class__ is not dict:")
         out(f"{indent}    raise _not_object({path}, {data})")
-        out(f"{indent}g{tag} = {data}.get")
-        arguments = []
+        if plan.extra:
+            # Counting the known keys found makes "any unknown key?" one length comparison.
+            out(f"{indent}{present} = {len(plan.fields)}")
+        values = []
         for i, field in enumerate(plan.fields):
             v, key = f"v{tag}_{i}", repr(field.key)
-            out(f"{indent}{v} = g{tag}({key}, M)")
-            out(f"{indent}if {v} is M:")
+            # A subscript in a try costs nothing while the key is there, which it nearly always is: the API sends
+            # every field, null when it has no value.
+            out(f"{indent}try:")
+            out(f"{indent}    {v} = {data}[{key}]")
+            out(f"{indent}except KeyError:")
             if field.required:
-                out(f"{indent}    raise _missing({path}, {key})")
+                out(f"{indent}    raise _missing({path}, {key}) from None")
             else:
                 out(f"{indent}    {v} = {self.name('D', _default(model, field.attr))}")
-            out(f"{indent}elif {v} is None:")
-            if not field.nullable and (field.required or field.kind != _SCALAR):
-                out(f"{indent}    raise _null({path}, {key})")
-            else:
-                out(f"{indent}    pass")
-            out(f"{indent}else:")
-            deeper = indent + "    "
-            if field.kind == _SCALAR:
-                # Scalars are kept as they came: a string in an int field is the server's problem, not a crash.
-                out(f"{deeper}pass")
-            elif field.kind == _OPEN_ENUM:
-                lookup = self.name("E", field.target._value2member_map_.get)
-                out(f"{deeper}if {v}.__class__ is str:")
-                out(f"{deeper}    {v} = {lookup}({v}, {v})")
-            elif field.kind == _MODEL and field.target not in inside and field.target is not model:
-                out(f"{deeper}p{tag}_{i} = ({path}, {key})")
-                built = self.emit(field.target, v, f"p{tag}_{i}", deeper, inside | {model})
-                out(f"{deeper}{v} = {built}")
-            elif field.kind in (_MODEL, _MODEL_LIST):
-                target = overlay_class(field.target) if self.public else field.target
-                builder = self.name("B", _nested_builder(target))
-                if field.kind == _MODEL:
-                    out(f"{deeper}{v} = {builder}({v}, ({path}, {key}))")
-                else:
-                    out(f"{deeper}if {v}.__class__ is not list:")
-                    out(f"{deeper}    raise _not_array({path}, {key}, {v})")
-                    out(f"{deeper}p{tag}_{i} = ({path}, {key})")
-                    out(f"{deeper}{v} = [{builder}(x, (p{tag}_{i}, j)) for j, x in enumerate({v})]")
-            elif field.kind == _BOOL:
-                # Booleans steer the client (`has_more` ends a walk), so "yes" or 1 is refused.
-                out(f"{deeper}if {v}.__class__ is not bool:")
-                out(f"{deeper}    raise _not_bool({path}, {key}, {v})")
-            else:
-                closed = self.name("T", field.target)
-                out(f"{deeper}try:")
-                out(f"{deeper}    {v} = {closed}({v})")
-                out(f"{deeper}except ValueError:")
-                out(f"{deeper}    raise _unknown({path}, {key}, {v}) from None")
-            arguments.append(v)
-        # Positional: the plan lists the init fields in the order attrs gives them, and keyword parsing of ~25
-        # arguments per object is measurable on a page of 100.
+                if plan.extra:
+                    out(f"{indent}    {present} -= 1")
+            checks = self.checks(model, field, v, key, f"p{tag}_{i}", path, indent + "    ", inside)
+            if checks:
+                out(f"{indent}else:")
+                self.lines.extend(checks)
+            values.append(v)
         result = f"o{tag}"
-        out(f"{indent}{result} = {self.name('C', built_class)}({', '.join(arguments)})")
+        if _fills_slots(model, built_class):
+            # Made empty and filled here: the same slots __init__ would set, without its call and keyword defaults.
+            out(f"{indent}{result} = new({self.name('C', built_class)})")
+            for field, v in zip(plan.fields, values, strict=True):
+                out(f"{indent}{result}.{field.attr} = {v}")
+            unknown = "{}"
+        else:
+            # Positional: the plan lists the init fields in the order attrs gives them.
+            out(f"{indent}{result} = {self.name('C', built_class)}({', '.join(values)})")
+            unknown = None
         if plan.extra:
-            superset = self.name("S", plan.keys.issuperset)
             known = self.name("K", plan.keys)
-            # issuperset walks the keys without building a set: the common case, no unknown field, stays cheap.
-            out(f"{indent}if not {superset}({data}):")
+            out(f"{indent}if len({data}) != {present}:")
             out(f"{indent}    {result}.additional_properties = {{k: x for k, x in {data}.items() if k not in {known}}}")
+            if unknown is not None:
+                out(f"{indent}else:")
+                out(f"{indent}    {result}.additional_properties = {unknown}")
         return result
+
+    def checks(
+        self, model: Any, field: _Field, v: str, key: str, nested: str, path: str, indent: str, inside: frozenset[Any]
+    ) -> list[str]:
+        """The lines that check and convert a field's value once read (none for a plain scalar)."""
+        lines: list[str] = []
+        out = lines.append
+        null_refused = not field.nullable and (field.required or field.kind != _SCALAR)
+        if field.kind == _SCALAR:
+            # Scalars are kept as they came: a string in an int field is the server's problem, not a crash.
+            if null_refused:
+                out(f"{indent}if {v} is None:")
+                out(f"{indent}    raise _null({path}, {key})")
+            return lines
+        if field.kind == _OPEN_ENUM:
+            out(f"{indent}if {v}.__class__ is str:")
+            out(f"{indent}    {v} = {self.name('E', field.target._value2member_map_.get)}({v}, {v})")
+            if null_refused:
+                out(f"{indent}elif {v} is None:")
+                out(f"{indent}    raise _null({path}, {key})")
+            return lines
+        if null_refused:
+            out(f"{indent}if {v} is None:")
+            out(f"{indent}    raise _null({path}, {key})")
+        else:
+            out(f"{indent}if {v} is not None:")
+            indent += "    "
+        if field.kind == _MODEL and field.target not in inside and field.target is not model:
+            out(f"{indent}{nested} = ({path}, {key})")
+            self.lines, outer = lines, self.lines
+            try:
+                built = self.emit(field.target, v, nested, indent, inside | {model})
+            finally:
+                self.lines = outer
+            out(f"{indent}{v} = {built}")
+        elif field.kind in (_MODEL, _MODEL_LIST):
+            target = overlay_class(field.target) if self.public else field.target
+            builder = self.name("B", _nested_builder(target))
+            if field.kind == _MODEL:
+                out(f"{indent}{v} = {builder}({v}, ({path}, {key}))")
+            else:
+                out(f"{indent}if {v}.__class__ is not list:")
+                out(f"{indent}    raise _not_array({path}, {key}, {v})")
+                out(f"{indent}{nested} = ({path}, {key})")
+                out(f"{indent}{v} = [{builder}(x, ({nested}, j)) for j, x in enumerate({v})]")
+        elif field.kind == _BOOL:
+            # Booleans steer the client (`has_more` ends a walk), so "yes" or 1 is refused.
+            out(f"{indent}if {v}.__class__ is not bool:")
+            out(f"{indent}    raise _not_bool({path}, {key}, {v})")
+        else:
+            closed = self.name("T", field.target)
+            out(f"{indent}try:")
+            out(f"{indent}    {v} = {closed}({v})")
+            out(f"{indent}except ValueError:")
+            out(f"{indent}    raise _unknown({path}, {key}, {v}) from None")
+        return lines
+
+
+def _fills_slots(model: Any, built_class: Any) -> bool:
+    """Whether the builder may make `built_class` empty and assign its fields itself, skipping `__init__`.
+
+    True for what the generator writes today: attrs classes whose `__init__` only stores its arguments (no validators,
+    converters, setattr hooks or init hooks) and whose one field outside `__init__` is `additional_properties`. The
+    public subclasses add no state (DESIGN.md), so their own `__init__` (Metadata's takes a mapping) is skipped as
+    well. Anything else is built through its constructor.
+    """
+    fields = attrs.fields(model)
+    return (
+        built_class.__new__ is object.__new__
+        and built_class.__setattr__ is object.__setattr__
+        and not any(a.validator is not None or a.converter is not None for a in fields)
+        and all(a.init or a.name == "additional_properties" for a in fields)
+        and not any(hasattr(model, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__"))
+    )
 
 
 _compiling: set[Any] = set()

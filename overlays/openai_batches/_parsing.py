@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
 
+from . import _json, _shapes
 from ._exceptions import APIResponseValidationError
 from ._http import CallContext
 from ._models import InvalidShape, build
@@ -29,6 +29,14 @@ def model_parser(model: type[T]) -> Parse[T]:
 
 def parse_model(context: CallContext, response: httpx.Response, model: type[T]) -> T:
     """The body of a 2xx response as `model`; any other body is the server's error, reported as ours."""
+    decode = _shapes.decoder(model)
+    if decode is not None:
+        try:
+            built: T = decode(response.content)
+        except _shapes.Refused:
+            pass  # not the usual shape: the general path below gives the value or the error
+        else:
+            return built
     body = _json_body(context, response)
     try:
         return build(model, body)
@@ -40,7 +48,7 @@ def parse_model(context: CallContext, response: httpx.Response, model: type[T]) 
 
 def _json_body(context: CallContext, response: httpx.Response) -> object:
     try:
-        return json.loads(response.content)
+        return _json.loads(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
         content_type = response.headers.get("content-type", "none")
         error = APIResponseValidationError(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
-import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .. import _json
 from .. import types as public
 from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes
 from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
@@ -78,7 +78,7 @@ def custom_id_of(line: str) -> str | None:
     if not line.strip():
         return None
     try:
-        record = json.loads(line)
+        record = _json.loads(line)
     except (ValueError, RecursionError):
         return None
     custom_id = record.get("custom_id") if isinstance(record, dict) else None
@@ -276,7 +276,7 @@ class Batches:
             if source is None:
                 continue
             with self._client.files.content(source) as content:
-                for number, line in enumerate(content.iter_lines(), start=1):
+                for number, line in enumerate(content._raw_lines(), start=1):
                     result = parse_result_line(line, number)
                     if result is not None:
                         yield result
@@ -535,7 +535,7 @@ class AsyncBatches:
                 continue
             async with self._client.files.content(source) as content:
                 number = 0
-                async for line in content.iter_lines():
+                async for line in content._araw_lines():
                     number += 1
                     result = parse_result_line(line, number)
                     if result is not None:
