@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+import uuid
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
@@ -59,10 +61,8 @@ def open_enum(value: object, enum: type[E], param: str) -> E | str:
     if not isinstance(value, str) or not value:
         raise InvalidParameterError(param, f"expected a non-empty string, got {value!r}")
     check_text(value, param)
-    try:
-        return enum(value)
-    except ValueError:
-        return value
+    member = enum._value2member_map_.get(value)  # what enum(value) looks up first, without its call
+    return value if member is None else typing.cast(E, member)
 
 
 def check_metadata(value: object) -> Metadata | None:
@@ -150,7 +150,5 @@ def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict
             del headers[name]
         headers[IDEMPOTENCY_HEADER] = idempotency_key
     elif not present:
-        import uuid  # imported on the first create: reading batches never needs it
-
         headers[IDEMPOTENCY_HEADER] = f"openai-batches-{uuid.uuid4()}"
     return headers
