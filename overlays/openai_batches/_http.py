@@ -177,6 +177,11 @@ class RequestBuilder:
             return self._prefix + path, params
         return self._prefix + path, self._base_params.merge(params)
 
+    def _all_params(self, params: Any) -> Any:
+        if self._base_params is None:
+            return params or None
+        return self._base_params.merge(params) if params else self._base_params
+
     def build(
         self,
         http: httpx.Client | httpx.AsyncClient,
@@ -188,12 +193,14 @@ class RequestBuilder:
     ) -> httpx.Request:
         context.attempts = attempt
         context.redact_json = self.redact_json
-        full_url, params = self._url_and_params(url, kwargs.get("params"))
         files = kwargs.get("files")
         if self._direct and files is None and not http.params:
+            full_url, params = self._url_and_params(url, kwargs.get("params"))
             request = self._direct_request(http, method, full_url, params, kwargs, context)
         else:
-            request = self._client_request(http, method, full_url, params, kwargs, context, files)
+            # httpx replaces a URL's query with the merged params: the whole query goes as params here.
+            params = self._all_params(kwargs.get("params"))
+            request = self._client_request(http, method, self._prefix + url, params, kwargs, context, files)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "Sending %s %s (attempt %d) headers=%s",
@@ -217,7 +224,8 @@ class RequestBuilder:
         headers = self._merged_headers()
         generated = kwargs.get("headers")
         if generated or context.headers:
-            headers = httpx.Headers(headers)
+            # The merged set's encoding was worked out once; the copy keeps it rather than trying every header again.
+            headers = httpx.Headers(headers, encoding=headers.encoding)
             for name, value in (generated or {}).items():
                 # httpx sets the JSON content type itself: one header fewer to merge.
                 if not ("json" in kwargs and name.lower() == "content-type" and value == "application/json"):

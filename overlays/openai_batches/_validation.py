@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import typing
-import uuid
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from ._config import check_headers, check_text
+from ._config import check_text
 from ._exceptions import InvalidParameterError
 from ._generated import FileExpirationAnchor, Metadata, OutputExpiresAfter
 
@@ -131,12 +131,13 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
-def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict[str, str]:
-    """The call's extra headers plus an Idempotency-Key, chosen once per call so every retry repeats it.
+def with_idempotency_key(extra_headers: Mapping[str, str], idempotency_key: object) -> dict[str, str]:
+    """A call's extra headers (already checked, as `_call` leaves them) with an Idempotency-Key, chosen once per
+    call so every retry repeats it.
 
-    An explicit `idempotency_key` wins, then one already in `extra_headers`, then a random one.
+    An explicit `idempotency_key` wins, then one already in the extra headers, then a random one.
     """
-    headers = check_headers(extra_headers, "extra_headers")
+    headers = dict(extra_headers)
     present = [name for name in headers if name.lower() == IDEMPOTENCY_HEADER.lower()]
     if idempotency_key is not None:
         if not isinstance(idempotency_key, str) or not idempotency_key.strip():
@@ -150,5 +151,14 @@ def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict
             del headers[name]
         headers[IDEMPOTENCY_HEADER] = idempotency_key
     elif not present:
-        headers[IDEMPOTENCY_HEADER] = f"openai-batches-{uuid.uuid4()}"
+        headers[IDEMPOTENCY_HEADER] = f"openai-batches-{random_uuid()}"
     return headers
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID as text, the same as `str(uuid.uuid4())` at half its cost, paid on every create."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -157,8 +157,8 @@ class Batches:
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
-        headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        context.headers = with_idempotency_key(context.headers, idempotency_key)
         return self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
 
     def retrieve(
@@ -425,8 +425,8 @@ class AsyncBatches:
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
-        headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        context.headers = with_idempotency_key(context.headers, idempotency_key)
         return await self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
 
     async def retrieve(

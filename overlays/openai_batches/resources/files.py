@@ -304,9 +304,9 @@ class Files:
         """
         with _opened(file, filename) as upload:
             body = _create_params(upload.file, purpose, expires_after)
-            headers = with_idempotency_key(extra_headers, idempotency_key)
             retries = max_retries if upload.seekable else 0
-            context = self._client._call(headers, timeout, retries, extra_query, extra_body)
+            context = self._client._call(extra_headers, timeout, retries, extra_query, extra_body)
+            context.headers = with_idempotency_key(context.headers, idempotency_key)
             return self._client._request_as(context, _upload_kwargs(body, upload), _parse_file)
 
     def retrieve(
@@ -468,9 +468,9 @@ class AsyncFiles:
         """
         with _opened(file, filename) as upload:
             body = _create_params(upload.file, purpose, expires_after)
-            headers = with_idempotency_key(extra_headers, idempotency_key)
             retries = max_retries if upload.seekable else 0
-            context = self._client._call(headers, timeout, retries, extra_query, extra_body)
+            context = self._client._call(extra_headers, timeout, retries, extra_query, extra_body)
+            context.headers = with_idempotency_key(context.headers, idempotency_key)
             return await self._client._request_as(context, _upload_kwargs(body, upload), _parse_file)
 
     async def retrieve(
