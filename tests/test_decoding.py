@@ -30,6 +30,7 @@ from openai_batches import AsyncBatchClient, BatchClient, OpenAIBatchesError, _j
 from openai_batches import types as public
 from openai_batches._models import InvalidShape, build
 from openai_batches.results import BatchResult, parse_result_line
+from test_model_builder import Counted, Frozen, Node
 from test_model_builder import batch as batch_bodies
 from test_model_builder import file_object as file_bodies
 from test_model_builder import page as page_bodies
@@ -400,6 +401,12 @@ def test_metadata_from_a_shape_is_a_fresh_read_only_mapping() -> None:
     assert first.metadata.additional_properties is not second.metadata.additional_properties
     with pytest.raises(TypeError, match="read-only"):
         first.metadata["a"] = "2"  # type: ignore[index]
+
+
+def test_models_a_shape_cannot_describe_take_the_general_path() -> None:
+    # One with an __init__ that does more than store, a frozen one, and one that contains itself.
+    for model in (Counted, Frozen, Node):
+        assert _shapes.decoder(model) is None, model
 
 
 def test_no_shape_without_msgspec(monkeypatch: pytest.MonkeyPatch) -> None:

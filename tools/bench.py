@@ -5,6 +5,7 @@
     python tools/bench.py --json out.json  # also write every number
     python tools/bench.py --profile list_100   # cProfile of this client's path for one operation, then exit
     python tools/bench.py --decoders       # only the JSON decoders on the fixtures (json, msgspec, orjson if there)
+    python tools/bench.py --without-speed  # as installed without the `speed` extra: msgspec hidden, stdlib JSON
     python tools/bench.py --jobs-only      # only the jobs section (planning and merging a million requests)
 
 The floor is the leanest correct use of httpx (issue 14): URLs built once as text, one status check
@@ -1578,10 +1579,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", choices=SYNC_OPS, help="profile this client's path for one operation and exit")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--decoders", action="store_true", help="only the JSON decoders on the fixtures")
+    parser.add_argument(
+        "--without-speed", action="store_true", help="hide msgspec, as an install without the speed extra"
+    )
     parser.add_argument("--jobs-only", action="store_true", help="run only the jobs section")
     parser.add_argument("--jobs-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--jobs-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.without_speed:
+        # Before anything imports the client: its decoder is chosen at import.
+        sys.modules["msgspec"] = None  # type: ignore[assignment]
     if args.jobs_child is not None:
         jobs_child(args.jobs_child, args.jobs_out)
         return 0
