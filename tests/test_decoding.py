@@ -219,6 +219,22 @@ def shaped(model: Any, content: bytes) -> tuple[str, object]:
 
 
 # Fresh objects every time: a shared {} filled by one change and placed inside itself by the next would loop.
+FULL_BATCH = batch(
+    usage={
+        "input_tokens": 1,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": 2,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 3,
+    },
+    errors={"object": "list", "data": [{"code": "c", "message": "m", "line": 2, "param": None}]},
+)
+# Valid bodies of each response model, drawn as test_model_builder draws them.
+GENERATED_BODIES = [
+    (public.Batch, batch_bodies),
+    (public.ListBatchesResponse, page_bodies),
+    (public.FileObject, file_bodies),
+]
 WRONG_VALUES = st.sampled_from([None, "x", 0, 1.5, True, [], {}, [{}], {"x": 1}, ["a"]]).map(copy.deepcopy)
 
 
@@ -250,11 +266,7 @@ def disturbed(draw: st.DrawFn, bodies: st.SearchStrategy[dict[str, Any]]) -> dic
 
 @pytest.mark.parametrize(
     ("model", "bodies"),
-    [
-        (public.Batch, batch_bodies),
-        (public.ListBatchesResponse, page_bodies),
-        (public.FileObject, file_bodies),
-    ],
+    GENERATED_BODIES,
     ids=["batch", "page", "file"],
 )
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -271,16 +283,6 @@ def test_a_shape_builds_what_the_general_path_builds_or_steps_aside(
         assert fast[0] == "refused"
 
 
-FULL_BATCH = batch(
-    usage={
-        "input_tokens": 1,
-        "input_tokens_details": {"cached_tokens": 0},
-        "output_tokens": 2,
-        "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": 3,
-    },
-    errors={"object": "list", "data": [{"code": "c", "message": "m", "line": 2, "param": None}]},
-)
 REAL_BODIES = [
     (public.Batch, FULL_BATCH),
     (public.ListBatchesResponse, {**list_body(["batch_1"], has_more=True), "data": [FULL_BATCH]}),
@@ -326,7 +328,7 @@ def test_every_single_change_to_a_real_body_is_built_alike_or_left_to_the_genera
 
 @pytest.mark.parametrize(
     ("model", "bodies"),
-    [(public.Batch, batch_bodies), (public.ListBatchesResponse, page_bodies), (public.FileObject, file_bodies)],
+    GENERATED_BODIES,
     ids=["batch", "page", "file"],
 )
 @settings(max_examples=150, deadline=None)
@@ -350,19 +352,7 @@ def test_ordinary_bodies_take_the_fast_path(
     ("model", "body"),
     [
         (public.Batch, BATCH),
-        (
-            public.Batch,
-            batch(
-                usage={
-                    "input_tokens": 1,
-                    "input_tokens_details": {"cached_tokens": 0},
-                    "output_tokens": 2,
-                    "output_tokens_details": {"reasoning_tokens": 0},
-                    "total_tokens": 3,
-                },
-                errors={"object": "list", "data": [{"code": "c", "message": "m", "line": 2, "param": None}]},
-            ),
-        ),
+        (public.Batch, FULL_BATCH),
         (public.ListBatchesResponse, list_body(["batch_1", "batch_2"], has_more=True)),
         (public.FileObject, FILE),
         (public.FileDeleted, {"id": "file-abc123", "object": "file", "deleted": True}),

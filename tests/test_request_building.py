@@ -22,38 +22,24 @@ from openai_batches._http import _plain_query
 
 Call = Callable[[Any], Any]
 
-CALLS: dict[str, tuple[Call, Call]] = {
-    "retrieve": (lambda c: c.batches.retrieve("batch_abc123"), lambda c: c.batches.retrieve("batch_abc123")),
-    "retrieve-odd-id": (lambda c: c.batches.retrieve("batch/a b?"), lambda c: c.batches.retrieve("batch/a b?")),
-    "cancel": (lambda c: c.batches.cancel("batch_abc123"), lambda c: c.batches.cancel("batch_abc123")),
-    "create": (
-        lambda c: c.batches.create(
-            input_file_id="file-1",
-            endpoint="/v1/chat/completions",
-            metadata={"job": "nightly", "owner": "é"},
-            idempotency_key="key-1",
-            extra_headers={"X-Trace": "t1", "Accept": "application/x-mine"},
-            timeout=7.5,
-        ),
-        lambda c: c.batches.create(
-            input_file_id="file-1",
-            endpoint="/v1/chat/completions",
-            metadata={"job": "nightly", "owner": "é"},
-            idempotency_key="key-1",
-            extra_headers={"X-Trace": "t1", "Accept": "application/x-mine"},
-            timeout=7.5,
-        ),
-    ),
-    "list": (lambda c: c.batches.list(limit=20, after="batch_9"), lambda c: c.batches.list(limit=20, after="batch_9")),
-    "list-odd-cursor": (
-        lambda c: c.batches.list(limit=5, after="batch 9/ü&x=1"),
-        lambda c: c.batches.list(limit=5, after="batch 9/ü&x=1"),
-    ),
-    "list-extra-query": (
-        lambda c: c.batches.list(extra_query={"order": "asc", "flag": True}),
-        lambda c: c.batches.list(extra_query={"order": "asc", "flag": True}),
-    ),
-    "retrieve-file": (lambda c: c.files.retrieve("file-abc"), lambda c: c.files.retrieve("file-abc")),
+# Sync and async clients have the same methods: an async call returns the awaitable the runner awaits.
+CREATE = {
+    "input_file_id": "file-1",
+    "endpoint": "/v1/chat/completions",
+    "metadata": {"job": "nightly", "owner": "é"},
+    "idempotency_key": "key-1",
+    "extra_headers": {"X-Trace": "t1", "Accept": "application/x-mine"},
+    "timeout": 7.5,
+}
+CALLS: dict[str, Call] = {
+    "retrieve": lambda c: c.batches.retrieve("batch_abc123"),
+    "retrieve-odd-id": lambda c: c.batches.retrieve("batch/a b?"),
+    "cancel": lambda c: c.batches.cancel("batch_abc123"),
+    "create": lambda c: c.batches.create(**CREATE),
+    "list": lambda c: c.batches.list(limit=20, after="batch_9"),
+    "list-odd-cursor": lambda c: c.batches.list(limit=5, after="batch 9/ü&x=1"),
+    "list-extra-query": lambda c: c.batches.list(extra_query={"order": "asc", "flag": True}),
+    "retrieve-file": lambda c: c.files.retrieve("file-abc"),
 }
 
 
@@ -134,17 +120,17 @@ HTTP_SETTINGS = [
 @pytest.mark.parametrize("http", HTTP_SETTINGS, ids=["plain", "own-headers", "cookies-and-timeout"])
 @pytest.mark.parametrize("name", list(CALLS))
 def test_the_direct_request_is_what_build_request_builds(name: str, http: dict[str, Any]) -> None:
-    sync_call, async_call = CALLS[name]
+    call = CALLS[name]
     before = _Built.built
-    assert _sent_sync(sync_call, httpx.Client, **http) == _sent_sync(sync_call, _Built, **http)
+    assert _sent_sync(call, httpx.Client, **http) == _sent_sync(call, _Built, **http)
     assert _Built.built == before + 1
     before = _AsyncBuilt.built
-    assert _sent_async(async_call, httpx.AsyncClient, **http) == _sent_async(async_call, _AsyncBuilt, **http)
+    assert _sent_async(call, httpx.AsyncClient, **http) == _sent_async(call, _AsyncBuilt, **http)
     assert _AsyncBuilt.built == before + 1
 
 
 def test_what_the_direct_request_sends() -> None:
-    sent = _sent_sync(CALLS["create"][0], httpx.Client, cookies={"session": "abc"})
+    sent = _sent_sync(CALLS["create"], httpx.Client, cookies={"session": "abc"})
     headers = dict(sent["headers"])
     assert sent["url"] == f"{BASE_URL}/batches"
     assert headers["authorization"] == f"Bearer {API_KEY}"
@@ -153,9 +139,9 @@ def test_what_the_direct_request_sends() -> None:
     assert headers["cookie"] == "session=abc"
     assert sent["timeout"]["read"] == 7.5  # the per-call timeout, not the client's
     assert json.loads(sent["body"])["metadata"] == {"job": "nightly", "owner": "é"}
-    listed = _sent_sync(CALLS["list"][0], httpx.Client)
+    listed = _sent_sync(CALLS["list"], httpx.Client)
     assert listed["url"] == f"{BASE_URL}/batches?after=batch_9&limit=20"
-    odd = _sent_sync(CALLS["list-odd-cursor"][0], httpx.Client)
+    odd = _sent_sync(CALLS["list-odd-cursor"], httpx.Client)
     assert dict(httpx.URL(odd["url"]).params) == {"after": "batch 9/ü&x=1", "limit": "5"}
 
 

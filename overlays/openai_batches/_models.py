@@ -189,35 +189,24 @@ def _builder(model: Any) -> Callable[[object, str], Any]:
     finally:
         _compiling.discard(model)
     emitter.lines.append(f"    return {result}")
-    code = compile("\n".join(emitter.lines), f"<openai_batches model builder for {model.__name__}>", "exec")
-    exec(code, emitter.names)
-    function: Callable[[object, str], Any] = emitter.names["build"]
-    return function
+    return emitter.compile(f"model builder for {model.__name__}", "build")
 
 
-class _Emitter:
-    """Writes the source of one compiled builder; names it refers to are collected in `names`."""
+class SourceWriter:
+    """Writes the source of one compiled function; the objects its code refers to are collected in `names`."""
 
-    def __init__(self, public: bool) -> None:
+    def __init__(self, public: bool, names: dict[str, Any]) -> None:
         self.public = public
         self.lines: list[str] = []
         self.count = 0
         self.names: dict[str, Any] = {
             "new": object.__new__,
-            "len": len,
             "dict": dict,
             "list": list,
             "str": str,
             "bool": bool,
-            "enumerate": enumerate,
-            "KeyError": KeyError,
             "ValueError": ValueError,
-            "_not_object": _not_object,
-            "_missing": _missing_field,
-            "_null": _null_field,
-            "_not_array": _not_array,
-            "_not_bool": _not_bool,
-            "_unknown": _unknown_value,
+            **names,
         }
 
     def name(self, prefix: str, value: Any) -> str:
@@ -225,6 +214,31 @@ class _Emitter:
         name = f"{prefix}{self.count}"
         self.names[name] = value
         return name
+
+    def compile(self, what: str, function: str) -> Callable[..., Any]:
+        exec(compile("\n".join(self.lines), f"<openai_batches {what}>", "exec"), self.names)
+        compiled: Callable[..., Any] = self.names[function]
+        return compiled
+
+
+class _Emitter(SourceWriter):
+    """Writes the source of one compiled builder."""
+
+    def __init__(self, public: bool) -> None:
+        super().__init__(
+            public,
+            {
+                "len": len,
+                "enumerate": enumerate,
+                "KeyError": KeyError,
+                "_not_object": _not_object,
+                "_missing": _missing_field,
+                "_null": _null_field,
+                "_not_array": _not_array,
+                "_not_bool": _not_bool,
+                "_unknown": _unknown_value,
+            },
+        )
 
     def emit(self, model: Any, data: str, path: str, indent: str, inside: frozenset[Any]) -> str:
         """Lines that check `data` (a variable holding the JSON) and build `model`; returns the result variable."""

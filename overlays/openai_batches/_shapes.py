@@ -25,6 +25,7 @@ from ._models import (
     _MODEL_LIST,
     _OPEN_ENUM,
     _SCALAR,
+    SourceWriter,
     WireModel,
     _default,
     _Field,
@@ -67,7 +68,7 @@ def _decoder(model: Any) -> Decode | None:
         "    except Error:",
         "        raise Refused from None",
     ]
-    return emitter.compile(model, f"shape decoder for {model.__name__}", "decode_model")
+    return emitter.finish(model, f"shape decoder for {model.__name__}", "decode_model")
 
 
 @functools.cache
@@ -75,7 +76,7 @@ def _item_copier(model: Any) -> Callable[[Any], Any]:
     """The copier for one item of an array of objects, its shape already decoded."""
     emitter = _Copier(public=issubclass(model, WireModel))
     emitter.lines = ["def copy(s):"]
-    return emitter.compile(model, f"shape copier for {model.__name__}", "copy")
+    return emitter.finish(model, f"shape copier for {model.__name__}", "copy")
 
 
 class _Unshaped(Exception):
@@ -132,36 +133,17 @@ def _shape_of(model: Any) -> Any:
     return shape
 
 
-class _Copier:
-    """Writes the source of one shape decoder or copier; names it refers to are collected in `names`."""
+class _Copier(SourceWriter):
+    """Writes the source of one shape decoder or copier."""
 
     def __init__(self, public: bool) -> None:
-        self.public = public
-        self.lines: list[str] = []
-        self.count = 0
-        self.names: dict[str, Any] = {
-            "A": _ABSENT,
-            "new": object.__new__,
-            "dict": dict,
-            "list": list,
-            "str": str,
-            "bool": bool,
-            "ValueError": ValueError,
-            "Refused": Refused,
-        }
+        super().__init__(public, {"A": _ABSENT, "Refused": Refused})
 
-    def name(self, prefix: str, value: Any) -> str:
-        self.count += 1
-        name = f"{prefix}{self.count}"
-        self.names[name] = value
-        return name
-
-    def compile(self, model: Any, what: str, function: str) -> Callable[..., Any]:
+    def finish(self, model: Any, what: str, function: str) -> Callable[..., Any]:
+        """The compiled function, its source ended with the copy of `model` from the shape in `s`."""
         result = self.emit(model, "s", "    ")
         self.lines.append(f"    return {result}")
-        exec(compile("\n".join(self.lines), f"<openai_batches {what}>", "exec"), self.names)
-        compiled: Callable[..., Any] = self.names[function]
-        return compiled
+        return self.compile(what, function)
 
     def emit(self, model: Any, source: str, indent: str) -> str:
         """Lines that copy the shape in variable `source` into `model`; returns the result variable."""
