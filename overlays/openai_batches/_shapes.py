@@ -15,6 +15,7 @@ msgspec, only how fast it returns; a property test compares the two paths on arb
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,12 @@ def decoder(model: Any) -> Decode | None:
 
 @functools.cache
 def _decoder(model: Any) -> Decode | None:
+    # One thread at a time: `_shaping` tells a model that contains itself from one another thread is shaping.
+    with _LOCK:
+        return _make_decoder(model)
+
+
+def _make_decoder(model: Any) -> Decode | None:
     import msgspec
 
     try:
@@ -89,6 +96,7 @@ _ABSENT: Any = object()
 
 _SHAPES: dict[Any, Any] = {}
 _shaping: set[Any] = set()
+_LOCK = threading.RLock()
 
 
 def _is_mapping(model: Any) -> bool:
