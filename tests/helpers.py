@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from openai_batches import AsyncBatchClient, BatchClient
+import pytest
+from openai_batches import AsyncBatchClient, BatchClient, _json
 
 API_KEY = "sk-test-SECRET123"
 BASE_URL = "https://api.example.test/v1"
@@ -129,6 +130,20 @@ def async_client(handler: Handler, **options: Any) -> AsyncBatchClient:
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(async_handler))
     return AsyncBatchClient(api_key=API_KEY, base_url=BASE_URL, http_client=http, max_retries=0, **options)
+
+
+# The two ways the library decodes JSON: msgspec (the `speed` extra, in the dev install) and the standard library
+# alone. Results and errors must be the same on both.
+DECODERS = ("msgspec", "json")
+
+
+def use_decoder(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the library decode with `name` until the test ends (the stdlib path, as without the `speed` extra)."""
+    if name == "json":
+        monkeypatch.setattr(_json, "fast", None)
+        monkeypatch.setattr(_json, "loads", _json.stdlib_loads)
+    elif _json.fast is None:
+        pytest.skip("msgspec is not installed (pip install 'openai-batches[speed]')")
 
 
 CREATE_ARGS: dict[str, Any] = {"input_file_id": "file-abc123", "endpoint": "/v1/chat/completions"}

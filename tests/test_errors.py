@@ -14,6 +14,7 @@ import httpx
 import pytest
 from helpers import (
     API_KEY,
+    DECODERS,
     OPERATIONS,
     RUNNERS,
     async_client,
@@ -21,6 +22,7 @@ from helpers import (
     json_response,
     list_body,
     sync_client,
+    use_decoder,
 )
 from openai_batches import (
     APIConnectionError,
@@ -49,6 +51,13 @@ ERROR_BODY = {
         "code": None,
     }
 }
+
+
+@pytest.fixture(params=DECODERS, autouse=True)
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with msgspec and with the standard library alone: the same errors either way."""
+    use_decoder(request.param, monkeypatch)
+    return str(request.param)
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -28,6 +28,8 @@ OVERLAY_PKG = OVERLAY_ROOT / "openai_batches"
 README = PROJECT / "README.md"
 
 GENERATED_NAME = "openai_batches_generated"
+# The one overlay module that may name the generated package (issue 15): a generator upgrade touches only it.
+SEAM = OVERLAY_PKG / "_generated.py"
 GENERATED_MAY_IMPORT = frozenset(sys.stdlib_module_names) | {"httpx", "attrs", GENERATED_NAME}
 
 # Markers for imports whose target cannot be named statically; neither matches an allow-list entry.
@@ -100,6 +102,25 @@ def overlay_import_violations(source: str, package: str) -> list[str]:
         if name == ESCAPES or parts[0] == "generated" or (GENERATED_NAME in parts and parts[0] != GENERATED_NAME):
             problems.append(f"line {line}: {name}")
     return problems
+
+
+def seam_violations(source: str, package: str) -> list[str]:
+    """Places where a module names the generated package instead of going through the seam (`._generated`).
+
+    Imports at any depth count (TYPE_CHECKING blocks, function bodies, `import_module("...")`), and so does a string
+    that is the generated package's dotted name or one of its modules: a table of lazy exports reaches it too.
+    """
+    found = [
+        (line, name) for line, name in imported_modules(source, package) if name.partition(".")[0] == GENERATED_NAME
+    ]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_generated_module(node.value):
+            found.append((node.lineno, repr(node.value)))
+    return [f"line {line}: {name}" for line, name in sorted(found)]
+
+
+def _names_generated_module(text: str) -> bool:
+    return re.fullmatch(rf"{GENERATED_NAME}(\.\w+)*", text) is not None
 
 
 def fenced_code_blocks(markdown: str) -> list[str]:
@@ -180,6 +201,30 @@ def test_overlay_scan_flags_every_route_but_the_package_name() -> None:
         "line 6: generated",
         f"line 7: {ESCAPES}",
         "line 8: generated.openai_batches_generated.api",
+    ]
+
+
+def test_seam_scan_flags_every_mention_of_the_generated_package_but_prose() -> None:
+    source = textwrap.dedent(
+        """
+        \"\"\"Docs may say openai_batches_generated in prose.\"\"\"
+        from typing import TYPE_CHECKING
+        from ._generated import Batch
+        from . import _generated
+        if TYPE_CHECKING:
+            from openai_batches_generated.models import BatchStatus
+        def later():
+            import openai_batches_generated.api.batch.retrieve_batch
+            return importlib.import_module("openai_batches_generated.types")
+        EXPORTS = {"Batch": "._generated", "Unset": "openai_batches_generated.types"}
+        """
+    )
+    assert seam_violations(source, "openai_batches.resources") == [
+        "line 7: openai_batches_generated.models",
+        "line 9: openai_batches_generated.api.batch.retrieve_batch",
+        "line 10: 'openai_batches_generated.types'",
+        "line 10: openai_batches_generated.types",
+        "line 11: 'openai_batches_generated.types'",
     ]
 
 
@@ -270,6 +315,75 @@ def test_overlay_reaches_generated_code_only_through_its_package_name() -> None:
         if found:
             violations[str(path.relative_to(PROJECT))] = found
     assert not violations, f"overlay imports generated code by a path the wheel does not have: {violations}"
+
+
+def test_overlay_reaches_the_generated_package_only_through_the_seam() -> None:
+    files = [path for path in _python_files(OVERLAY_PKG) if path != SEAM]
+    assert SEAM.is_file() and len(files) > 40, "the scan would be vacuous"
+    violations = {}
+    for path in files:
+        found = seam_violations(path.read_text(encoding="utf-8"), _package_of(path, OVERLAY_ROOT))
+        if found:
+            violations[str(path.relative_to(PROJECT))] = found
+    assert not violations, f"overlay modules name {GENERATED_NAME} directly; go through ._generated: {violations}"
+
+
+def _type_checking_imports(source: str) -> dict[str, str]:
+    """Name -> `module.name` it is imported as, for the imports inside the `if TYPE_CHECKING:` block of a module."""
+    names: dict[str, str] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for statement in node.body:
+                assert isinstance(statement, ast.ImportFrom), ast.dump(statement)
+                for alias in statement.names:
+                    names[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+    return names
+
+
+def test_seam_hands_out_what_type_checkers_see_and_nothing_else() -> None:
+    from openai_batches import _generated
+
+    typed = _type_checking_imports(SEAM.read_text(encoding="utf-8"))
+    assert typed, "no TYPE_CHECKING imports found in the seam"
+    assert sorted(typed) == sorted(_generated.__all__)
+    assert set(_generated.MODULES) | set(_generated.NAMES) == set(_generated.__all__)
+    assert not set(_generated.MODULES) & set(_generated.NAMES)
+    for name, dotted in typed.items():
+        try:
+            expected: object = importlib.import_module(dotted)  # a generated module (the models, an operation)
+        except ModuleNotFoundError:
+            module, _, attribute = dotted.rpartition(".")
+            expected = getattr(importlib.import_module(module), attribute)
+        assert getattr(_generated, name) is expected, name
+    with pytest.raises(AttributeError, match="no attribute 'NotAModel'"):
+        _generated.NotAModel  # noqa: B018
+
+
+def test_importing_the_client_loads_no_generated_module_until_a_resource_is_used() -> None:
+    script = textwrap.dedent(
+        """
+        import json, sys
+        def loaded(prefix):
+            return sorted(m for m in sys.modules if m == prefix or m.startswith(prefix + "."))
+        from openai_batches import BatchClient, _generated
+        client = BatchClient(api_key="sk-layout")
+        before = loaded("openai_batches_generated")
+        client.batches
+        after_batches = loaded("openai_batches_generated")
+        files_loaded = loaded("openai_batches.resources.files")
+        client.files
+        print(json.dumps([before, after_batches, files_loaded, loaded("openai_batches_generated")]))
+        """
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    before, after_batches, files_loaded, after_files = json.loads(completed.stdout)
+    assert before == []
+    assert "openai_batches_generated.models" in after_batches
+    assert "openai_batches_generated.api.batch.retrieve_batch" in after_batches
+    assert not any(".api.files" in name for name in after_batches), after_batches
+    assert files_loaded == []
+    assert "openai_batches_generated.api.files.retrieve_file" in after_files
 
 
 def test_readme_code_never_shows_the_generated_package() -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openai_batches._models import InvalidShape, build
+from openai_batches import UNSET, Unset
+from openai_batches import types as public
+from openai_batches._models import InvalidShape, _fills_slots, build
 from openai_batches_generated import models
 
 TIMESTAMPS = [
@@ -158,3 +160,60 @@ def test_shape_problems_name_the_field(body: dict[str, Any], field: str) -> None
     with pytest.raises(InvalidShape) as caught:
         build(models.ListBatchesResponse, body)
     assert caught.value.field == field
+
+
+# --- models the generator does not write today: the builder must still build them right ---------------------------
+
+
+@attrs.define
+class Counted:
+    """An attrs model whose __init__ does more than store its arguments, so the builder must call it."""
+
+    count: int
+    label: str | Unset | None = UNSET
+    additional_properties: dict[str, Any] = attrs.field(init=False, factory=dict)
+    made: ClassVar[int] = 0
+
+    def __attrs_post_init__(self) -> None:
+        type(self).made += 1
+
+
+@attrs.frozen
+class Frozen:
+    name: str
+
+
+@attrs.define
+class Node:
+    """A model that contains itself."""
+
+    name: str
+    child: Node | Unset | None = UNSET
+    additional_properties: dict[str, Any] = attrs.field(init=False, factory=dict)
+
+
+def test_a_model_with_an_init_hook_is_built_through_its_constructor() -> None:
+    before = Counted.made
+    built = build(Counted, {"count": 2, "x": 1})
+    assert (built.count, built.label, built.additional_properties) == (2, UNSET, {"x": 1})
+    assert build(Counted, {"count": 3, "label": None}).additional_properties == {}
+    assert Counted.made == before + 2
+    assert build(Frozen, {"name": "a", "ignored": 1}) == Frozen("a")
+    with pytest.raises(InvalidShape) as caught:
+        build(Counted, {"label": "x"})
+    assert caught.value.field == "count"
+
+
+def test_only_plain_attrs_models_are_filled_without_their_constructor() -> None:
+    assert _fills_slots(models.Batch, models.Batch)
+    assert _fills_slots(models.Metadata, public.Metadata)  # its own __init__ adds no state, so it is skipped
+    assert not _fills_slots(Counted, Counted)
+    assert not _fills_slots(Frozen, Frozen)
+
+
+def test_a_model_that_contains_itself_is_built_to_any_depth() -> None:
+    built = build(Node, {"name": "a", "child": {"name": "b", "child": {"name": "c", "child": None}}})
+    assert built.child.child.name == "c" and built.child.child.child is None
+    with pytest.raises(InvalidShape) as caught:
+        build(Node, {"name": "a", "child": {"name": "b", "child": {"child": None}}})
+    assert caught.value.field == "child.child.name"

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import BATCH, RUNNERS, batch, json_response, list_body, sync_client
+from helpers import BATCH, DECODERS, RUNNERS, batch, json_response, list_body, sync_client, use_decoder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai_batches import (
@@ -159,6 +159,13 @@ OPTIONAL_FIELDS = [
     "metadata",
 ]
 REQUIRED_FIELDS = ["id", "object", "endpoint", "input_file_id", "completion_window", "status", "created_at"]
+
+
+@pytest.fixture(params=DECODERS, autouse=True)
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with msgspec and with the standard library alone: the same models either way."""
+    use_decoder(request.param, monkeypatch)
+    return str(request.param)
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -1,14 +1,21 @@
-"""Benchmark: this client against the floor (bare httpx + json.loads) and the official `openai` SDK (issue 6).
+"""Benchmark: this client against the floor (bare httpx + json.loads) and the official `openai` SDK (issues 6, 14).
 
-    python tools/bench.py                  # the full run (`make bench`), about two and a half minutes
+    python tools/bench.py                  # the full run (`make bench`), about three minutes
     python tools/bench.py --smoke          # seconds long, for CI (`make bench-smoke` runs it from a test)
     python tools/bench.py --json out.json  # also write every number
     python tools/bench.py --profile list_100   # cProfile of this client's path for one operation, then exit
+    python tools/bench.py --decoders       # only the JSON decoders on the fixtures (json, msgspec, orjson if there)
+    python tools/bench.py --without-speed  # as installed without the `speed` extra: msgspec hidden, stdlib JSON
     python tools/bench.py --jobs-only      # only the jobs section (planning and merging a million requests)
     python tools/bench.py --server-only --baseline-server OLD/server   # the local server against another tree's
 
 The last section measures the local server itself (`bench_server.py`): uploads/s and retrieves/s at 1 and 64
 concurrent clients, and with `--baseline-server` the same against another checkout's server, interleaved.
+
+The floor is the leanest correct use of httpx (issue 14): URLs built once as text, one status check
+(`status_code == 200`), `json.loads` of the bytes. The floor before issue 14 (a `base_url` client, query `params=`,
+`raise_for_status()`) runs beside it as "old floor" for one release, so both ratios can be read; every ratio is to
+the lean floor unless a column says otherwise.
 
 All contenders run in one process, interleaved: each round runs every contender once per operation, in an order that
 rotates from round to round, so a change in machine load hits all of them alike. Ratios to the floor are taken per
@@ -58,8 +65,12 @@ MOCK_BASE_URL = "https://api.openai.com/v1"
 BATCH_ID = "batch_68f7c2b1c5d88190a1e1d4e2a9f1b2c3"
 RESULTS_BATCH_ID = "batch_68f7c2b1c5d88190ffee00112233aabb"
 RESULTS_FILE_ID = "file-Rk7Ts2HqVw9LmXc4NbP8Ea"
+# The first tenth of the results file, to show that parsing memory does not grow with the file.
+RESULTS_SMALL_BATCH_ID = "batch_68f7c2b1c5d88190ffee00112233cc00"
+RESULTS_SMALL_FILE_ID = "file-Sm4llR3sultsPr3f1xOnly0"
 INPUT_FILE_ID = "file-9GhKq2Lr7TmWc4XnZpB1sD"
 SEED = 20_251_006
+PAGE_SIZE = 100
 CHUNK = 64 * 1024
 STATS_PATH = "/__bench/connections"
 
@@ -70,11 +81,19 @@ CREATE_ARGS: dict[str, Any] = {
     "metadata": {"customer_id": "user_123456789", "job": "nightly-eval"},
 }
 
-FLOOR, OPENAI, CLIENT = "floor", "openai", "client"
-CONTENDERS = (FLOOR, OPENAI, CLIENT)
-LABELS = {FLOOR: "floor: httpx + json.loads", OPENAI: "openai SDK", CLIENT: "openai_batches"}
+FLOOR, OLD_FLOOR, OPENAI, CLIENT = "floor", "old_floor", "openai", "client"
+CONTENDERS = (FLOOR, OLD_FLOOR, OPENAI, CLIENT)
+# The memory section compares the floor's dicts, the SDK's and this client's models; the old floor's are the same.
+MEMORY_CONTENDERS = (FLOOR, OPENAI, CLIENT)
+LABELS = {
+    FLOOR: "floor: httpx + json.loads",
+    OLD_FLOOR: "old floor (before issue 14)",
+    OPENAI: "openai SDK",
+    CLIENT: "openai_batches",
+}
 ASYNC_LABELS = {
     FLOOR: "floor: httpx.AsyncClient + json.loads",
+    OLD_FLOOR: "old floor (before issue 14)",
     OPENAI: "openai.AsyncOpenAI",
     CLIENT: "AsyncBatchClient",
 }
@@ -100,7 +119,7 @@ class Params:
     results_rounds: int
     import_runs: int
     jobs_sizes: tuple[int, int] = (100_000, 1_000_000)
-    page_size: int = 100
+    page_size: int = PAGE_SIZE
     concurrency: int = 64
     smoke: bool = False
     server_rounds: int = 7
@@ -246,6 +265,8 @@ class Fixtures:
     results_file_object: bytes
     results_lines: int
     batch_size: int
+    results_small_batch: bytes
+    results_small_file: bytes
 
     @classmethod
     def build(cls, pages: int, page_size: int, results_mb: float) -> Fixtures:
@@ -287,6 +308,8 @@ class Fixtures:
         results_batch = _batch(rng, RESULTS_BATCH_ID, 1_760_000_000)
         counts = {"total": len(lines), "completed": len(lines), "failed": 0}
         results_batch.update(output_file_id=RESULTS_FILE_ID, error_file_id=None, request_counts=counts)
+        small_lines = lines[: max(1, len(lines) // 10)]
+        small_batch = dict(results_batch, id=RESULTS_SMALL_BATCH_ID, output_file_id=RESULTS_SMALL_FILE_ID)
         file_object = {
             "id": RESULTS_FILE_ID,
             "object": "file",
@@ -309,6 +332,8 @@ class Fixtures:
             results_file_object=_dumps(file_object),
             results_lines=len(lines),
             batch_size=len(_dumps(batch)),
+            results_small_batch=_dumps(small_batch),
+            results_small_file=b"\n".join(small_lines) + b"\n",
         )
 
     def route(self, method: str, path: str, query: str) -> tuple[int, str, bytes]:
@@ -333,6 +358,10 @@ class Fixtures:
             return 200, json_type, self.results_file_object
         elif method == "GET" and path == f"/files/{RESULTS_FILE_ID}/content":
             return 200, "application/octet-stream", self.results_file
+        elif method == "GET" and path == f"/batches/{RESULTS_SMALL_BATCH_ID}":
+            return 200, json_type, self.results_small_batch
+        elif method == "GET" and path == f"/files/{RESULTS_SMALL_FILE_ID}/content":
+            return 200, "application/octet-stream", self.results_small_file
         error = {"error": {"message": f"bench fixture has no {method} {path}?{query}", "type": "invalid_request_error"}}
         return 404, json_type, _dumps(error)
 
@@ -521,11 +550,36 @@ class LoopbackServer:
 # ------------------------------------------------------------------------------------------------------ contenders
 
 
+@dataclass(frozen=True)
+class FloorURLs:
+    """The lean floor's URLs, built once as text; only a walk's cursor is appended per page."""
+
+    retrieve: str
+    create: str
+    cancel: str
+    first_page: str
+    next_page: str
+    results: str
+
+    @classmethod
+    def of(cls, base_url: str) -> FloorURLs:
+        batches = f"{base_url}/batches"
+        return cls(
+            retrieve=f"{batches}/{BATCH_ID}",
+            create=batches,
+            cancel=f"{batches}/{BATCH_ID}/cancel",
+            first_page=f"{batches}?limit={PAGE_SIZE}",
+            next_page=f"{batches}?limit={PAGE_SIZE}&after=",
+            results=f"{base_url}/files/{RESULTS_FILE_ID}/content",
+        )
+
+
 @dataclass
 class Contenders:
-    """The six clients of one transport; each has its own connection pool."""
+    """The eight clients of one transport; each has its own connection pool."""
 
     transport: str
+    urls: FloorURLs
     sync: dict[str, Any]
     asynchronous: dict[str, Any]
     pools: list[httpx.Client] = field(default_factory=list)
@@ -568,8 +622,10 @@ def make_contenders(transport: str, base_url: str, fixtures: Fixtures, concurren
     # sends through the given client), so every contender runs on the same HTTP stack.
     return Contenders(
         transport=transport,
+        urls=FloorURLs.of(base_url),
         sync={
-            FLOOR: sync_http(base_url=base_url, headers=auth),
+            FLOOR: sync_http(headers=auth),
+            OLD_FLOOR: sync_http(base_url=base_url, headers=auth),
             OPENAI: openai.OpenAI(
                 api_key=API_KEY,
                 base_url=base_url,
@@ -579,7 +635,8 @@ def make_contenders(transport: str, base_url: str, fixtures: Fixtures, concurren
             CLIENT: BatchClient(api_key=API_KEY, base_url=base_url, http_client=sync_http(), max_retries=0),
         },
         asynchronous={
-            FLOOR: async_http(base_url=base_url, headers=auth),
+            FLOOR: async_http(headers=auth),
+            OLD_FLOOR: async_http(base_url=base_url, headers=auth),
             OPENAI: openai.AsyncOpenAI(
                 api_key=API_KEY,
                 base_url=base_url,
@@ -598,6 +655,14 @@ def make_contenders(transport: str, base_url: str, fixtures: Fixtures, concurren
 
 
 def _floor_json(response: httpx.Response) -> Any:
+    """The lean floor's check and decode: one status comparison, `json.loads` of the bytes."""
+    if response.status_code != 200:
+        raise RuntimeError(f"floor: status {response.status_code} for {response.request.url}")
+    return json.loads(response.content)
+
+
+def _old_floor_json(response: httpx.Response) -> Any:
+    """The floor before issue 14: `raise_for_status()` (several checks and a property per call), then decode."""
     response.raise_for_status()
     return json.loads(response.content)
 
@@ -612,14 +677,24 @@ def _touch_dicts(items: Sequence[dict[str, Any]]) -> int:
 
 def walkers(c: Contenders, params: Params) -> dict[str, Callable[[int], int]]:
     """Walk up to a number of pages, reading every item without keeping it; returns the items seen."""
-    floor, sdk, client = c.sync[FLOOR], c.sync[OPENAI], c.sync[CLIENT]
-    size = params.page_size
+    floor, old_floor, sdk, client = c.sync[FLOOR], c.sync[OLD_FLOOR], c.sync[OPENAI], c.sync[CLIENT]
+    size, urls = params.page_size, c.urls
 
     def floor_walk(pages: int) -> int:
+        count, url = 0, urls.first_page
+        for _ in range(pages):
+            page = _floor_json(floor.get(url))
+            count += _touch_dicts(page["data"])
+            if not page["has_more"]:
+                break
+            url = urls.next_page + page["data"][-1]["id"]
+        return count
+
+    def old_floor_walk(pages: int) -> int:
         count, after = 0, None
         for _ in range(pages):
             query: dict[str, Any] = {"limit": size} if after is None else {"limit": size, "after": after}
-            page = _floor_json(floor.get("/batches", params=query))
+            page = _old_floor_json(old_floor.get("/batches", params=query))
             count += _touch_dicts(page["data"])
             if not page["has_more"]:
                 break
@@ -639,33 +714,38 @@ def walkers(c: Contenders, params: Params) -> dict[str, Callable[[int], int]]:
 
     return {
         FLOOR: floor_walk,
+        OLD_FLOOR: old_floor_walk,
         OPENAI: functools.partial(sdk_walk, sdk.batches.list),
         CLIENT: functools.partial(sdk_walk, client.batches.list),
     }
 
 
 def sync_operations(c: Contenders, params: Params) -> dict[str, dict[str, Callable[[], int]]]:
-    floor, sdk, client = c.sync[FLOOR], c.sync[OPENAI], c.sync[CLIENT]
-    size = params.page_size
+    floor, old_floor, sdk, client = c.sync[FLOOR], c.sync[OLD_FLOOR], c.sync[OPENAI], c.sync[CLIENT]
+    size, urls = params.page_size, c.urls
     walk = walkers(c, params)
     return {
         "retrieve": {
-            FLOOR: lambda: _touch_dicts([_floor_json(floor.get(f"/batches/{BATCH_ID}"))]),
+            FLOOR: lambda: _touch_dicts([_floor_json(floor.get(urls.retrieve))]),
+            OLD_FLOOR: lambda: _touch_dicts([_old_floor_json(old_floor.get(f"/batches/{BATCH_ID}"))]),
             OPENAI: lambda: _touch([sdk.batches.retrieve(BATCH_ID)]),
             CLIENT: lambda: _touch([client.batches.retrieve(BATCH_ID)]),
         },
         "create": {
-            FLOOR: lambda: _touch_dicts([_floor_json(floor.post("/batches", json=CREATE_ARGS))]),
+            FLOOR: lambda: _touch_dicts([_floor_json(floor.post(urls.create, json=CREATE_ARGS))]),
+            OLD_FLOOR: lambda: _touch_dicts([_old_floor_json(old_floor.post("/batches", json=CREATE_ARGS))]),
             OPENAI: lambda: _touch([sdk.batches.create(**CREATE_ARGS)]),
             CLIENT: lambda: _touch([client.batches.create(**CREATE_ARGS)]),
         },
         "cancel": {
-            FLOOR: lambda: _touch_dicts([_floor_json(floor.post(f"/batches/{BATCH_ID}/cancel"))]),
+            FLOOR: lambda: _touch_dicts([_floor_json(floor.post(urls.cancel))]),
+            OLD_FLOOR: lambda: _touch_dicts([_old_floor_json(old_floor.post(f"/batches/{BATCH_ID}/cancel"))]),
             OPENAI: lambda: _touch([sdk.batches.cancel(BATCH_ID)]),
             CLIENT: lambda: _touch([client.batches.cancel(BATCH_ID)]),
         },
         "list_100": {
-            FLOOR: lambda: _touch_dicts(_floor_json(floor.get("/batches", params={"limit": size}))["data"]),
+            FLOOR: lambda: _touch_dicts(_floor_json(floor.get(urls.first_page))["data"]),
+            OLD_FLOOR: lambda: _touch_dicts(_old_floor_json(old_floor.get("/batches", params={"limit": size}))["data"]),
             OPENAI: lambda: _touch(sdk.batches.list(limit=size).data),
             CLIENT: lambda: _touch(client.batches.list(limit=size).data),
         },
@@ -676,32 +756,38 @@ def sync_operations(c: Contenders, params: Params) -> dict[str, dict[str, Callab
 def retainers(c: Contenders, params: Params) -> dict[str, Callable[[], list[Any]]]:
     """Fetch one page of batches and hand back only its items (for the memory-per-Batch measurement)."""
     floor, sdk, client = c.sync[FLOOR], c.sync[OPENAI], c.sync[CLIENT]
-    size = params.page_size
+    size, urls = params.page_size, c.urls
 
     def kept(items: Sequence[Any], touch: Callable[[Sequence[Any]], int]) -> list[Any]:
         touch(items)  # read like the timed operations do, so what lazy parsing builds on access is counted
         return list(items)
 
     return {
-        FLOOR: lambda: kept(_floor_json(floor.get("/batches", params={"limit": size}))["data"], _touch_dicts),
+        FLOOR: lambda: kept(_floor_json(floor.get(urls.first_page))["data"], _touch_dicts),
         OPENAI: lambda: kept(sdk.batches.list(limit=size).data, _touch),
         CLIENT: lambda: kept(client.batches.list(limit=size).data, _touch),
     }
 
 
 def async_operations(c: Contenders, params: Params) -> dict[str, Callable[[], Awaitable[int]]]:
-    floor, sdk, client = c.asynchronous[FLOOR], c.asynchronous[OPENAI], c.asynchronous[CLIENT]
-    n = params.concurrency
+    floor, old_floor = c.asynchronous[FLOOR], c.asynchronous[OLD_FLOOR]
+    sdk, client = c.asynchronous[OPENAI], c.asynchronous[CLIENT]
+    n, url = params.concurrency, c.urls.retrieve
 
     async def floor_many() -> int:
-        responses = await asyncio.gather(*(floor.get(f"/batches/{BATCH_ID}") for _ in range(n)))
+        responses = await asyncio.gather(*(floor.get(url) for _ in range(n)))
         return _touch_dicts([_floor_json(response) for response in responses])
+
+    async def old_floor_many() -> int:
+        responses = await asyncio.gather(*(old_floor.get(f"/batches/{BATCH_ID}") for _ in range(n)))
+        return _touch_dicts([_old_floor_json(response) for response in responses])
 
     async def sdk_many(retrieve: Callable[[str], Awaitable[Any]]) -> int:
         return _touch(await asyncio.gather(*(retrieve(BATCH_ID) for _ in range(n))))
 
     return {
         FLOOR: floor_many,
+        OLD_FLOOR: old_floor_many,
         OPENAI: functools.partial(sdk_many, sdk.batches.retrieve),
         CLIENT: functools.partial(sdk_many, client.batches.retrieve),
     }
@@ -711,14 +797,17 @@ def results_available(c: Contenders) -> bool:
     return hasattr(c.sync[CLIENT].batches, "results")
 
 
-def results_operations(c: Contenders) -> dict[str, Callable[[], int]]:
+def results_operations(c: Contenders, small: bool = False) -> dict[str, Callable[[], int]]:
+    """Parse the results file (or its first tenth): the floor streams it with httpx and `json.loads` each line."""
     floor, client = c.sync[FLOOR], c.sync[CLIENT]
-    batch = client.batches.retrieve(RESULTS_BATCH_ID)
+    batch = client.batches.retrieve(RESULTS_SMALL_BATCH_ID if small else RESULTS_BATCH_ID)
+    url = c.urls.results.replace(RESULTS_FILE_ID, RESULTS_SMALL_FILE_ID) if small else c.urls.results
 
     def floor_parse() -> int:
         count = 0
-        with floor.stream("GET", f"/files/{RESULTS_FILE_ID}/content") as response:
-            response.raise_for_status()
+        with floor.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise RuntimeError(f"floor: status {response.status_code} for {url}")
             for line in response.iter_lines():
                 if line and json.loads(line)["custom_id"]:
                     count += 1
@@ -889,6 +978,8 @@ def measure_memory(c: Contenders, params: Params, with_results: bool) -> dict[st
         del kept
     peaks: dict[str, dict[str, int]] = {}
     for name, walk_pages in walk.items():
+        if name not in MEMORY_CONTENDERS:
+            continue
         walk_pages(params.walk_pages)  # first visits fill caches (routing, URLs) that a steady walk does not grow
         peaks[name] = {}
         for pages in (params.walk_pages_small, params.walk_pages):
@@ -898,10 +989,12 @@ def measure_memory(c: Contenders, params: Params, with_results: bool) -> dict[st
             peaks[name][str(pages)] = peak
     memory: dict[str, Any] = {"bytes_per_batch": per_batch, "walk_peak_bytes": peaks}
     if with_results:
-        results_peak: dict[str, int] = {}
-        for name, parse in results_operations(c).items():
-            _, _, peak = _traced(parse)
-            results_peak[name] = peak
+        results_peak: dict[str, dict[str, int]] = {}
+        for size, small in (("small", True), ("large", False)):
+            for name, parse in results_operations(c, small).items():
+                parse()
+                _, _, peak = _traced(parse)
+                results_peak.setdefault(name, {})[size] = peak
         memory["results_peak_bytes"] = results_peak
     return memory
 
@@ -912,13 +1005,16 @@ def measure_memory(c: Contenders, params: Params, with_results: bool) -> dict[st
 def measure_imports(runs: int) -> dict[str, Any]:
     """Fresh interpreters, interleaved; each run's import time is `python -c "import x"` minus `python -c pass`.
 
-    `import openai_batches` alone loads almost nothing (its exports load on first use), so the honest figure is
-    `from openai_batches import BatchClient`: everything a first call needs (httpx, the models, the client).
+    `import openai_batches` alone loads almost nothing (its exports load on first use). The target is judged on
+    `from openai_batches import BatchClient` (httpx and the request path); the generated models load when a resource
+    is first used, so the import of the batches resource is shown too: every module a first call needs.
     """
     commands = {
         "pass": "pass",
         "openai_batches": "import openai_batches",
         "openai_batches_client": "from openai_batches import BatchClient",
+        # What `client.batches` loads on first use; constructing a client is left out, as `import openai` leaves it.
+        "openai_batches_first_use": "from openai_batches import BatchClient; import openai_batches.resources.batches",
         "openai": "import openai",
     }
 
@@ -929,21 +1025,120 @@ def measure_imports(runs: int) -> dict[str, Any]:
 
     for code in commands.values():  # the first run compiles bytecode and warms the file cache
         wall(code)
-    samples: dict[str, list[float]] = {"openai_batches": [], "openai_batches_client": [], "openai": []}
-    ratios: list[float] = []
-    client_ratios: list[float] = []
+    samples: dict[str, list[float]] = {name: [] for name in commands if name != "pass"}
+    ratios: dict[str, list[float]] = {"ratio": [], "client_ratio": [], "first_use_ratio": []}
+    measured = {
+        "ratio": "openai_batches",
+        "client_ratio": "openai_batches_client",
+        "first_use_ratio": "openai_batches_first_use",
+    }
     for run in range(runs):
         times = {name: wall(commands[name]) for name in _rotated(list(commands), run)}
         for name in samples:
             samples[name].append(max(times[name] - times["pass"], 1e-6))
-        ratios.append(samples["openai_batches"][-1] / samples["openai"][-1])
-        client_ratios.append(samples["openai_batches_client"][-1] / samples["openai"][-1])
+        for ratio, name in measured.items():
+            ratios[ratio].append(samples[name][-1] / samples["openai"][-1])
     return {
         "seconds": samples,
         "median_seconds": {name: statistics.median(values) for name, values in samples.items()},
-        "ratio": _summary(ratios),
-        "client_ratio": _summary(client_ratios),
+        **{ratio: _summary(values) for ratio, values in ratios.items()},
     }
+
+
+# ---------------------------------------------------------------------------------------------------- JSON decoders
+
+
+def measure_decoders(params: Params) -> dict[str, Any]:
+    """json.loads, msgspec and orjson (each if installed) on the fixtures: a Batch, a page of 100, a results file
+    line by line; and the client's whole parse into typed models, with msgspec shapes (the `speed` extra), with the
+    standard library, and with orjson in msgspec's place (if installed), for the choice of decoder. Interleaved
+    rounds, ratios to json.loads per round, medians."""
+    import importlib
+
+    from openai_batches import _shapes
+    from openai_batches import types as public
+    from openai_batches._models import build
+
+    fixtures = Fixtures.build(1, params.page_size, params.results_mb / 4)
+    lines = [line for line in fixtures.results_file.split(b"\n") if line]
+    bodies = {"batch": [fixtures.batch], "page": [fixtures.pages[0]], "results_lines": lines}
+    models = {"batch": public.Batch, "page": public.ListBatchesResponse}
+    found: dict[str, Callable[[bytes], Any] | None] = {}
+    for name, module, attribute in (("msgspec", "msgspec.json", "Decoder"), ("orjson", "orjson", "loads")):
+        try:
+            value = getattr(importlib.import_module(module), attribute)
+        except ImportError:
+            found[name] = None
+        else:
+            found[name] = value().decode if attribute == "Decoder" else value
+
+    def typed(decode: Callable[[bytes], Any] | None) -> dict[str, Callable[[bytes], Any] | None]:
+        if decode is None:
+            return {body: None for body in models}
+        return {
+            body: functools.partial(lambda m, d, b: build(m, d(b)), model, decode) for body, model in models.items()
+        }
+
+    contenders: dict[str, dict[str, Callable[[bytes], Any] | None]] = {
+        "json.loads": {body: json.loads for body in bodies},
+        "msgspec": {body: found["msgspec"] for body in bodies},
+        "orjson": {body: found["orjson"] for body in bodies},
+        "client, speed extra (msgspec shapes)": {body: _shapes.decoder(model) for body, model in models.items()},
+        "client, standard library": typed(json.loads),
+        "client with orjson instead": typed(found["orjson"]),
+    }
+
+    def per_document(decode: Callable[[bytes], Any], items: list[bytes], n: int) -> float:
+        def run() -> int:
+            for item in items:
+                decode(item)
+            return 0
+
+        return _timed(run, n) / len(items)
+
+    plans = [(name, body, fn) for name, row in contenders.items() for body, fn in row.items() if fn is not None]
+    calls = {}
+    for name, body, fn in plans:
+        once = per_document(fn, bodies[body], 1) * len(bodies[body])
+        calls[name, body] = max(1, round(params.block_seconds / max(once, 1e-9)))
+    samples: dict[tuple[str, str], list[float]] = {(name, body): [] for name, body, _ in plans}
+    for round_number in range(params.rounds):
+        for name, body, fn in _rotated(plans, round_number):
+            samples[name, body].append(per_document(fn, bodies[body], calls[name, body]))
+    seconds: dict[str, dict[str, Any]] = {}
+    for name, row in contenders.items():
+        seconds[name] = {}
+        for body, fn in row.items():
+            if fn is None:
+                seconds[name][body] = None
+                continue
+            base = samples["json.loads", body]
+            ratios = [mine / floor for mine, floor in zip(samples[name, body], base, strict=True)]
+            seconds[name][body] = {"seconds": _summary(samples[name, body]), "ratio": _summary(ratios)}
+    return {"bytes": {name: sum(map(len, items)) // len(items) for name, items in bodies.items()}, "seconds": seconds}
+
+
+def print_decoders(report: dict[str, Any]) -> None:
+    decoders = report["decoders"]
+    sizes = decoders["bytes"]
+    titles = {
+        "batch": f"a Batch ({sizes['batch']:,} B)",
+        "page": f"a page of 100 ({sizes['page'] / 1000:,.0f} kB)",
+        "results_lines": f"a results line (~{sizes['results_lines'] / 1000:,.1f} kB)",
+    }
+    print("=== JSON decoders on the fixtures: time per document, median of per-round ratios to json.loads ===")
+    print(f"  {'decoder':38s}" + "".join(f"{title:>28s}" for title in titles.values()))
+    for name, row in decoders["seconds"].items():
+        cells = []
+        for body in titles:
+            if body not in row:
+                cells.append("")
+            elif row[body] is None:
+                cells.append("not installed")
+            else:
+                cells.append(f"{_duration(row[body]['seconds']['median'])} ({row[body]['ratio']['median']:.2f}x)")
+        print(f"  {name:38s}" + "".join(f"{cell:>28s}" for cell in cells))
+    print()
 
 
 # ------------------------------------------------------------------------------------------------------------- jobs
@@ -1106,18 +1301,23 @@ def _summary(values: Sequence[float]) -> dict[str, Any]:
 
 
 def summarise(series: dict[str, Series], floor: str = FLOOR) -> dict[str, Any]:
+    """Per contender: seconds, per-round ratio to the floor, and (where the old floor ran) to the old floor."""
     out: dict[str, Any] = {}
-    floor_seconds = series[floor].seconds
     for name, entry in series.items():
-        ratios = [mine / base for mine, base in zip(entry.seconds, floor_seconds, strict=True)]
         out[name] = {
             "seconds": _summary(entry.seconds),
-            "ratio": _summary(ratios),
+            "ratio": _summary(_ratios(entry, series[floor])),
             "calls": entry.calls,
             "connections_opened": entry.connections,
             "requests": entry.requests,
         }
+        if OLD_FLOOR in series:
+            out[name]["ratio_old_floor"] = _summary(_ratios(entry, series[OLD_FLOOR]))
     return out
+
+
+def _ratios(entry: Series, base: Series) -> list[float]:
+    return [mine / floor for mine, floor in zip(entry.seconds, base.seconds, strict=True)]
 
 
 def _duration(seconds: float) -> str:
@@ -1163,14 +1363,20 @@ def print_tables(report: dict[str, Any], params: Params) -> None:
             extra = "throughput (vs floor)" if op == ASYNC_OP else ""
             if transport == "loopback":
                 extra += ("   " if extra else "") + "conns opened / requests"
-            header = f"  {'contender':38s} {'median':>10s}  {'min - max':23s} {'vs floor, per round':22s} {extra}"
+            header = (
+                f"  {'contender':38s} {'median':>10s}  {'min - max':23s} {'vs floor, per round':22s} "
+                f"{'vs old floor':22s} {extra}"
+            )
             print(header.rstrip())
             labels = ASYNC_LABELS if op == ASYNC_OP else LABELS
             for name in CONTENDERS:
                 row = rows[name]
                 sec = row["seconds"]
                 spread = f"{_duration(sec['min'])} - {_duration(sec['max'])}"
-                line = f"  {labels[name]:38s} {_duration(sec['median']):>10s}  {spread:23s} {_ratio(row['ratio']):22s}"
+                line = (
+                    f"  {labels[name]:38s} {_duration(sec['median']):>10s}  {spread:23s} {_ratio(row['ratio']):22s} "
+                    f"{_ratio(row['ratio_old_floor']):22s}"
+                )
                 if op == ASYNC_OP:
                     rate = params.concurrency / sec["median"]
                     line += f" {rate:9,.0f} req/s ({_inverse(row['ratio'])})"
@@ -1184,6 +1390,7 @@ def print_tables(report: dict[str, Any], params: Params) -> None:
     labels = {
         "openai_batches": "import openai_batches",
         "openai_batches_client": "from openai_batches import BatchClient",
+        "openai_batches_first_use": "... and the batches resource",
         "openai": "import openai",
     }
     for name, label in labels.items():
@@ -1193,18 +1400,20 @@ def print_tables(report: dict[str, Any], params: Params) -> None:
             f"({_duration(min(values))} - {_duration(max(values))}), {len(values)} runs"
         )
     print(f"  import openai_batches / import openai: {_ratio(imports['ratio'])}")
-    print(f"  from openai_batches import BatchClient / import openai: {_ratio(imports['client_ratio'])}\n")
+    print(f"  from openai_batches import BatchClient / import openai: {_ratio(imports['client_ratio'])}")
+    first_use = _ratio(imports["first_use_ratio"])
+    print(f"  ... and the batches resource (client.batches, first use) / import openai: {first_use}\n")
 
     memory = report["memory"]
     print("=== memory (tracemalloc, mock transport) ===")
     print(f"  retained per Batch after parsing a page of {params.page_size} and keeping the items:")
-    for name in CONTENDERS:
+    for name in MEMORY_CONTENDERS:
         per = memory["bytes_per_batch"][name]
         ratio = per / memory["bytes_per_batch"][FLOOR]
         print(f"    {LABELS[name]:38s} {per:8,.0f} bytes   {ratio:.2f}x the floor's dicts")
     small, large = str(params.walk_pages_small), str(params.walk_pages)
     print(f"  peak while walking pages of {params.page_size} (items not kept): {small} pages vs {large} pages")
-    for name in CONTENDERS:
+    for name in MEMORY_CONTENDERS:
         peaks = memory["walk_peak_bytes"][name]
         print(
             f"    {LABELS[name]:38s} {_kib(peaks[small]):>12s}  {_kib(peaks[large]):>12s}   "
@@ -1231,21 +1440,25 @@ def print_tables(report: dict[str, Any], params: Params) -> None:
                 f"    {RESULTS_LABELS[name]:42s} {_duration(sec['median']):>10s}  {megabytes / sec['median']:7.1f}  "
                 f"{_inverse(row['ratio'])}"
             )
-    print("\n  peak memory while parsing (mock transport):")
-    for name, peak in results["peak_bytes"].items():
-        print(f"    {RESULTS_LABELS[name]:42s} {_kib(peak):>12s}")
+    print("\n  peak memory while parsing (mock transport): the first tenth of the file, the whole file")
+    for name, peaks in results["peak_bytes"].items():
+        growth = peaks["large"] / peaks["small"]
+        print(
+            f"    {RESULTS_LABELS[name]:42s} {_kib(peaks['small']):>12s} {_kib(peaks['large']):>12s}   "
+            f"whole/tenth: {growth:.2f}x"
+        )
     print()
 
 
 def print_targets(report: dict[str, Any], params: Params) -> None:
-    """Where the client stands against issue 6's targets, from the medians above (informative, never a gate)."""
-    print("=== against the targets of issue 6 (this client, medians of per-round ratios) ===")
+    """Where the client stands against issue 14's targets, from the medians above (informative, never a gate)."""
+    print("=== against the targets of issue 14 (this client, medians of per-round ratios to the lean floor) ===")
     timings = report["timings"]
 
     def row(what: str, values: str, target: str, met: bool) -> None:
-        print(f"  {what:34s} {values:34s} {target:18s} {'met' if met else 'NOT met'}")
+        print(f"  {what:34s} {values:40s} {target:22s} {'met' if met else 'NOT met'}")
 
-    for ops, limit in ((("retrieve", "create", "cancel"), 1.2), (("list_100", "walk_pages"), 2.0)):
+    for ops, limit in ((("retrieve", "create", "cancel"), 1.1), (("list_100", "walk_pages"), 1.0)):
         for op in ops:
             ratios = {t: timings[t][op][CLIENT]["ratio"]["median"] for t in timings}
             values = "  ".join(f"{t} {r:.2f}x" for t, r in ratios.items())
@@ -1258,12 +1471,30 @@ def print_targets(report: dict[str, Any], params: Params) -> None:
         ">= 0.8x floor",
         all(r >= 0.8 for r in throughput.values()),
     )
+    results = report["results"]
+    if "skipped" in results:
+        print(f"  {'results parsing throughput':34s} skipped: {results['skipped']}")
+    else:
+        rates = {t: 1 / rows[CLIENT]["ratio"]["median"] for t, rows in results["timings"].items()}
+        values = "  ".join(f"{t} {r:.2f}x" for t, r in rates.items())
+        row("results parsing throughput", values, ">= 1.0x floor", all(r >= 1.0 for r in rates.values()))
+        peaks = results["peak_bytes"][CLIENT]
+        growth = peaks["large"] / peaks["small"]
+        row("results parsing peak, whole/tenth", f"{growth:.2f}x", "flat (<= 1.25x)", growth <= 1.25)
     ratio = report["import"]["ratio"]["median"]
     client_ratio = report["import"]["client_ratio"]["median"]
     # Judged on the import a first call needs, not on the lazy package alone.
     row("import (BatchClient) vs openai", f"{client_ratio:.2f} (bare {ratio:.2f})", "<= 0.25", client_ratio <= 0.25)
+    per_batch = report["memory"]["bytes_per_batch"]
+    share = per_batch[CLIENT] / per_batch[FLOOR]
+    row(
+        "memory per retained Batch",
+        f"{per_batch[CLIENT]:,.0f} bytes ({share:.2f}x dicts)",
+        "<= 0.7x dicts",
+        share <= 0.7,
+    )
 
-    def growth(name: str) -> float:
+    def growth_of(name: str) -> float:
         peaks = report["memory"]["walk_peak_bytes"][name]
         return float(peaks[str(params.walk_pages)] / peaks[str(params.walk_pages_small)])
 
@@ -1271,17 +1502,10 @@ def print_targets(report: dict[str, Any], params: Params) -> None:
     # with the number of pages; its growth is shown as the reference.
     row(
         f"walk peak, {params.walk_pages} vs {params.walk_pages_small} pages",
-        f"{growth(CLIENT):.2f}x (floor {growth(FLOOR):.2f}x)",
+        f"{growth_of(CLIENT):.2f}x (floor {growth_of(FLOOR):.2f}x)",
         "flat (<= 1.25x)",
-        growth(CLIENT) <= 1.25,
+        growth_of(CLIENT) <= 1.25,
     )
-    results = report["results"]
-    if "skipped" in results:
-        print(f"  {'results parsing throughput':34s} skipped: {results['skipped']}")
-    else:
-        rates = {t: 1 / rows[CLIENT]["ratio"]["median"] for t, rows in results["timings"].items()}
-        values = "  ".join(f"{t} {r:.2f}x" for t, r in rates.items())
-        row("results parsing throughput", values, ">= 0.7x floor", all(r >= 0.7 for r in rates.values()))
     print()
 
 
@@ -1306,6 +1530,7 @@ def run_server_section(params: Params, baseline: Path | None) -> dict[str, Any]:
 def machine_facts() -> dict[str, Any]:
     import openai
     import openai_batches
+    from openai_batches import _json
 
     commit = subprocess.run(
         ["git", "describe", "--always", "--dirty"],
@@ -1331,6 +1556,8 @@ def machine_facts() -> dict[str, Any]:
         "httpx": httpx.__version__,
         "openai": openai.__version__,
         "openai_batches": openai_batches.__version__,
+        # The `speed` extra installed (msgspec) or not (the standard library): the numbers differ a lot.
+        "json_decoder": _json.DECODER,
         "commit": commit or None,
         # A number measured on uncommitted client code cannot be reproduced from the commit alone.
         "uncommitted_client_files": sorted(line[3:] for line in dirty if line.strip()),
@@ -1367,6 +1594,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--profile", choices=SYNC_OPS, help="profile this client's path for one operation and exit")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--decoders", action="store_true", help="only the JSON decoders on the fixtures")
+    parser.add_argument(
+        "--without-speed", action="store_true", help="hide msgspec, as an install without the speed extra"
+    )
     parser.add_argument("--jobs-only", action="store_true", help="run only the jobs section")
     parser.add_argument("--jobs-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--jobs-out", type=Path, help=argparse.SUPPRESS)
@@ -1378,6 +1609,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also measure the local server from DIR (another checkout's server/ folder) and report the ratios",
     )
     args = parser.parse_args(argv)
+    if args.without_speed:
+        # Before anything imports the client: its decoder is chosen at import.
+        sys.modules["msgspec"] = None  # type: ignore[assignment]
     if args.jobs_child is not None:
         jobs_child(args.jobs_child, args.jobs_out)
         return 0
@@ -1389,6 +1623,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.profile:
         profile(args.profile, params)
+        return 0
+    if args.decoders:
+        report = {"params": dataclasses.asdict(params), "decoders": measure_decoders(params)}
+        print_decoders(report)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
         return 0
     if args.jobs_only:
         report = {"params": dataclasses.asdict(params), "jobs": measure_jobs(params)}
@@ -1405,14 +1645,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     wall_start = time.perf_counter()
     facts = machine_facts()
-    print("openai_batches benchmark (issue 6)" + (" -- smoke mode" if params.smoke else ""))
+    print("openai_batches benchmark (issues 6, 14)" + (" -- smoke mode" if params.smoke else ""))
     print(
         f"  python {facts['python']} ({facts['implementation']}), {facts['platform']}, cpus {facts['cpu_count']}, "
         f"load {facts['load_average']}"
     )
     print(
-        f"  httpx {facts['httpx']}, openai {facts['openai']}, openai_batches {facts['openai_batches']}, "
-        f"commit {facts['commit']}"
+        f"  httpx {facts['httpx']}, openai {facts['openai']}, openai_batches {facts['openai_batches']} "
+        f"(decoding with {facts['json_decoder']}), commit {facts['commit']}"
     )
     if facts["uncommitted_client_files"]:
         print(f"  uncommitted client files: {', '.join(facts['uncommitted_client_files'])}")
@@ -1467,9 +1707,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.close()
     print("  measuring import time", file=sys.stderr, flush=True)
     report["import"] = measure_imports(params.import_runs)
+    print("  measuring JSON decoders", file=sys.stderr, flush=True)
+    report["decoders"] = measure_decoders(params)
     report["jobs"] = measure_jobs(params)
 
     print_tables(report, params)
+    print_decoders(report)
     print_jobs(report, params)
     print_targets(report, params)
     print_jobs_target(report)

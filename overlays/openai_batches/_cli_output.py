@@ -11,10 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from openai_batches_generated.models import Batch, BatchErrors, Metadata
-from openai_batches_generated.types import Unset
-
 from ._cli_progress import counts_of
+from ._generated import Batch, BatchErrors, Metadata, Unset
 from .results import BatchResult
 
 PROG = "openai-batches"

@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from openai_batches_generated.models import Batch
-from openai_batches_generated.types import Unset
+from ._generated import Batch, Unset
 
 BAR_WIDTH = 24
 REDRAW_EVERY = 0.2

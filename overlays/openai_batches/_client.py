@@ -27,16 +27,16 @@ from ._config import (
 )
 from ._exceptions import InvalidParameterError
 from ._http import AsyncDispatcher, CallContext, Dispatcher, RequestExtras
-from ._parsing import parse_model
 from ._retry import RetryPolicy
-from .resources.batches import AsyncBatches, Batches
 
 if TYPE_CHECKING:
-    from ._response import Parse
+    from ._parsing import Parse
     from .jobs.api import AsyncJobs, Jobs
     from .resources.batches import (
+        AsyncBatches,
         AsyncBatchesWithRawResponse,
         AsyncBatchesWithStreamingResponse,
+        Batches,
         BatchesWithRawResponse,
         BatchesWithStreamingResponse,
     )
@@ -228,12 +228,19 @@ class BatchClient(_ClientBase):
             self._pool = _SharedPool(self._http)
             self._pool.attach(self)
         self._dispatcher = Dispatcher(self._options, self._http)
-        self.batches = Batches(self)
+
+    # The resources load on first use, and with them the generated models they build: importing the client costs
+    # only httpx and the request path, and a client that only lists batches never loads the file operations.
+    @functools.cached_property
+    def batches(self) -> Batches:
+        """Batch operations: create, retrieve, cancel, list, wait, results, submit."""
+        from .resources.batches import Batches
+
+        return Batches(self)
 
     @functools.cached_property
     def files(self) -> Files:
         """File operations: upload, list, retrieve, delete, download."""
-        # Imported on first use, like the batch workflow: a client that only polls never loads it.
         from .resources.files import Files
 
         return Files(self)
@@ -245,9 +252,6 @@ class BatchClient(_ClientBase):
         from .jobs.api import Jobs
 
         return Jobs(self)
-
-    def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
-        return parse_model(context, self._dispatcher.request(context, **kwargs), model)
 
     def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> T:
         return parse(context, self._dispatcher.request(context, **kwargs))
@@ -364,7 +368,13 @@ class AsyncBatchClient(_ClientBase):
             self._pool = _SharedPool(self._http)
             self._pool.attach(self)
         self._dispatcher = AsyncDispatcher(self._options, self._http)
-        self.batches = AsyncBatches(self)
+
+    @functools.cached_property
+    def batches(self) -> AsyncBatches:
+        """Batch operations: create, retrieve, cancel, list, wait, results, submit."""
+        from .resources.batches import AsyncBatches
+
+        return AsyncBatches(self)
 
     @functools.cached_property
     def files(self) -> AsyncFiles:
@@ -379,9 +389,6 @@ class AsyncBatchClient(_ClientBase):
         from .jobs.api import AsyncJobs
 
         return AsyncJobs(self)
-
-    async def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> T:
-        return parse_model(context, await self._dispatcher.request(context, **kwargs), model)
 
     async def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> T:
         return parse(context, await self._dispatcher.request(context, **kwargs))

@@ -145,6 +145,8 @@ def _base_url(value: str | httpx.URL) -> httpx.URL:
 
 def check_text(value: str, param: str) -> str:
     """Refuse strings that cannot travel as UTF-8 (lone surrogates), which would fail deep inside httpx."""
+    if value.isascii():  # a flag of the string, read without encoding it: the usual case costs nothing
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -92,31 +92,43 @@ def _temporary_beside(path: Path) -> Path:
     return path.parent / f".{path.name}.{uuid.uuid4().hex}.part"
 
 
+def decode_line(line: bytes, number: int) -> str:
+    """A line of a downloaded file as text; the library's error, naming the line, for one that is not UTF-8."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OpenAIBatchesError(f"Line {number} of the file is not valid UTF-8: {exc}") from None
+
+
 class _LineSplitter:
     """Splits a byte stream at b"\n" only.
 
     httpx's iter_lines uses str.splitlines, which also breaks at U+2028, U+2029 and U+0085; JSON allows those raw
-    inside strings, so one output record would come out as several broken lines.
+    inside strings, so one output record would come out as several broken lines. `split` and `rest` give the lines
+    as bytes (the results parser decodes them with the JSON, in one pass); `feed` and `finish` as text.
     """
 
     def __init__(self) -> None:
         self._pending = b""
         self._number = 0
 
-    def feed(self, chunk: bytes) -> list[str]:
+    def split(self, chunk: bytes) -> list[bytes]:
         *complete, self._pending = (self._pending + chunk).split(b"\n")
-        return [self._decode(line) for line in complete]
+        return [line.removesuffix(b"\r") for line in complete]
+
+    def rest(self) -> list[bytes]:
+        rest, self._pending = self._pending, b""
+        return [rest.removesuffix(b"\r")] if rest else []
+
+    def feed(self, chunk: bytes) -> list[str]:
+        return [self._decode(line) for line in self.split(chunk)]
 
     def finish(self) -> list[str]:
-        rest, self._pending = self._pending, b""
-        return [self._decode(rest)] if rest else []
+        return [self._decode(line) for line in self.rest()]
 
     def _decode(self, line: bytes) -> str:
         self._number += 1
-        try:
-            return line.removesuffix(b"\r").decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise OpenAIBatchesError(f"Line {self._number} of the file is not valid UTF-8: {exc}") from None
+        return decode_line(line, self._number)
 
 
 class FileContent(_ContentBase):
@@ -153,6 +165,13 @@ class FileContent(_ContentBase):
         for chunk in self.iter_bytes():
             yield from splitter.feed(chunk)
         yield from splitter.finish()
+
+    def _raw_lines(self) -> Iterator[bytes]:
+        """`iter_lines()` as bytes, undecoded: what `batches.results` parses."""
+        splitter = _LineSplitter()
+        for chunk in self.iter_bytes():
+            yield from splitter.split(chunk)
+        yield from splitter.rest()
 
     def read(self) -> bytes:
         """The whole body. Prefer `iter_lines` or `write_to_file` for large files."""
@@ -279,6 +298,15 @@ class AsyncFileContent(_ContentBase):
             for line in splitter.feed(chunk):
                 yield line
         for line in splitter.finish():
+            yield line
+
+    async def _araw_lines(self) -> AsyncIterator[bytes]:
+        """`aiter_lines()` as bytes, undecoded: what `batches.results` parses."""
+        splitter = _LineSplitter()
+        async for chunk in self.aiter_bytes():
+            for line in splitter.split(chunk):
+                yield line
+        for line in splitter.rest():
             yield line
 
     def _lines_in_memory(self) -> Iterator[str]:

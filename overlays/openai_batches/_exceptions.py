@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from openai_batches_generated.models import Batch
+    from ._generated import Batch
 
 __all__ = [
     "APIConnectionError",

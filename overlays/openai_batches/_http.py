@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -120,10 +121,17 @@ class CallContext:
 
 
 class RequestBuilder:
-    """Shared by the sync and async dispatchers: builds the outgoing request and judges the response."""
+    """Shared by the sync and async dispatchers: builds the outgoing request and judges the response.
 
-    def __init__(self, options: ClientOptions) -> None:
+    Everything that does not depend on the call is worked out here once: the base URL as text, this client's headers
+    merged over the httpx client's own, the timeout as httpx passes it to the transport. A request is then built
+    as a bare httpx call builds one, or cheaper: the URL parsed once from text, the headers copied from the merged
+    set, no per-request merging, unless the call brings headers, a query or a file of its own.
+    """
+
+    def __init__(self, options: ClientOptions, http: httpx.Client | httpx.AsyncClient) -> None:
         self.options = options
+        self._http = http
         base = str(options.base_url)
         # Paths go between the base path and the base URL's own query (an `api-version=` of a gateway, say);
         # as text, so building a request parses the URL once, as a plain httpx call does.
@@ -141,13 +149,38 @@ class RequestBuilder:
         # Lower-cased name -> (name, value): merging a call's headers is then a dict update, case-insensitive as
         # HTTP wants, without the cost of copying an httpx.Headers.
         self._header_map = {name.lower(): (name, value) for name, value in headers.items()}
+        self._extensions = {"timeout": options.timeout.as_dict()}
+        # A subclass of httpx's client may build requests its own way (`build_request`): it is asked, every time.
+        self._direct = type(http).build_request in _STOCK_BUILD_REQUEST
+        self._merged: httpx.Headers | None = None
+        self._merged_from: tuple[httpx.Headers, list[tuple[bytes, bytes]]] | None = None
+
+    def _merged_headers(self) -> httpx.Headers:
+        """The httpx client's headers with this client's over them, as `build_request` merges them; merged again only
+        when the httpx client's headers change."""
+        current = self._http.headers
+        raw = current.raw
+        seen = self._merged_from
+        if self._merged is None or seen is None or seen[0] is not current or seen[1] != raw:
+            merged = httpx.Headers(current)
+            merged.update(self._headers)
+            self._merged, self._merged_from = merged, (current, raw)
+        return self._merged
 
     def _url_and_params(self, path: str, params: Any) -> tuple[str, Any]:
         if not params:
             return self._prefix + path + self._suffix, None
         if self._base_params is None:
+            query = _plain_query(params)
+            if query is not None:
+                return self._prefix + path + "?" + query, None
             return self._prefix + path, params
         return self._prefix + path, self._base_params.merge(params)
+
+    def _all_params(self, params: Any) -> Any:
+        if self._base_params is None:
+            return params or None
+        return self._base_params.merge(params) if params else self._base_params
 
     def build(
         self,
@@ -160,11 +193,74 @@ class RequestBuilder:
     ) -> httpx.Request:
         context.attempts = attempt
         context.redact_json = self.redact_json
+        files = kwargs.get("files")
+        if self._direct and files is None and not http.params:
+            full_url, params = self._url_and_params(url, kwargs.get("params"))
+            request = self._direct_request(http, method, full_url, params, kwargs, context)
+        else:
+            # httpx replaces a URL's query with the merged params: the whole query goes as params here.
+            params = self._all_params(kwargs.get("params"))
+            request = self._client_request(http, method, self._prefix + url, params, kwargs, context, files)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "Sending %s %s (attempt %d) headers=%s",
+                request.method,
+                request.url,
+                attempt,
+                _loggable_headers(request.headers),
+            )
+        return request
+
+    def _direct_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: str,
+        params: Any,
+        kwargs: Mapping[str, Any],
+        context: CallContext,
+    ) -> httpx.Request:
+        """What `http.build_request` builds, without merging what was merged once already."""
+        headers = self._merged_headers()
+        generated = kwargs.get("headers")
+        if generated or context.headers:
+            # The merged set's encoding was worked out once; the copy keeps it rather than trying every header again.
+            headers = httpx.Headers(headers, encoding=headers.encoding)
+            for name, value in (generated or {}).items():
+                # httpx sets the JSON content type itself: one header fewer to merge.
+                if not ("json" in kwargs and name.lower() == "content-type" and value == "application/json"):
+                    headers[name] = value
+            for name, value in context.headers.items():
+                headers[name] = value
+        timeout = context.timeout
+        cookies = http.cookies
+        return httpx.Request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies if cookies else None,
+            json=kwargs.get("json"),
+            content=kwargs.get("content"),
+            data=kwargs.get("data"),
+            extensions=self._extensions if timeout is None else {"timeout": timeout.as_dict()},
+        )
+
+    def _client_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: str,
+        params: Any,
+        kwargs: Mapping[str, Any],
+        context: CallContext,
+        files: Any,
+    ) -> httpx.Request:
+        """The request built by `http.build_request`: for uploads, and for clients that build requests their way."""
         headers: httpx.Headers | list[tuple[str, str]] = self._headers
         generated_headers = dict(kwargs.get("headers") or {})
         if "json" in kwargs and generated_headers.get("Content-Type") == "application/json":
             del generated_headers["Content-Type"]  # httpx sets it for a JSON body: one header fewer to merge
-        files = kwargs.get("files")
         if generated_headers or context.headers or files is not None:
             merged = dict(self._header_map)
             for name, value in generated_headers.items():
@@ -181,10 +277,9 @@ class RequestBuilder:
         )
         if timeout == http.timeout:
             timeout = httpx.USE_CLIENT_DEFAULT  # the same value, without httpx copying it per request
-        full_url, params = self._url_and_params(url, kwargs.get("params"))
-        request = http.build_request(
+        return http.build_request(
             method.upper(),
-            full_url,
+            url,
             params=params,
             json=kwargs.get("json"),
             content=kwargs.get("content"),
@@ -193,15 +288,6 @@ class RequestBuilder:
             headers=headers,
             timeout=timeout,
         )
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "Sending %s %s (attempt %d) headers=%s",
-                request.method,
-                request.url,
-                attempt,
-                _loggable_headers(request.headers),
-            )
-        return request
 
     def _max_retries(self, context: CallContext) -> int:
         return context.max_retries if context.max_retries is not None else self.options.max_retries
@@ -305,6 +391,26 @@ class RequestBuilder:
         return value
 
 
+_STOCK_BUILD_REQUEST = (httpx.Client.build_request, httpx.AsyncClient.build_request)
+# Query values that need no escaping: the request's URL is then written as text, parsed once, as the floor's is.
+_PLAIN_QUERY_TEXT = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
+def _plain_query(params: Mapping[str, Any]) -> str | None:
+    """`params` as query text when every name and value is plain (letters, digits, `_.~-`, or an int), else None."""
+    parts = []
+    plain = _PLAIN_QUERY_TEXT.fullmatch
+    for name, value in params.items():
+        if value.__class__ is int:
+            value = str(value)
+        elif value.__class__ is not str or not plain(value):
+            return None
+        if name.__class__ is not str or not plain(name):
+            return None
+        parts.append(f"{name}={value}")
+    return "&".join(parts)
+
+
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"})
 
 
@@ -349,7 +455,7 @@ class Dispatcher:
     """Sends the requests the generated `_get_kwargs` functions describe, with retries, through the httpx client."""
 
     def __init__(self, options: ClientOptions, http: httpx.Client) -> None:
-        self._builder = RequestBuilder(options)
+        self._builder = RequestBuilder(options, http)
         self._http = http
 
     def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -401,7 +507,7 @@ class AsyncDispatcher:
     """The async twin of `Dispatcher`."""
 
     def __init__(self, options: ClientOptions, http: httpx.AsyncClient) -> None:
-        self._builder = RequestBuilder(options)
+        self._builder = RequestBuilder(options, http)
         self._http = http
 
     async def request(self, context: CallContext, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
 
+from . import _json, _shapes
 from ._exceptions import APIResponseValidationError
 from ._http import CallContext
 from ._models import InvalidShape, build
 
 T = TypeVar("T")
 
+Parse = Callable[[CallContext, httpx.Response], T]
+"""Turns a successful response into what a plain method returns."""
+
+
+def model_parser(model: type[T]) -> Parse[T]:
+    """The parse step of a call that returns `model` (what `parse()` of its raw response gives too)."""
+
+    def parse(context: CallContext, response: httpx.Response) -> T:
+        return parse_model(context, response, model)
+
+    return parse
+
 
 def parse_model(context: CallContext, response: httpx.Response, model: type[T]) -> T:
     """The body of a 2xx response as `model`; any other body is the server's error, reported as ours."""
+    decode = _shapes.decoder(model)
+    if decode is not None:
+        try:
+            built: T = decode(response.content)
+        except _shapes.Refused:
+            pass  # not the usual shape: the general path below gives the value or the error
+        else:
+            return built
     body = _json_body(context, response)
     try:
         return build(model, body)
@@ -27,7 +48,7 @@ def parse_model(context: CallContext, response: httpx.Response, model: type[T]) 
 
 def _json_body(context: CallContext, response: httpx.Response) -> object:
     try:
-        return json.loads(response.content)
+        return _json.loads(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
         content_type = response.headers.get("content-type", "none")
         error = APIResponseValidationError(

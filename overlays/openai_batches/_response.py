@@ -24,7 +24,7 @@ import httpx
 
 from ._content import AsyncFileContent, FileContent
 from ._http import CallContext
-from ._parsing import parse_model
+from ._parsing import Parse
 
 if TYPE_CHECKING:
     from ._client import AsyncBatchClient, BatchClient
@@ -41,17 +41,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-Parse = Callable[[CallContext, httpx.Response], T]
-"""Turns a successful response into what a plain method returns."""
-
 _UNPARSED: Any = object()
-
-
-def model_parser(model: type[T]) -> Parse[T]:
-    def parse(context: CallContext, response: httpx.Response) -> T:
-        return parse_model(context, response, model)
-
-    return parse
 
 
 class _ResponseBase(Generic[R]):
@@ -291,36 +281,24 @@ class _Mode:
 
 
 class SyncRawMode(_Mode):
-    def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> RawResponse[T]:
-        return self._request_as(context, kwargs, model_parser(model))
-
     def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> RawResponse[T]:
         context.stream = False  # a raw response carries its body, as the SDK's does
         return RawResponse(self._dispatcher.request(context, **kwargs), context, parse)
 
 
 class SyncStreamMode(_Mode):
-    def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> APIResponse[T]:
-        return self._request_as(context, kwargs, model_parser(model))
-
     def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> APIResponse[T]:
         context.stream = True
         return APIResponse(self._dispatcher.request(context, **kwargs), context, parse)
 
 
 class AsyncRawMode(_Mode):
-    async def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> RawResponse[T]:
-        return await self._request_as(context, kwargs, model_parser(model))
-
     async def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> RawResponse[T]:
         context.stream = False
         return RawResponse(await self._dispatcher.request(context, **kwargs), context, parse)
 
 
 class AsyncStreamMode(_Mode):
-    async def _request(self, context: CallContext, kwargs: dict[str, Any], model: type[T]) -> AsyncAPIResponse[T]:
-        return await self._request_as(context, kwargs, model_parser(model))
-
     async def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> AsyncAPIResponse[T]:
         context.stream = True
         return AsyncAPIResponse(await self._dispatcher.request(context, **kwargs), context, parse)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from openai_batches_generated.models import Batch, BatchStatus
+from ._generated import Batch, BatchStatus
 
 TERMINAL_STATUSES: Final = frozenset(
     {BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.EXPIRED, BatchStatus.CANCELLED}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import typing
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from openai_batches_generated.models import FileExpirationAnchor, Metadata, OutputExpiresAfter
-
-from ._config import check_headers, check_text
+from ._config import check_text
 from ._exceptions import InvalidParameterError
+from ._generated import FileExpirationAnchor, Metadata, OutputExpiresAfter
 
 # Limits the API states only in prose (see openapi.yaml); the service refuses more.
 METADATA_MAX_KEYS = 16
@@ -60,10 +61,8 @@ def open_enum(value: object, enum: type[E], param: str) -> E | str:
     if not isinstance(value, str) or not value:
         raise InvalidParameterError(param, f"expected a non-empty string, got {value!r}")
     check_text(value, param)
-    try:
-        return enum(value)
-    except ValueError:
-        return value
+    member = enum._value2member_map_.get(value)  # what enum(value) looks up first, without its call
+    return value if member is None else typing.cast(E, member)
 
 
 def check_metadata(value: object) -> Metadata | None:
@@ -132,12 +131,13 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
-def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict[str, str]:
-    """The call's extra headers plus an Idempotency-Key, chosen once per call so every retry repeats it.
+def with_idempotency_key(extra_headers: Mapping[str, str], idempotency_key: object) -> dict[str, str]:
+    """A call's extra headers (already checked, as `_call` leaves them) with an Idempotency-Key, chosen once per
+    call so every retry repeats it.
 
-    An explicit `idempotency_key` wins, then one already in `extra_headers`, then a random one.
+    An explicit `idempotency_key` wins, then one already in the extra headers, then a random one.
     """
-    headers = check_headers(extra_headers, "extra_headers")
+    headers = dict(extra_headers)
     present = [name for name in headers if name.lower() == IDEMPOTENCY_HEADER.lower()]
     if idempotency_key is not None:
         if not isinstance(idempotency_key, str) or not idempotency_key.strip():
@@ -151,7 +151,14 @@ def with_idempotency_key(extra_headers: object, idempotency_key: object) -> dict
             del headers[name]
         headers[IDEMPOTENCY_HEADER] = idempotency_key
     elif not present:
-        import uuid  # imported on the first create: reading batches never needs it
-
-        headers[IDEMPOTENCY_HEADER] = f"openai-batches-{uuid.uuid4()}"
+        headers[IDEMPOTENCY_HEADER] = f"openai-batches-{random_uuid()}"
     return headers
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID as text, the same as `str(uuid.uuid4())` at half its cost, paid on every create."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -10,9 +10,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from openai_batches_generated.models import Batch
-from openai_batches_generated.types import Unset
-
 from ._exceptions import (
     APIConnectionError,
     BatchWaitTimeout,
@@ -21,6 +18,7 @@ from ._exceptions import (
     OpenAIBatchesError,
     RateLimitError,
 )
+from ._generated import Batch, Unset
 from ._retry import RetryPolicy
 from ._status import is_terminal
 from ._validation import check_id

@@ -29,8 +29,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TextIO
 
-from openai_batches_generated.models import Batch, BatchEndpoint
-
 from ._cli_job import add_job_parser
 from ._cli_output import PROG, Output, clean, describe, json_line, result_json, summary, table
 from ._cli_progress import WaitProgress, counts_of
@@ -49,6 +47,7 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._generated import Batch, BatchEndpoint
 from ._retry import RetryPolicy
 from ._status import is_terminal
 from .batch_input import BatchInputError, validate_file

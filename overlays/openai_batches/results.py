@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from . import _json
+from ._content import decode_line
 from ._exceptions import OpenAIBatchesError
 
 __all__ = [
@@ -428,14 +430,30 @@ def _output_item(item: Mapping[str, Any]) -> ResponseOutputItem:
     )
 
 
+_UNREAD: Any = object()
+
+
 def parse_result_line(line: str | bytes, number: int) -> BatchResult | None:
-    """One line of an output or error file; None for a blank line."""
-    if not line.strip():
-        return None
-    try:
-        record = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        raise OpenAIBatchesError(f"Line {number} of the result file is not JSON: {exc}") from None
+    """One line of an output or error file, as text or as the UTF-8 bytes read; None for a blank line."""
+    record: object = _UNREAD
+    if isinstance(line, bytes):
+        fast = _json.fast
+        if fast is not None:
+            # Strict UTF-8 JSON in one pass, without decoding the line first; anything else is read as text below,
+            # so a result or an error never depends on the decoder. (try, not contextlib.suppress: this runs per line.)
+            try:  # noqa: SIM105
+                record = fast(line)
+            except _json.REFUSED:
+                pass
+        if record is _UNREAD:
+            line = decode_line(line, number)
+    if record is _UNREAD:
+        if not line.strip():
+            return None
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise OpenAIBatchesError(f"Line {number} of the result file is not JSON: {exc}") from None
     if not isinstance(record, dict) or not isinstance(record.get("custom_id"), str):
         raise OpenAIBatchesError(f"Line {number} of the result file has no custom_id")
     response = record.get("response")

@@ -14,10 +14,8 @@ import builtins
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, NoReturn
 
-from openai_batches_generated import models as generated
-from openai_batches_generated.models import BatchObjectType, FileObjectType, ListObjectType
-from openai_batches_generated.types import Unset
-
+from . import _generated as generated
+from ._generated import BatchObjectType, FileObjectType, ListObjectType, Unset
 from ._models import WireModel
 
 __all__ = [

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from openai_batches_generated.models import Batch
+from .._generated import Batch
 
 TERMINAL: Final = frozenset({"completed", "failed", "expired", "cancelled"})
 TOKEN_LIMIT_CODE: Final = "token_limit_exceeded"

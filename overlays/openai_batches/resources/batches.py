@@ -5,28 +5,31 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
-import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from openai_batches_generated.api.batch import cancel_batch, create_batch, list_batches, retrieve_batch
-from openai_batches_generated.models import (
+
+from .. import _json
+from .. import types as public
+from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes
+from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
+from .._generated import (
+    UNSET,
     Batch,
     BatchCompletionWindow,
     BatchCreateParams,
     BatchEndpoint,
     Metadata,
     OutputExpiresAfter,
+    cancel_batch,
+    create_batch,
+    list_batches,
+    retrieve_batch,
 )
-from openai_batches_generated.types import UNSET
-
-from .. import types as public
-from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes
-from .._exceptions import APIStatusError, InvalidParameterError, NotFoundError, OpenAIBatchesError
 from .._http import CallContext
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk, page_query
-from .._parsing import parse_model
+from .._parsing import model_parser, parse_model
 from .._types import CompletionWindowParam, EndpointParam, MetadataParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -75,7 +78,7 @@ def custom_id_of(line: str) -> str | None:
     if not line.strip():
         return None
     try:
-        record = json.loads(line)
+        record = _json.loads(line)
     except (ValueError, RecursionError):
         return None
     custom_id = record.get("custom_id") if isinstance(record, dict) else None
@@ -98,6 +101,9 @@ def _create_params(
         metadata=UNSET if checked_metadata is None else checked_metadata,
         output_expires_after=UNSET if checked_expiry is None else checked_expiry,
     )
+
+
+_parse_batch = model_parser(public.Batch)
 
 
 def _page(page_class: Any, walk: Any, position: int, context: CallContext, response: httpx.Response) -> Any:
@@ -151,9 +157,9 @@ class Batches:
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
-        headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, create_batch._get_kwargs(body=body), public.Batch)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        context.headers = with_idempotency_key(context.headers, idempotency_key)
+        return self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
 
     def retrieve(
         self,
@@ -168,7 +174,7 @@ class Batches:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, retrieve_batch._get_kwargs(batch_id), public.Batch)
+        return self._client._request_as(context, retrieve_batch._get_kwargs(batch_id), _parse_batch)
 
     def cancel(
         self,
@@ -183,7 +189,7 @@ class Batches:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, cancel_batch._get_kwargs(batch_id), public.Batch)
+        return self._client._request_as(context, cancel_batch._get_kwargs(batch_id), _parse_batch)
 
     def list(
         self,
@@ -270,7 +276,7 @@ class Batches:
             if source is None:
                 continue
             with self._client.files.content(source) as content:
-                for number, line in enumerate(content.iter_lines(), start=1):
+                for number, line in enumerate(content._raw_lines(), start=1):
                     result = parse_result_line(line, number)
                     if result is not None:
                         yield result
@@ -419,9 +425,9 @@ class AsyncBatches:
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
-        headers = with_idempotency_key(extra_headers, idempotency_key)
-        context = self._client._call(headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, create_batch._get_kwargs(body=body), public.Batch)
+        context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
+        context.headers = with_idempotency_key(context.headers, idempotency_key)
+        return await self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
 
     async def retrieve(
         self,
@@ -436,7 +442,7 @@ class AsyncBatches:
         """Fetch a batch by id."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, retrieve_batch._get_kwargs(batch_id), public.Batch)
+        return await self._client._request_as(context, retrieve_batch._get_kwargs(batch_id), _parse_batch)
 
     async def cancel(
         self,
@@ -451,7 +457,7 @@ class AsyncBatches:
         """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, cancel_batch._get_kwargs(batch_id), public.Batch)
+        return await self._client._request_as(context, cancel_batch._get_kwargs(batch_id), _parse_batch)
 
     def list(
         self,
@@ -529,7 +535,7 @@ class AsyncBatches:
                 continue
             async with self._client.files.content(source) as content:
                 number = 0
-                async for line in content.iter_lines():
+                async for line in content._araw_lines():
                     number += 1
                     result = parse_result_line(line, number)
                     if result is not None:

@@ -18,21 +18,26 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
 import httpx
-from openai_batches_generated.api.files import create_file, delete_file, download_file, list_files, retrieve_file
-from openai_batches_generated.models import (
-    FileCreateParams,
-    FileUploadPurpose,
-    ListOrder,
-    OutputExpiresAfter,
-)
-from openai_batches_generated.types import UNSET, File
 
 from .._config import NOT_GIVEN, NotGiven, QueryValue, TimeoutTypes, check_headers, check_text
 from .._content import AsyncContentCall, AsyncFileContent, FileContent
 from .._exceptions import FileWaitTimeout, InvalidParameterError
+from .._generated import (
+    UNSET,
+    File,
+    FileCreateParams,
+    FileUploadPurpose,
+    ListOrder,
+    OutputExpiresAfter,
+    create_file,
+    delete_file,
+    download_file,
+    list_files,
+    retrieve_file,
+)
 from .._http import CallContext
 from .._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage, new_async_walk, new_walk, page_query
-from .._parsing import parse_model
+from .._parsing import model_parser, parse_model
 from .._types import FilePurposeParam, OutputExpiresAfterParam
 from .._validation import (
     check_cursor,
@@ -72,6 +77,9 @@ FileInput = (
 `(filename, content)`, `(filename, content, content_type)` or `(filename, content, content_type, headers)`."""
 
 LIST_FILES_LIMIT_MAX = 10_000
+
+_parse_file = model_parser(FileObject)
+_parse_deleted = model_parser(FileDeleted)
 
 
 class _Upload(NamedTuple):
@@ -296,10 +304,10 @@ class Files:
         """
         with _opened(file, filename) as upload:
             body = _create_params(upload.file, purpose, expires_after)
-            headers = with_idempotency_key(extra_headers, idempotency_key)
             retries = max_retries if upload.seekable else 0
-            context = self._client._call(headers, timeout, retries, extra_query, extra_body)
-            return self._client._request(context, _upload_kwargs(body, upload), FileObject)
+            context = self._client._call(extra_headers, timeout, retries, extra_query, extra_body)
+            context.headers = with_idempotency_key(context.headers, idempotency_key)
+            return self._client._request_as(context, _upload_kwargs(body, upload), _parse_file)
 
     def retrieve(
         self,
@@ -314,7 +322,7 @@ class Files:
         """Fetch a file's metadata by id."""
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, retrieve_file._get_kwargs(file_id), FileObject)
+        return self._client._request_as(context, retrieve_file._get_kwargs(file_id), _parse_file)
 
     def delete(
         self,
@@ -329,7 +337,7 @@ class Files:
         """Delete a file."""
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request(context, delete_file._get_kwargs(file_id), FileDeleted)
+        return self._client._request_as(context, delete_file._get_kwargs(file_id), _parse_deleted)
 
     def content(
         self,
@@ -460,10 +468,10 @@ class AsyncFiles:
         """
         with _opened(file, filename) as upload:
             body = _create_params(upload.file, purpose, expires_after)
-            headers = with_idempotency_key(extra_headers, idempotency_key)
             retries = max_retries if upload.seekable else 0
-            context = self._client._call(headers, timeout, retries, extra_query, extra_body)
-            return await self._client._request(context, _upload_kwargs(body, upload), FileObject)
+            context = self._client._call(extra_headers, timeout, retries, extra_query, extra_body)
+            context.headers = with_idempotency_key(context.headers, idempotency_key)
+            return await self._client._request_as(context, _upload_kwargs(body, upload), _parse_file)
 
     async def retrieve(
         self,
@@ -478,7 +486,7 @@ class AsyncFiles:
         """Fetch a file's metadata by id."""
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, retrieve_file._get_kwargs(file_id), FileObject)
+        return await self._client._request_as(context, retrieve_file._get_kwargs(file_id), _parse_file)
 
     async def delete(
         self,
@@ -493,7 +501,7 @@ class AsyncFiles:
         """Delete a file."""
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request(context, delete_file._get_kwargs(file_id), FileDeleted)
+        return await self._client._request_as(context, delete_file._get_kwargs(file_id), _parse_deleted)
 
     def content(
         self,
