@@ -74,8 +74,10 @@ TARGETS = (
         "runner",
         "server/openai_batches_server/runner.py",
         (
-            "tests/server/test_pace.py",
+            "tests/server/test_runner_steps.py",
+            "tests/server/test_runner_thread.py",
             "tests/server/test_runner_guards.py",
+            "tests/server/test_pace.py",
             "tests/server/test_lifecycle.py",
             "tests/server/test_cancel_and_expiry.py",
             "tests/server/test_restart.py",
@@ -87,7 +89,10 @@ TARGETS = (
         "storage",
         "server/openai_batches_server/storage.py",
         (
+            "tests/server/test_storage.py",
             "tests/server/test_runner_guards.py",
+            "tests/server/test_runner_steps.py",
+            "tests/server/test_runner_thread.py",
             "tests/server/test_pace.py",
             "tests/server/test_restart.py",
             "tests/server/test_lifecycle.py",
@@ -101,7 +106,12 @@ TARGETS = (
     Target(
         "input_validation",
         "server/openai_batches_server/input_validation.py",
-        ("tests/server/test_input_validation.py", "tests/server/test_lifecycle.py", "tests/server/test_large_files.py"),
+        (
+            "tests/server/test_validation_rules.py",
+            "tests/server/test_input_validation.py",
+            "tests/server/test_lifecycle.py",
+            "tests/server/test_large_files.py",
+        ),
     ),
 )
 
