@@ -54,7 +54,7 @@ def request_lines(stream: BinaryIO) -> Iterator[tuple[int, int, bytes]]:
             yield number, offset, content
 
 
-def validate_input_file(path: Path, endpoint: str, limits: Limits, *, count_tokens: bool = False) -> ValidationResult:
+def validate_input_file(path: Path, endpoint: str, limits: Limits, *, count_tokens: bool) -> ValidationResult:
     """Check the file; with `count_tokens`, also sum the input tokens of its requests (for the enqueued limit)."""
     result = ValidationResult()
     size = path.stat().st_size

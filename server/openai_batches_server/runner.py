@@ -5,9 +5,10 @@ ran out). Each status step lasts at least `step_seconds` (in_progress included, 
 take `line_seconds` each, 0 by default: as fast as the machine allows, whatever the batch's size.
 
 Crash safety rests on write order. A step appends result lines to DIR/batches/<id>/{output,errors}.jsonl first
-and records the new sizes and the input offset in SQLite second. On resume the partial files are cut back to the
-recorded sizes, so a line written by a process that died before its commit is written again exactly once. Result
-files become File objects by pointing rows at those same paths, so finishing a batch is one transaction.
+and records the new sizes and the input offset in SQLite second. On resume the runner writes on from the recorded
+sizes, and publishing cuts each file back to its recorded size, so a line written by a process that died before its
+commit ends up in the result exactly once. Result files become File objects by pointing rows at those same paths, so
+finishing a batch is one transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from . import ids
 from .config import ServerConfig
 from .enqueued_tokens import ENQUEUED_STATUSES, token_limit_error
 from .errors import SERVER_ERROR_MESSAGE
-from .input_validation import request_lines, validate_input_file
+from .input_validation import ValidationResult, request_lines, validate_input_file
 from .line_failures import LineFailurePlan, attempt_of
 from .records import UNFINISHED, BatchRecord, FileRecord, dumps
 from .responders import Reply, error_reply, respond
@@ -38,7 +40,10 @@ logger = logging.getLogger(__name__)
 # Lines answered per transaction: bounds the work lost to a crash and how long a cancel waits for the runner.
 CHUNK_LINES = 200
 SWEEP_INTERVAL = 1.0
+# With no batch in flight the runner looks again after this long; creating or cancelling a batch wakes it at once.
 IDLE_WAIT = 0.5
+# The status a batch in a closing status ends in once that status has lasted its step.
+_CLOSED = {"finalizing": "completed", "cancelling": "cancelled"}
 
 EXPIRED_ERROR = {
     "code": "batch_expired",
@@ -59,14 +64,19 @@ class _Progress:
 
 
 class BatchRunner:
-    def __init__(self, storage: Storage, config: ServerConfig) -> None:
+    def __init__(
+        self, storage: Storage, config: ServerConfig, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._storage = storage
         self._config = config
         self._clock: Callable[[], float] = config.clock
+        # Times the sweep; the wall clock (`config.clock`) may jump, and tests move it by days.
+        self._monotonic = monotonic
         self._stop = threading.Event()
         self._wake = threading.Event()
+        # A daemon: a program that never stops its server still exits.
         self._thread = threading.Thread(target=self._loop, name="openai-batches-runner", daemon=True)
-        self._last_sweep = 0.0
+        self._last_sweep = -math.inf
         self._line_failures = LineFailurePlan(config.line_failures)
 
     def start(self) -> None:
@@ -74,6 +84,7 @@ class BatchRunner:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread after its current step (which always ends in a commit); at once if it is waiting."""
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -85,26 +96,38 @@ class BatchRunner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            busy = False
-            try:
-                busy = self.step()
-                if time.monotonic() - self._last_sweep >= SWEEP_INTERVAL:
-                    self.sweep()
-            except Exception:
-                # The runner outlives any one bad step: one broken batch must not stall every other.
-                logger.exception("batch runner step failed")
-            if not busy:
-                self._wake.wait(self._idle_wait())
-                self._wake.clear()
+            self._wake.wait(self.run_once())
+            # A wake() that came during the pass is spent too: the pass after this wait looks at everything anyway.
+            self._wake.clear()
+
+    def run_once(self) -> float:
+        """One pass of the runner thread: advance the batches, free swept files once a second.
+
+        Returns how long to wait for a `wake()` before the next pass: 0 while some batch can go on at once.
+        """
+        try:
+            busy = self.step()
+            if self._monotonic() - self._last_sweep >= SWEEP_INTERVAL:
+                self.sweep()
+            return 0.0 if busy else self._idle_wait()
+        except Exception:
+            # The runner outlives any one bad pass: one broken batch, or a moment of a broken disk, must not stop it.
+            logger.exception("batch runner pass failed")
+            return IDLE_WAIT
 
     def _idle_wait(self) -> float:
+        """Half the pace, within [5 ms, 50 ms], while a batch is in flight: a step is due at most that late."""
         if not self._storage.unfinished_batches():
             return IDLE_WAIT
         paces = [pace for pace in (self._config.step_seconds, self._config.line_seconds) if pace > 0]
         return min(max(min(paces, default=0.0) / 2, 0.005), 0.05)
 
     def step(self) -> bool:
-        """Advance every unfinished batch once; True if some batch can go on at once."""
+        """Advance every unfinished batch once.
+
+        True if some batch changed status or answered a whole chunk of lines (the next step may have work at once);
+        False if every batch is waiting for its time (the next line, or the end of its status step).
+        """
         busy = False
         for batch in self._storage.unfinished_batches():
             if self._stop.is_set():
@@ -120,31 +143,26 @@ class BatchRunner:
 
     def sweep(self) -> None:
         """Free the bytes of deleted and expired files (they are already invisible through the API)."""
-        self._last_sweep = time.monotonic()
+        self._last_sweep = self._monotonic()
         for record in self._storage.files_to_sweep(self._clock()):
+            # missing_ok: a stop between the unlink and the mark below leaves a record whose bytes are gone already.
             self._storage.blob(record.path).unlink(missing_ok=True)
             self._storage.mark_blob_removed(record.id)
 
     def _advance(self, batch: BatchRecord) -> bool:
         now = self._clock()
         if batch.status in ("validating", "in_progress") and now >= batch.expires_at:
-            self._expire(batch, now)
-            return True
+            return self._expire(batch, now)
         phase_done = now - batch.phase_mark >= self._config.step_seconds
         if batch.status == "validating":
             return phase_done and self._validate(batch, now)
         if batch.status == "in_progress":
             return self._process(batch, now, phase_done)
-        if batch.status == "finalizing":
-            return phase_done and self._finish(batch, "finalizing", "completed", now)
-        if batch.status == "cancelling":
-            return phase_done and self._finish(batch, "cancelling", "cancelled", now)
-        return False
+        return phase_done and self._finish(batch, _CLOSED[batch.status], now)
 
     def _validate(self, batch: BatchRecord, now: float) -> bool:
-        input_file = self._storage.file_by_id(batch.input_file_id)
-        path = None if input_file is None else self._storage.blob(input_file.path)
-        if path is None or not path.is_file():
+        path = self._input_path(batch)
+        if not path.is_file():
             return self._fail(batch, "file_not_found", "The input file is no longer available.", param="input_file_id")
         limit = self._config.enqueued_token_limit
         result = validate_input_file(path, batch.endpoint, self._config.limits, count_tokens=limit is not None)
@@ -157,53 +175,57 @@ class BatchRunner:
         # The check and the reservation share one transaction with the move to in_progress, so no other batch of the
         # owner can be admitted between them (the runner is one thread, but cancels arrive from HTTP threads).
         with self._storage.transaction():
-            model, enqueued = result.model or "", 0
-            if limit is not None:
-                enqueued = self._storage.enqueued_tokens(batch.owner, model, ENQUEUED_STATUSES)
-                if enqueued + result.input_tokens > limit:
-                    return self._storage.update_batch(
-                        batch.id,
-                        {
-                            "status": "failed",
-                            "failed_at": int(now),
-                            "errors": [token_limit_error(result.model, batch.owner, limit)],
-                        },
-                        only_if_status=("validating",),
-                    )
-            started = self._storage.update_batch(
-                batch.id,
-                {
-                    "status": "in_progress",
-                    "in_progress_at": int(now),
-                    "total": result.requests,
-                    "model": result.model,
-                    "phase_mark": now,
-                    "progress_mark": now,
-                },
-                only_if_status=("validating",),
-            )
-            if started and limit is not None:
-                tokens = result.input_tokens
+            if limit is None:
+                return self._start(batch, result, now)
+            model = result.model or ""
+            enqueued = self._storage.enqueued_tokens(batch.owner, model, ENQUEUED_STATUSES)
+            tokens = result.input_tokens
+            if enqueued + tokens > limit:
+                return self._storage.update_batch(
+                    batch.id,
+                    {
+                        "status": "failed",
+                        "failed_at": int(now),
+                        "errors": [token_limit_error(result.model, batch.owner, limit)],
+                    },
+                    only_if_status=("validating",),
+                )
+            started = self._start(batch, result, now)
+            if started:
                 self._storage.reserve_tokens(batch.id, batch.owner, model, tokens, enqueued_after=enqueued + tokens)
-        return started
+            return started
+
+    def _start(self, batch: BatchRecord, result: ValidationResult, now: float) -> bool:
+        return self._storage.update_batch(
+            batch.id,
+            {
+                "status": "in_progress",
+                "in_progress_at": int(now),
+                "total": result.requests,
+                "model": result.model,
+                "phase_mark": now,
+                "progress_mark": now,
+            },
+            only_if_status=("validating",),
+        )
 
     def _process(self, batch: BatchRecord, now: float, phase_done: bool) -> bool:
         pace = self._config.line_seconds
         remaining = batch.total - batch.completed - batch.failed
-        budget = 0
-        if remaining > 0:
-            due = int((now - batch.progress_mark) / pace) if pace > 0 else CHUNK_LINES
-            budget = min(due, CHUNK_LINES, remaining)
+        due = int((now - batch.progress_mark) / pace) if pace > 0 else CHUNK_LINES
+        budget = min(due, CHUNK_LINES, remaining)
         if budget > 0:
             progress = self._answer_lines(batch, budget, int(now))
             answered = progress.completed + progress.failed - batch.completed - batch.failed
-            mark = batch.progress_mark + answered * pace if pace > 0 else now
+            # Lines are paced from when the previous ones were due, not from when they ran, so the pace holds on
+            # average however late a step comes. At pace 0 the mark never moves (and nothing reads it).
+            mark = batch.progress_mark + answered * pace
             # Progress is recorded whatever the status became meanwhile: these lines were answered and written.
             self._storage.update_batch(batch.id, {**dataclasses.asdict(progress), "progress_mark": mark})
             remaining -= answered
         if remaining > 0:
-            # Busy while more lines can be answered at once; otherwise the next line is not due yet.
-            return pace == 0 or budget == CHUNK_LINES
+            # Busy after a whole chunk (more lines may be due at once); otherwise the next line is not due yet.
+            return budget == CHUNK_LINES
         if not phase_done:
             return False
         return self._storage.update_batch(
@@ -254,7 +276,7 @@ class BatchRunner:
                     break
         return progress
 
-    def _expire(self, batch: BatchRecord, now: float) -> None:
+    def _expire(self, batch: BatchRecord, now: float) -> bool:
         """Unanswered requests go to the error file with code batch_expired, as the service writes them."""
         error_bytes = batch.error_bytes
         if batch.status == "in_progress":
@@ -274,20 +296,19 @@ class BatchRunner:
                     data = (dumps(line) + "\n").encode("utf-8")
                     errors.write(data)
                     error_bytes += len(data)
-        self._finish(batch, batch.status, "expired", now, error_bytes=error_bytes)
+        return self._finish(batch, "expired", now, error_bytes=error_bytes)
 
-    def _finish(
-        self, batch: BatchRecord, expected: str, status: str, now: float, *, error_bytes: int | None = None
-    ) -> bool:
+    def _finish(self, batch: BatchRecord, status: str, now: float, *, error_bytes: int | None = None) -> bool:
         changes: dict[str, Any] = {"status": status, f"{status}_at": int(now)}
         if error_bytes is not None:
             changes["error_bytes"] = error_bytes
-        return self._publish(batch, changes, now, expected=expected)
+        return self._publish(batch, changes, now)
 
-    def _publish(self, batch: BatchRecord, changes: dict[str, Any], now: float, *, expected: str | None = None) -> bool:
+    def _publish(self, batch: BatchRecord, changes: dict[str, Any], now: float) -> bool:
         """Publish the result files written so far and apply `changes` (a final status), in one transaction.
 
-        Only bytes recorded as committed are published: a line a crash left half-written is cut off first.
+        Only while the batch still has the status `batch` says (a cancel may have landed meanwhile). Only bytes
+        recorded as committed are published: whatever a crash left beyond them is cut off first.
         """
         created = int(now)
         error_bytes = changes.get("error_bytes", batch.error_bytes)
@@ -314,7 +335,7 @@ class BatchRunner:
             files.append(record)
             changes[f"{kind}_file_id"] = record.id
         with self._storage.transaction():
-            if not self._storage.update_batch(batch.id, changes, only_if_status=(expected or batch.status,)):
+            if not self._storage.update_batch(batch.id, changes, only_if_status=(batch.status,)):
                 return False
             for record in files:
                 self._storage.add_file(record)
@@ -338,8 +359,8 @@ class BatchRunner:
 
     def _input_path(self, batch: BatchRecord) -> Path:
         record = self._storage.file_by_id(batch.input_file_id)
-        if record is None:
-            raise FileNotFoundError(batch.input_file_id)
+        # A batch is created only for an existing file, and file rows are never removed (a delete only marks them).
+        assert record is not None, batch.input_file_id
         return self._storage.blob(record.path)
 
     def _output_path(self, batch: BatchRecord) -> Path:
@@ -380,10 +401,12 @@ def _result_line(custom_id: str | None, reply: Reply) -> bytes:
 
 
 def _open_partial(path: Path, size: int) -> BinaryIO:
-    """A result file opened for appending after its last committed line; anything beyond is a crash's leftover."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A result file opened for writing after its last committed line.
+
+    Whatever a crash left beyond that line is written over, and `_publish` cuts off any of it that remains.
+    """
+    path.parent.mkdir(exist_ok=True)
     handle = path.open("r+b" if path.exists() else "w+b")
-    handle.truncate(size)
     handle.seek(size)
     return handle
 

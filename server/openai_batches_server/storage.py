@@ -124,12 +124,13 @@ class Storage:
         for directory in (self.files_dir, self.batches_dir, self.tmp_dir):
             directory.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._acquire_dir_lock()
-        # Uploads cut off by a previous stop never became files; nothing refers to them.
+        # Uploads cut off by a previous stop never became files; nothing refers to them. (Uploads write only files;
+        # a directory here came from elsewhere and goes too.)
         for leftover in self.tmp_dir.iterdir():
             if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
+                shutil.rmtree(leftover)
             else:
-                leftover.unlink(missing_ok=True)
+                leftover.unlink()
         self._lock = threading.RLock()
         self._depth = 0
         self._db = sqlite3.connect(self.root / "state.sqlite3", check_same_thread=False, isolation_level=None)
@@ -185,6 +186,11 @@ class Storage:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
 
+    def _page(self, sql: str, params: list[Any], limit: int) -> tuple[list[sqlite3.Row], bool]:
+        """The first `limit` rows of `sql`, and whether more follow (one row more is fetched to tell)."""
+        rows = self._query(f"{sql} LIMIT ?", [*params, limit + 1])
+        return rows[:limit], len(rows) > limit
+
     def _execute(self, sql: str, params: Collection[Any] = ()) -> int:
         with self.transaction():
             return self._db.execute(sql, tuple(params)).rowcount
@@ -224,10 +230,8 @@ class Storage:
             where.append("seq > ?" if ascending else "seq < ?")
             params.append(cursor[0]["seq"])
         order = "ASC" if ascending else "DESC"
-        rows = self._query(
-            f"SELECT * FROM files WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?", [*params, limit + 1]
-        )
-        return [_file_from_row(row) for row in rows[:limit]], len(rows) > limit
+        rows, more = self._page(f"SELECT * FROM files WHERE {' AND '.join(where)} ORDER BY seq {order}", params, limit)
+        return [_file_from_row(row) for row in rows], more
 
     def delete_file(self, owner: str, file_id: str, now: float) -> bool:
         return (
@@ -277,8 +281,8 @@ class Storage:
                 return [], False
             where += " AND seq < ?"
             params.append(cursor[0]["seq"])
-        rows = self._query(f"SELECT * FROM batches WHERE {where} ORDER BY seq DESC LIMIT ?", [*params, limit + 1])
-        return [_batch_from_row(row) for row in rows[:limit]], len(rows) > limit
+        rows, more = self._page(f"SELECT * FROM batches WHERE {where} ORDER BY seq DESC", params, limit)
+        return [_batch_from_row(row) for row in rows], more
 
     def unfinished_batches(self) -> list[BatchRecord]:
         placeholders = ", ".join("?" * len(UNFINISHED))
