@@ -103,6 +103,18 @@ TARGETS = (
         "server/openai_batches_server/input_validation.py",
         ("tests/server/test_input_validation.py", "tests/server/test_lifecycle.py", "tests/server/test_large_files.py"),
     ),
+    # The job runner: its decision core is sans-I/O, so its own tests drive it by events in milliseconds.
+    Target("jobs.core", "overlays/openai_batches/jobs/core.py", ("tests/test_jobs_core.py",)),
+    Target(
+        "jobs.planning",
+        "overlays/openai_batches/jobs/planning.py",
+        ("tests/test_jobs_planning.py", "tests/test_jobs_crash_points.py", "tests/test_jobs_core.py"),
+    ),
+    Target(
+        "jobs.merge",
+        "overlays/openai_batches/jobs/merge.py",
+        ("tests/test_jobs_merge.py", "tests/test_jobs_crash_points.py", "tests/test_jobs_core.py"),
+    ),
 )
 
 # Survivors judged equivalent: (module, line, mutant description) -> why nothing observable changes.
