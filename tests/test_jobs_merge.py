@@ -141,9 +141,7 @@ def test_a_batch_the_job_cancelled_ends_its_unanswered_requests_cancelled(tmp_pa
     assert rows(store, job)["r2"].error_code == "cancelled"
 
 
-@pytest.mark.parametrize(
-    ("status", "cancel_requested"), [("cancelled", False), ("completed", True), ("expired", True)]
-)
+@pytest.mark.parametrize(("status", "cancel_requested"), [("cancelled", False), ("completed", True), ("expired", True)])
 def test_unanswered_requests_are_retried_unless_the_job_cancelled_the_batch(
     tmp_path: Path, status: str, cancel_requested: bool
 ) -> None:
@@ -169,6 +167,7 @@ def test_lines_that_are_not_json_objects_are_skipped_with_a_warning_naming_the_l
     ]
     got = rows(store, job)
     path = Path(store.result_files(job.id)[got["r2"].result_file or 0])
-    assert path.read_bytes()[got["r2"].result_offset or 0 :][: got["r2"].result_length or 0] == json.dumps(
-        answered("r2", 200)
-    ).encode()
+    assert (
+        path.read_bytes()[got["r2"].result_offset or 0 :][: got["r2"].result_length or 0]
+        == json.dumps(answered("r2", 200)).encode()
+    )
