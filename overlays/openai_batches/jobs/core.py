@@ -9,9 +9,13 @@ it events.
 
 Exactly once: before an upload or a create is sent, its intent is committed (state UPLOADING / CREATING, with the
 moment it was made); its outcome is committed after. A shard found in either state when a run decides was left by a
-run that stopped in between, so the core first looks for what that run may have made (an upload by its unique
-filename, a batch by the job, shard, attempt and submission in its metadata) and adopts it; only when nothing is
-found does it send again, with the same Idempotency-Key. Extra uploads found are deleted, extra batches cancelled.
+run that stopped in between (or its request failed on the way), so the core first looks for what may have been made
+(an upload by its unique filename, a batch by the job, shard, attempt and submission in its metadata) and adopts it;
+only when nothing is found does it send again, with the same Idempotency-Key. Extra uploads found are deleted, extra
+batches cancelled.
+
+The runners record what came of every action of a step before they ask for the next one, so a shard never has two
+requests out at once.
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ class Poll:
 
 @dataclass(frozen=True)
 class Cancel:
-    shard: int
+    shard: int | None  # None: an extra batch found while recovering, not a shard's own
     batch_id: str
 
 
@@ -153,7 +157,7 @@ class Polled:
 
 @dataclass(frozen=True)
 class CancelSent:
-    shard: int
+    shard: int | None
     batch: BatchView | None  # None: the service would not cancel it (already final); the next poll tells
 
 
@@ -209,8 +213,8 @@ class JobCore:
         job: JobRecord,
         folder: Path,
         *,
-        poll_interval: float = 1.0,
-        max_poll_interval: float = 60.0,
+        poll_interval: float,
+        max_poll_interval: float,
     ) -> None:
         self.store = store
         self.job = job
@@ -219,12 +223,13 @@ class JobCore:
         self.max_poll_interval = max(max_poll_interval, poll_interval)
         self.changed = True
         self._polls: dict[int, _PollClock] = {}
-        # Intents this run has made or checked: sent without looking first. Anything else in UPLOADING or CREATING
-        # was left by a run that stopped, and is looked for before being sent again.
+        # (shard, UPLOADING or CREATING) looked for at the service and not found: sent now without looking again.
+        # A shard in either state otherwise is looked for first: a run stopped, or the request failed, after its
+        # intent was committed, and what it asked for may be there.
         self._checked: set[tuple[int, str]] = set()
         self._retry_at: dict[int, float] = {}
-        self._failures: dict[int, int] = defaultdict(int)
-        self._cancel_sent: set[int] = set()
+        # Failures in a row, per shard (None: the clean-up of extras found while recovering).
+        self._failures: dict[int | None, int] = defaultdict(int)
         # Clean-up found while recovering (extra uploads to delete, extra batches to cancel), with when it is due.
         self._extra: list[tuple[float, Action]] = []
 
@@ -246,7 +251,7 @@ class JobCore:
             shards = self._stop_waiting_shards(job, shards)
         elif not any(shard.state == ShardState.PLANNED for shard in shards) and plan_shards(self.store, job):
             # Retries wait until the shards planned before them have all started, so they gather into few batches.
-            self.changed = True
+            # (Planning is no news for on_update: a job's snapshot counts requests and batches in flight.)
             shards = self.store.active_shards(job.id)
 
         tally = _Tally()
@@ -305,46 +310,47 @@ class JobCore:
         return shards
 
     def _stop_waiting_shards(self, job: JobRecord, shards: list[ShardRecord]) -> list[ShardRecord]:
-        """The job is cancelling: requests not yet at the service end `cancelled`; their uploads get deleted."""
+        """The job is cancelling: requests the service has not got end `cancelled`; their shards end as merged
+        (their uploads, if any, are deleted next)."""
         message = "the job was cancelled before this request ran"
         counts = self.store.finish_waiting(job.id, None, REQUEST_CANCELLED, "cancelled", message)
         changed = bool(counts)
         with self.store.transaction():
             self.store.add_counts(job.id, counts)
             for shard in shards:
-                if shard.state in (ShardState.PLANNED, ShardState.UPLOADED, ShardState.TOKEN_WAIT):
+                if self._unsent(shard):
                     shard_counts = self.store.finish_waiting(job.id, shard.id, REQUEST_CANCELLED, "cancelled", message)
                     self.store.add_counts(job.id, shard_counts)
-                    done = shard.state == ShardState.PLANNED or shard.file_id is None
-                    self.store.update_shard(job.id, shard.id, {"state": ShardState.DONE if done else ShardState.MERGED})
+                    self.store.update_shard(job.id, shard.id, {"state": ShardState.MERGED})
                     changed = True
         if changed:
             self.changed = True
             return self.store.active_shards(job.id)
         return shards
 
+    def _unsent(self, shard: ShardRecord) -> bool:
+        """Whether the service has no batch of the shard and none is on its way."""
+        if shard.state in (ShardState.PLANNED, ShardState.UPLOADED, ShardState.TOKEN_WAIT):
+            return True
+        # An upload or a create looked for and not found: nothing was made, and while cancelling nothing will be.
+        return (shard.id, shard.state) in self._checked
+
     def _next_for(self, job: JobRecord, shard: ShardRecord, now: float, cancelling: bool) -> Action | None:
         """The action a shard needs by its own state; None for a shard waiting its turn or its next poll."""
         state = shard.state
         if state == ShardState.UPLOADING:
-            if (shard.id, "upload") in self._checked:
-                if cancelling:
-                    return self._abandon(job, shard, ShardState.DONE)
+            if (shard.id, state) in self._checked:
                 return self._upload(job, shard)
             return FindUpload(
                 shard.id, shard.filename or shard_filename(job, shard), (shard.intent_at or now) - CLOCK_SLACK
             )
         if state == ShardState.CREATING:
-            if (shard.id, "create") in self._checked:
-                if cancelling:
-                    # Nothing was created and nothing will be: the requests end cancelled, the upload is deleted.
-                    return self._abandon(job, shard, ShardState.MERGED)
+            if (shard.id, state) in self._checked:
                 return self._create(job, shard)
             return FindBatch(shard.id, self._metadata(job, shard), (shard.intent_at or now) - CLOCK_SLACK)
         if state == ShardState.SUBMITTED:
             assert shard.batch_id is not None
-            if cancelling and shard.id not in self._cancel_sent and not shard.cancel_requested:
-                self._cancel_sent.add(shard.id)
+            if cancelling and not shard.cancel_requested:
                 return Cancel(shard.id, shard.batch_id)
             clock = self._polls.setdefault(shard.id, _PollClock(due=now, interval=self.poll_interval))
             return Poll(shard.id, shard.batch_id) if clock.due <= now else None
@@ -363,25 +369,16 @@ class JobCore:
             self._shard_path(shard).unlink(missing_ok=True)
         return None
 
-    def _abandon(self, job: JobRecord, shard: ShardRecord, state: str) -> Action | None:
-        """A cancelled job drops a shard the service never ran; its upload, if any, is deleted."""
-        message = "the job was cancelled before this request ran"
-        with self.store.transaction():
-            counts = self.store.finish_waiting(job.id, shard.id, REQUEST_CANCELLED, "cancelled", message)
-            self.store.add_counts(job.id, counts)
-            self.store.update_shard(job.id, shard.id, {"state": state})
-        self.changed = True
-        return DeleteUpload(shard.id, shard.file_id) if shard.file_id and state == ShardState.MERGED else None
-
     def _submit(
         self, job: JobRecord, candidates: list[ShardRecord], tally: _Tally, now: float, waits: list[float]
     ) -> list[Action]:
         """Start shards while max_in_flight and each model's token budget allow: uploaded ones first."""
-        order = {ShardState.UPLOADED: 0, ShardState.TOKEN_WAIT: 1, ShardState.PLANNED: 2}
+        order = (ShardState.UPLOADED, ShardState.TOKEN_WAIT, ShardState.PLANNED)
         budgets = self.store.budgets(job.id)
         actions: list[Action] = []
-        for shard in sorted(candidates, key=lambda s: (order[s.state], s.id)):
+        for shard in sorted(candidates, key=lambda s: (order.index(s.state), s.id)):
             in_flight = tally.tokens[shard.model]
+            budget = self._budget(budgets, job, shard.model)
             if shard.state == ShardState.UPLOADED:
                 # Admitted when its upload began (and counted in the tally since): it goes on to its batch.
                 actions.append(self._start_batch(job, shard, in_flight - shard.tokens, now))
@@ -389,21 +386,17 @@ class JobCore:
             if tally.count >= job.max_in_flight:
                 continue
             if shard.state == ShardState.TOKEN_WAIT:
-                budget = budgets.get(shard.model)
-                ended = budget.ended if budget is not None else 0
+                assert shard.wait_until is not None
                 # It waits for one of the job's batches of its model to end, or, with none running, for a while.
-                ready = ended > shard.wait_ended or (in_flight == 0 and now >= (shard.wait_until or 0.0))
-                if not ready:
-                    if in_flight == 0 and shard.wait_until is not None:
+                if not (budget.ended > shard.wait_ended or (in_flight == 0 and now >= shard.wait_until)):
+                    if in_flight == 0:
                         waits.append(shard.wait_until - now)
                     continue
-            if not self._fits(job, shard, in_flight, budgets.get(shard.model)):
+            if not self._fits(job, shard, in_flight, budget):
                 continue
             if shard.state == ShardState.PLANNED:
                 filename = shard_filename(job, shard)
                 self._set_shard(shard, {"state": ShardState.UPLOADING, "filename": filename, "intent_at": now})
-                self._checked.add((shard.id, "upload"))
-                write_shard_file(self.store, job, shard, self._shard_path(shard))
                 actions.append(self._upload(job, self._with(shard, filename=filename)))
             else:
                 actions.append(self._start_batch(job, shard, in_flight, now))
@@ -421,19 +414,23 @@ class JobCore:
             "tokens_ahead": tokens_ahead,
         }
         self._set_shard(shard, changes)
-        self._checked.add((shard.id, "create"))
         return self._create(job, self._with(shard, submission=submission))
 
     @staticmethod
-    def _fits(job: JobRecord, shard: ShardRecord, in_flight: int, budget: BudgetRecord | None) -> bool:
-        limits = [job.enqueued_token_limit, None if budget is None else budget.budget]
+    def _budget(budgets: Mapping[int, BudgetRecord], job: JobRecord, model: int) -> BudgetRecord:
+        """The model's budget record; one that has learned nothing yet if the store holds none."""
+        return budgets.get(model) or BudgetRecord(job=job.id, model=model)
+
+    @staticmethod
+    def _fits(job: JobRecord, shard: ShardRecord, in_flight: int, budget: BudgetRecord) -> bool:
+        limits = [job.enqueued_token_limit, budget.budget]
         limit = min((value for value in limits if value is not None), default=None)
         # One shard alone always goes: planning keeps it under the job's limit, and nothing else would move.
         return limit is None or in_flight == 0 or in_flight + shard.tokens <= limit
 
     def _upload(self, job: JobRecord, shard: ShardRecord) -> Upload:
         path = self._shard_path(shard)
-        if not path.exists():
+        if not path.exists():  # written once per shard and attempt, from the store: the same bytes every time
             write_shard_file(self.store, job, shard, path)
         filename = shard.filename or shard_filename(job, shard)
         return Upload(shard.id, path, filename, f"openai-batches-job:{job.uid}:{shard.id}:{shard.attempt}:upload")
@@ -475,9 +472,7 @@ class JobCore:
         if isinstance(event, Failed):
             self._failed(event, now)
             return
-        if event.shard is not None:
-            self._retry_at.pop(event.shard, None)
-            self._failures.pop(event.shard, None)
+        self._failures.pop(event.shard, None)
         if isinstance(event, Uploaded):
             self.store.update_shard(job.id, event.shard, {"state": ShardState.UPLOADED, "file_id": event.file_id})
         elif isinstance(event, UploadsFound):
@@ -486,40 +481,40 @@ class JobCore:
                 self.store.update_shard(job.id, event.shard, {"state": ShardState.UPLOADED, "file_id": first})
                 self._extra += [(now, DeleteUpload(None, file_id)) for file_id in extra]
             else:
-                self._checked.add((event.shard, "upload"))
+                self._checked.add((event.shard, ShardState.UPLOADING))
         elif isinstance(event, Created):
             self._submitted(event.shard, event.batch, now)
         elif isinstance(event, BatchesFound):
             if event.batches:
                 adopted, *duplicates = event.batches
                 self._submitted(event.shard, adopted, now)
-                self._extra += [(now, Cancel(event.shard, batch.id)) for batch in duplicates if not batch.terminal]
+                self._extra += [(now, Cancel(None, batch.id)) for batch in duplicates if not batch.terminal]
             else:
-                self._checked.add((event.shard, "create"))
+                self._checked.add((event.shard, ShardState.CREATING))
         elif isinstance(event, Polled):
             self._polled(event.shard, event.batch, now)
         elif isinstance(event, CancelSent):
-            self.store.update_shard(job.id, event.shard, {"cancel_requested": True})
-            if event.batch is not None:
-                self._polled(event.shard, event.batch, now)
+            if event.shard is not None:  # None: an extra batch, cancelled and forgotten
+                self.store.update_shard(job.id, event.shard, {"cancel_requested": True})
+                if event.batch is not None:
+                    self._polled(event.shard, event.batch, now)
         elif isinstance(event, Downloaded):
             self._downloaded(event)
-        elif isinstance(event, UploadDeleted) and event.shard is not None:
-            self.store.update_shard(job.id, event.shard, {"input_deleted": True, "state": ShardState.DONE})
+        elif isinstance(event, UploadDeleted) and event.shard is not None:  # None: an extra upload, now forgotten
+            self._set_shard(self._shard(event.shard), {"input_deleted": True})
 
     def _failed(self, event: Failed, now: float) -> None:
         action = event.action
         shard = action.shard
-        if isinstance(action, Upload | Create) and shard is not None:
-            # The request may have reached the service before it failed: look before sending it again.
-            self._checked.discard((shard, "upload" if isinstance(action, Upload) else "create"))
-        if isinstance(action, Cancel):
-            self._cancel_sent.discard(action.shard)
+        # The request may have reached the service before it failed: look before sending it again.
+        if isinstance(action, Upload):
+            self._checked.discard((shard, ShardState.UPLOADING))
+        elif isinstance(action, Create):
+            self._checked.discard((shard, ShardState.CREATING))
         if not event.transient:
             raise event.error
-        key = shard if shard is not None else -1
-        self._failures[key] += 1
-        delay = min(2.0 ** self._failures[key], FAILURE_BACKOFF_MAX)
+        self._failures[shard] += 1
+        delay = min(2.0 ** self._failures[shard], FAILURE_BACKOFF_MAX)
         if shard is None:
             self._extra.append((now + delay, action))
         else:
@@ -569,7 +564,7 @@ class JobCore:
                 self.store.update_shard(job.id, shard_id, {"batch_status": batch.status})
             return
         self._polls.pop(shard_id, None)
-        budget = self.store.budgets(job.id).get(shard.model)
+        budget = self._budget(self.store.budgets(job.id), job, shard.model)
         with self.store.transaction():
             self.store.update_batch(
                 job.id,
@@ -586,8 +581,7 @@ class JobCore:
             if batch.token_limited:
                 self._token_refused(job, shard, budget, now)
                 return
-            ended = (budget.ended if budget is not None else 0) + 1
-            self.store.update_budget(job.id, shard.model, {"ended": ended})
+            self.store.update_budget(job.id, shard.model, {"ended": budget.ended + 1})
             self.store.update_shard(
                 job.id,
                 shard_id,
@@ -603,10 +597,9 @@ class JobCore:
                 },
             )
 
-    def _token_refused(self, job: JobRecord, shard: ShardRecord, budget: BudgetRecord | None, now: float) -> None:
+    def _token_refused(self, job: JobRecord, shard: ShardRecord, budget: BudgetRecord, now: float) -> None:
         """The service refused the batch for its enqueued-token limit: not an attempt. The shard waits, and the
         budget for its model drops to what the service had accepted alongside it."""
-        budget = budget or BudgetRecord(job=job.id, model=shard.model)
         refusals = budget.refusals + 1
         learned = budget.budget
         changes: dict[str, object] = {"refusals": refusals}

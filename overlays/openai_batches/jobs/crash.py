@@ -24,7 +24,7 @@ POINTS: Final = (
     "poll",  # a poll's answer not recorded
     "download",  # part of a result file written
     "downloaded",  # downloaded, not recorded
-    "merge",  # half of a shard's results merged, the transaction open
+    "merge",  # a shard's verdicts written, its counts not, the transaction open
     "merged",  # merged, the input upload not deleted yet
     "delete",  # the input upload deleted, not recorded
 )
