@@ -56,12 +56,24 @@ TARGETS = (
     Target(
         "_models",
         "overlays/openai_batches/_models.py",
-        ("tests/test_model_builder.py", "tests/test_models.py", "tests/test_batches.py", "tests/test_files.py"),
+        (
+            "tests/test_model_builder.py",
+            "tests/test_models.py",
+            "tests/test_decoding.py",
+            "tests/test_batches.py",
+            "tests/test_files.py",
+        ),
+    ),
+    Target(
+        "_shapes",
+        "overlays/openai_batches/_shapes.py",
+        ("tests/test_decoding.py", "tests/test_model_builder.py", "tests/test_models.py", "tests/test_batches.py"),
     ),
     Target(
         "_http",
         "overlays/openai_batches/_http.py",
         (
+            "tests/test_request_building.py",
             "tests/test_client.py",
             "tests/test_errors.py",
             "tests/test_retries.py",

@@ -236,6 +236,7 @@ class _Emitter(SourceWriter):
                 "_null": _null_field,
                 "_not_array": _not_array,
                 "_not_bool": _not_bool,
+                "_not_string": _not_string,
                 "_unknown": _unknown_value,
             },
         )
@@ -309,11 +310,16 @@ class _Emitter(SourceWriter):
                 out(f"{indent}    raise _null({path}, {key})")
             return lines
         if field.kind == _OPEN_ENUM:
+            # Any string is kept (a value added to the API later), but nothing else: `status` steers the client.
             out(f"{indent}if {v}.__class__ is str:")
             out(f"{indent}    {v} = {self.name('E', field.target._value2member_map_.get)}({v}, {v})")
             if null_refused:
                 out(f"{indent}elif {v} is None:")
                 out(f"{indent}    raise _null({path}, {key})")
+                out(f"{indent}else:")
+            else:
+                out(f"{indent}elif {v} is not None:")
+            out(f"{indent}    raise _not_string({path}, {key}, {v})")
             return lines
         if null_refused:
             out(f"{indent}if {v} is None:")
@@ -425,6 +431,11 @@ def _not_array(path: LazyPath, key: str, value: object) -> InvalidShape:
 def _not_bool(path: LazyPath, key: str, value: object) -> InvalidShape:
     where = _text((path, key))
     return InvalidShape(where, f"{where}: expected a boolean, got {json_type(value)}")
+
+
+def _not_string(path: LazyPath, key: str, value: object) -> InvalidShape:
+    where = _text((path, key))
+    return InvalidShape(where, f"{where}: expected a string, got {json_type(value)}")
 
 
 def _unknown_value(path: LazyPath, key: str, value: object) -> InvalidShape:
