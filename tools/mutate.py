@@ -143,26 +143,27 @@ TARGETS = (
     ),
 )
 
-# Survivors judged equivalent: (module, line, mutant description) -> why nothing observable changes.
-EQUIVALENT: dict[tuple[str, int, str], str] = {
+# Survivors judged equivalent: (module, start of the mutated line's code, mutant description) -> why nothing observable
+# changes. The code rather than the line number names the place, so an entry outlives edits elsewhere in the module.
+EQUIVALENT: dict[tuple[str, str, str], str] = {
     # server runner: wait lengths that only change how soon the runner's loop looks again.
-    ("runner", 44, "0.5 -> 1.5"): (
+    ("runner", "IDLE_WAIT = 0.5", "0.5 -> 1.5"): (
         "IDLE_WAIT: with no batch in flight nothing is due; every create and cancel wakes the runner at once, so a "
         "longer wait only delays freeing the bytes of deleted files, which the API no longer shows"
     ),
-    ("runner", 86, "10.0 -> 11.0"): (
+    ("runner", "def stop(self, timeout: float = 10.0) -> None:", "10.0 -> 11.0"): (
         "stop()'s default join timeout: only a step stuck for over ten seconds reaches it, and a step is at most "
         "one chunk of 200 lines"
     ),
-    ("runner", 123, "0.0 -> 1.0"): (
+    ("runner", "return min(max(min(paces, default=0.0) / 2, 0.005), 0.05)", "0.0 -> 1.0"): (
         "the idle wait when both paces are 0: such a pass finds nothing to do only when a cancel races it or the "
         "wall clock steps back; the next look then comes 50 ms instead of 5 ms later"
     ),
-    ("storage", 191, "1 -> 2"): (
+    ("storage", 'rows = self._query(f"{sql} LIMIT ?", [*params, limit + 1])', "1 -> 2"): (
         "a list page fetches one row past the limit to tell has_more; fetching two changes neither the page nor "
         "has_more (only whether at least one row follows is asked)"
     ),
-    ("input_validation", 99, "0 -> 1"): (
+    ("input_validation", "result.input_tokens += respond(", "0 -> 1"): (
         "the `now` of the answer whose input tokens are counted: it stamps only the answer's `created`, which is "
         "thrown away"
     ),
@@ -171,10 +172,22 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
 # The job runner's (kept apart from the other modules' entries so that each can change without touching the other).
 EQUIVALENT.update(
     {
-        ("jobs.core", 58, "60.0 -> 61.0"): "IDLE is the wait of a step that has actions, which no runner sleeps on; "
+        (
+            "jobs.core",
+            "IDLE: Final = 60.0",
+            "60.0 -> 61.0",
+        ): "IDLE is the wait of a step that has actions, which no runner sleeps on; "
         "no reachable state has no action, nothing to wait for and shards still active",
-        ("jobs.core", 191, "0.0 -> 1.0"): "the default wait is only a finished step's, and runners return on done",
-        ("jobs.core", 566, "leave out the call"): "a poll clock left behind by an ended batch is never read again (a "
+        (
+            "jobs.core",
+            "wait: float = 0.0",
+            "0.0 -> 1.0",
+        ): "the default wait is only a finished step's, and runners return on done",
+        (
+            "jobs.core",
+            "self._polls.pop(shard_id, None)",
+            "leave out the call",
+        ): "a poll clock left behind by an ended batch is never read again (a "
         "resubmitted shard gets a new one); forgetting it keeps the core's memory flat in the number of shards",
     }
 )
@@ -210,12 +223,17 @@ class Mutant:
     start: int
     end: int
     replacement: str
+    code: str  # the mutated line as written, without indentation
 
     def apply(self, source: str) -> str:
         return source[: self.start] + self.replacement + source[self.end :]
 
-    def key(self) -> tuple[str, int, str]:
-        return (self.target, self.line, self.description)
+    def equivalence(self) -> str | None:
+        """Why this mutant changes nothing observable, if an EQUIVALENT entry says so."""
+        for (target, code, description), why in EQUIVALENT.items():
+            if target == self.target and description == self.description and self.code.startswith(code):
+                return why
+        return None
 
 
 def _offsets(source: str) -> list[int]:
@@ -355,6 +373,7 @@ def mutants(target: Target) -> list[Mutant]:
     finder = _Finder()
     finder.visit(tree)
     lines = _offsets(source)
+    source_lines = source.splitlines()
     found: list[Mutant] = []
     seen: set[tuple[int, int, str]] = set()
     for node, replacement, description in finder.sites:
@@ -367,7 +386,8 @@ def mutants(target: Target) -> list[Mutant]:
         # Offsets are in bytes (ast counts UTF-8); slice the encoded source and decode back.
         before = len(encoded[:start].decode("utf-8"))
         after = len(encoded[:end].decode("utf-8"))
-        found.append(Mutant(target.name, node.lineno, description, before, after, text))  # type: ignore[attr-defined]
+        code = source_lines[node.lineno - 1].strip()  # type: ignore[attr-defined]
+        found.append(Mutant(target.name, node.lineno, description, before, after, text, code))  # type: ignore[attr-defined]
     return found
 
 
@@ -418,6 +438,18 @@ def run_mutant(mutant: Mutant, target: Target, timeout: float) -> Outcome:
     return Outcome(mutant, code != 0, time.monotonic() - started, detail)
 
 
+def _stale_equivalents(targets: list[Target]) -> list[tuple[str, str, str]]:
+    """EQUIVALENT entries of these targets that no current mutant matches (the code they name has changed)."""
+    names = {target.name for target in targets}
+    found = [mutant for target in targets for mutant in mutants(target)]
+    return [
+        (target, code, description)
+        for target, code, description in EQUIVALENT
+        if target in names
+        and not any(m.target == target and m.description == description and m.code.startswith(code) for m in found)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--module", action="append", choices=[t.name for t in TARGETS], help="only these modules")
@@ -426,6 +458,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one mutant's test run may take")
     args = parser.parse_args(argv)
     targets = [t for t in TARGETS if not args.module or t.name in args.module]
+
+    stale = _stale_equivalents(targets)
+    for target_name, code, description in stale:
+        print(f"EQUIVALENT names no mutant: {target_name}: {code!r}: {description}", file=sys.stderr)
+    if stale:
+        return 2
 
     if args.list:
         for target in targets:
@@ -446,8 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{target.name}: {len(found)} mutants of {target.path}", flush=True)
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
             outcomes = list(pool.map(functools.partial(run_mutant, target=target, timeout=args.timeout), found))
-        survivors = [o for o in outcomes if not o.killed and o.mutant.key() not in EQUIVALENT]
-        equivalent = [o for o in outcomes if not o.killed and o.mutant.key() in EQUIVALENT]
+        survivors = [o for o in outcomes if not o.killed and o.mutant.equivalence() is None]
+        equivalent = [o for o in outcomes if not o.killed and o.mutant.equivalence() is not None]
         killed = len(outcomes) - len(survivors)
         scores.append((target, killed, len(outcomes), survivors))
         for outcome in survivors:
@@ -455,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  survived {target.path}:{m.line}: {m.description}: {m.replacement[:70]}", flush=True)
         for outcome in equivalent:
             m = outcome.mutant
-            print(f"  equivalent {target.path}:{m.line}: {m.description} ({EQUIVALENT[m.key()]})", flush=True)
+            print(f"  equivalent {target.path}:{m.line}: {m.description} ({m.equivalence()})", flush=True)
 
     print("\nmutation score (killed or equivalent / mutants):")
     for target, killed, total, _ in scores:
