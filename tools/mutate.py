@@ -46,12 +46,25 @@ TARGETS = (
     Target(
         "_retry",
         "overlays/openai_batches/_retry.py",
-        ("tests/test_retries.py", "tests/test_properties.py", "tests/test_secrets.py", "tests/test_workflow.py"),
+        (
+            "tests/test_retry_policy.py",
+            "tests/test_retries.py",
+            "tests/test_secrets.py",
+            "tests/test_workflow.py",
+            "tests/test_properties.py",
+        ),
     ),
     Target(
         "_pagination",
         "overlays/openai_batches/_pagination.py",
-        ("tests/test_pagination.py", "tests/test_batches.py", "tests/test_files.py", "tests/test_properties.py"),
+        (
+            "tests/test_pagination_guards.py",
+            "tests/test_pagination.py",
+            "tests/test_request_options.py",
+            "tests/test_batches.py",
+            "tests/test_files.py",
+            "tests/test_properties.py",
+        ),
     ),
     Target(
         "_models",
@@ -366,8 +379,8 @@ def _op(op: ast.AST) -> str:
     return names[type(op)]
 
 
-def mutants(target: Target) -> list[Mutant]:
-    source = (ROOT / target.path).read_text(encoding="utf-8")
+def mutants(target: Target, root: Path = ROOT) -> list[Mutant]:
+    source = (root / target.path).read_text(encoding="utf-8")
     encoded = source.encode("utf-8")
     tree = ast.parse(source)
     finder = _Finder()
@@ -400,12 +413,12 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def project_copy() -> Iterator[Path]:
+def project_copy(source: Path = ROOT) -> Iterator[Path]:
     """A private copy of the packages and tests; the installed virtualenv stays shared."""
     with tempfile.TemporaryDirectory(prefix="openai-batches-mutate-") as tmp:
         copy = Path(tmp) / "project"
         ignore = shutil.ignore_patterns("__pycache__", ".venv", "node_modules", ".git", ".*_cache", ".hypothesis")
-        shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
+        shutil.copytree(source, copy, ignore=ignore, symlinks=True)
         # Tests and tools that look for the project's virtualenv or Prism find the real ones.
         for shared in (".venv", "tools/prism/node_modules"):
             if (ROOT / shared).exists():
@@ -428,9 +441,9 @@ def run_tests(copy: Path, target: Target, timeout: float) -> tuple[int | None, s
     return done.returncode, tail
 
 
-def run_mutant(mutant: Mutant, target: Target, timeout: float) -> Outcome:
+def run_mutant(mutant: Mutant, target: Target, timeout: float, base: Path) -> Outcome:
     started = time.monotonic()
-    with project_copy() as copy:
+    with project_copy(base) as copy:
         module = copy / target.path
         module.write_text(mutant.apply(module.read_text(encoding="utf-8")), encoding="utf-8")
         code, detail = run_tests(copy, target, timeout)
@@ -454,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--module", action="append", choices=[t.name for t in TARGETS], help="only these modules")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="mutants run side by side")
+    parser.add_argument("--line", type=int, action="append", help="only the mutants on these lines (to recheck some)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one mutant's test run may take")
     args = parser.parse_args(argv)
@@ -465,41 +479,50 @@ def main(argv: list[str] | None = None) -> int:
     if stale:
         return 2
 
+    def selected(target: Target, root: Path = ROOT) -> list[Mutant]:
+        return [m for m in mutants(target, root) if not args.line or m.line in args.line]
+
     if args.list:
         for target in targets:
-            for mutant in mutants(target):
+            for mutant in selected(target):
                 print(f"{target.path}:{mutant.line}: {mutant.description}: {mutant.replacement[:60]}")
         return 0
 
-    with project_copy() as copy:
+    # Every mutant is made from this snapshot, so editing the project during a run cannot change its outcome.
+    with project_copy() as base:
         for target in targets:
-            code, detail = run_tests(copy, target, args.timeout)
-            if code != 0:
+            returncode, detail = run_tests(base, target, args.timeout)
+            if returncode != 0:
                 print(f"the unmutated tests for {target.name} do not pass ({detail}); fix them first", file=sys.stderr)
                 return 2
-
-    scores: list[tuple[Target, int, int, list[Outcome]]] = []
-    for target in targets:
-        found = mutants(target)
-        print(f"{target.name}: {len(found)} mutants of {target.path}", flush=True)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-            outcomes = list(pool.map(functools.partial(run_mutant, target=target, timeout=args.timeout), found))
-        survivors = [o for o in outcomes if not o.killed and o.mutant.equivalence() is None]
-        equivalent = [o for o in outcomes if not o.killed and o.mutant.equivalence() is not None]
-        killed = len(outcomes) - len(survivors)
-        scores.append((target, killed, len(outcomes), survivors))
-        for outcome in survivors:
-            m = outcome.mutant
-            print(f"  survived {target.path}:{m.line}: {m.description}: {m.replacement[:70]}", flush=True)
-        for outcome in equivalent:
-            m = outcome.mutant
-            print(f"  equivalent {target.path}:{m.line}: {m.description} ({m.equivalence()})", flush=True)
+        scores = [
+            _score(target, _run(selected(target, base), target, args.jobs, args.timeout, base)) for target in targets
+        ]
 
     print("\nmutation score (killed or equivalent / mutants):")
     for target, killed, total, _ in scores:
         percent = 100.0 * killed / total if total else 100.0
         print(f"  {target.name:<18} {killed:>4}/{total:<4} {percent:5.1f} %")
     return 0 if all(not survivors for *_, survivors in scores) else 1
+
+
+def _run(found: list[Mutant], target: Target, jobs: int, timeout: float, base: Path) -> list[Outcome]:
+    print(f"{target.name}: {len(found)} mutants of {target.path}", flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+        return list(pool.map(functools.partial(run_mutant, target=target, timeout=timeout, base=base), found))
+
+
+def _score(target: Target, outcomes: list[Outcome]) -> tuple[Target, int, int, list[Outcome]]:
+    """Prints the module's survivors and equivalents as soon as its run ends; (target, killed, total, survivors)."""
+    survivors = [o for o in outcomes if not o.killed and o.mutant.equivalence() is None]
+    equivalent = [o for o in outcomes if not o.killed and o.mutant.equivalence() is not None]
+    for outcome in survivors:
+        m = outcome.mutant
+        print(f"  survived {target.path}:{m.line}: {m.description}: {m.replacement[:70]}", flush=True)
+    for outcome in equivalent:
+        m = outcome.mutant
+        print(f"  equivalent {target.path}:{m.line}: {m.description} ({m.equivalence()})", flush=True)
+    return target, len(outcomes) - len(survivors), len(outcomes), survivors
 
 
 if __name__ == "__main__":
