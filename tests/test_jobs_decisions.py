@@ -186,6 +186,20 @@ def test_only_a_change_of_status_or_counts_is_news(tmp_path: Path) -> None:
         h.core.changed = False
 
 
+def test_an_upload_done_and_a_batch_created_are_news(tmp_path: Path) -> None:
+    # on_update shows the batches in flight: the step a batch was created in must reach it.
+    h = Harness(tmp_path)
+    (upload,) = h.actions(1.0)
+    h.core.changed = False
+    h.core.record(Uploaded(upload.shard, "file-1"), 1.0)
+    assert h.core.changed
+    (create,) = h.actions(1.0)
+    h.core.changed = False
+    h.core.record(Created(create.shard, view("batch_1", "validating", 1.0)), 1.0)
+    assert h.core.changed
+    assert h.shard(1).batch_id == "batch_1"
+
+
 def test_a_resumed_run_polls_at_once_and_then_at_the_first_interval(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     h.submit(1.0)
