@@ -154,6 +154,17 @@ TARGETS = (
         "overlays/openai_batches/jobs/merge.py",
         ("tests/test_jobs_merge.py", "tests/test_jobs_crash_points.py", "tests/test_jobs_core.py"),
     ),
+    # The runners carry the core's actions out against a real (local) service, sync and async.
+    Target(
+        "jobs.runner_sync",
+        "overlays/openai_batches/jobs/runner_sync.py",
+        ("tests/test_jobs_runners.py", "tests/test_jobs.py"),
+    ),
+    Target(
+        "jobs.runner_async",
+        "overlays/openai_batches/jobs/runner_async.py",
+        ("tests/test_jobs_runners.py", "tests/test_jobs.py"),
+    ),
 )
 
 # Survivors judged equivalent: (module, start of the mutated line's code, mutant description) -> why nothing observable
