@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import API_KEY, BASE_URL, batch, file_body, json_response, multipart
-from jobs_support import ACCOUNT, line, new_job
+from jobs_support import ACCOUNT, current, line, new_job
 from openai_batches import AsyncBatchClient, BatchClient
 from openai_batches._exceptions import APIConnectionError, BadRequestError, InternalServerError, RateLimitError
 from openai_batches._retry import RetryPolicy
@@ -47,7 +47,8 @@ from openai_batches.jobs.core import (
 )
 from openai_batches.jobs.errors import JobAccountError, JobBusyError, JobInputChangedError
 from openai_batches.jobs.job import Job
-from openai_batches.jobs.lease import JobLease
+from openai_batches.jobs.lease import LEASE_TTL, JobLease
+from openai_batches.jobs.records import JobRecord
 from openai_batches.jobs.runs import MIN_PAUSE
 from openai_batches.jobs.store import SQLiteJobStore
 
@@ -502,3 +503,145 @@ def test_the_delete_point_comes_after_the_delete(
     seen = observe(monkeypatch, api, tmp_path)
     execute(mode, api, DeleteUpload(1, file_id))
     assert seen == [("delete", [f"DELETE /files/{file_id}"], [])]
+
+
+# --- run_job: the loop -------------------------------------------------------------------------------------------
+
+
+def a_job(tmp_path: Path, requests: int = 2) -> SQLiteJobStore:
+    store, _ = new_job(tmp_path, [line(f"r{i}") for i in range(requests)])
+    return store
+
+
+def results(store: SQLiteJobStore, tmp_path: Path) -> list[tuple[str, int | None]]:
+    return [(r.custom_id, r.status_code) for r in current(store, tmp_path).results()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_run_sends_each_step_once_and_sleeps_only_while_nothing_is_due_at_most_ten_seconds(
+    mode: str, api: FakeAPI, tmp_path: Path
+) -> None:
+    store = a_job(tmp_path)
+    updates: list[Job] = []
+    run_job(mode, api, store, tmp_path, on_update=updates.append, poll_interval=25.0, max_poll_interval=60.0)
+    upload, output = "file-1", "file-3"
+    assert calls_of(api) == [
+        "POST /files",
+        "POST /batches",
+        "GET /batches/batch_2",
+        f"GET /files/{output}/content",
+        f"DELETE /files/{upload}",
+    ]
+    # The first poll is due 25 s after the create: the run waits in pieces of at most 10 s, and never between steps
+    # that have something to send.
+    assert api.clock.sleeps == [10.0, 10.0, 5.0]
+    assert results(store, tmp_path) == [("r0", 200), ("r1", 200)]
+    assert any(update.batches_in_flight == 1 for update in updates)
+    assert (updates[-1].status, updates[-1].succeeded) == ("completed", 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_run_with_a_poll_due_almost_at_once_still_pauses(mode: str, api: FakeAPI, tmp_path: Path) -> None:
+    store = a_job(tmp_path)
+    run_job(mode, api, store, tmp_path, poll_interval=0.001, max_poll_interval=0.001)
+    assert api.clock.sleeps == [MIN_PAUSE]
+    assert results(store, tmp_path) == [("r0", 200), ("r1", 200)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_finished_job_returns_at_once_whatever_became_of_its_input(
+    mode: str, api: FakeAPI, tmp_path: Path
+) -> None:
+    store = a_job(tmp_path)
+    run_job(mode, api, store, tmp_path)
+    api.requests.clear()
+    (tmp_path / "input.jsonl").unlink()
+    updates: list[Job] = []
+    run_job(mode, api, store, tmp_path, on_update=updates.append)
+    assert (api.requests, updates) == ([], [])
+    assert results(store, tmp_path) == [("r0", 200), ("r1", 200)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_run_with_another_account_sends_nothing(mode: str, api: FakeAPI, tmp_path: Path) -> None:
+    store = a_job(tmp_path)
+    with pytest.raises(JobAccountError, match="another API key"):
+        run_job(mode, api, store, tmp_path, account="fedcba9876543210")
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_run_over_a_changed_input_sends_nothing(mode: str, api: FakeAPI, tmp_path: Path) -> None:
+    store = a_job(tmp_path)
+    with (tmp_path / "input.jsonl").open("a") as out:
+        out.write(json.dumps(line("extra")) + "\n")
+    with pytest.raises(JobInputChangedError, match="changed since the job was created"):
+        run_job(mode, api, store, tmp_path)
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_job_another_runner_holds_is_not_run(mode: str, api: FakeAPI, tmp_path: Path) -> None:
+    store = a_job(tmp_path)
+    other = JobLease(store, job_record(store), START)
+    other.acquire()
+    with pytest.raises(JobBusyError, match="already being run"):
+        run_job(mode, api, store, tmp_path)
+    assert api.requests == []
+    other.release()
+    run_job(mode, api, store, tmp_path)
+    assert results(store, tmp_path) == [("r0", 200), ("r1", 200)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_run_keeps_its_lease_through_long_waits_and_frees_it_at_the_end(
+    mode: str, api: FakeAPI, tmp_path: Path
+) -> None:
+    store = a_job(tmp_path)
+    takeovers: list[str] = []
+
+    def try_to_take_over() -> None:
+        # Well past the lease's time to live since the run started: only a renewed lease keeps another runner out.
+        if api.clock.now - START >= 2 * LEASE_TTL:
+            try:
+                JobLease(store, job_record(store), api.clock.now).acquire()
+                takeovers.append("taken over")
+            except JobBusyError:
+                takeovers.append("busy")
+
+    api.clock.on_sleep = try_to_take_over
+    run_job(mode, api, store, tmp_path, poll_interval=3 * LEASE_TTL, max_poll_interval=3 * LEASE_TTL)
+    assert takeovers and set(takeovers) == {"busy"}
+    assert results(store, tmp_path) == [("r0", 200), ("r1", 200)]
+    JobLease(store, job_record(store), api.clock.now).acquire()  # free at once, not after the time to live
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_on_update_hears_of_an_upload_before_the_run_decides_anything_more(
+    mode: str, api: FakeAPI, tmp_path: Path
+) -> None:
+    # A program that stops the run on the news of the upload (Ctrl-C, an exception) leaves the shard uploaded and
+    # nothing more: the next run creates its batch at once, with no search for a batch that may have been made.
+    store = a_job(tmp_path)
+
+    def stop_after_the_upload(job: Job) -> None:
+        if api.requests:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_job(mode, api, store, tmp_path, on_update=stop_after_the_upload)
+    assert calls_of(api) == ["POST /files"]
+    api.requests.clear()
+    run_job(mode, api, store, tmp_path)
+    assert calls_of(api)[:2] == ["POST /batches", "GET /batches/batch_2"]
+    assert results(store, tmp_path) == [("r0", 200), ("r1", 200)]
+
+
+def job_record(store: SQLiteJobStore) -> JobRecord:
+    record = store.get_job("job")
+    assert record is not None
+    return record
