@@ -328,9 +328,7 @@ def test_a_create_sends_the_upload_endpoint_window_metadata_and_idempotency_key(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_lost_batch_is_looked_for_by_its_metadata_among_the_batches_since_its_intent(
-    mode: str, api: FakeAPI
-) -> None:
+def test_a_lost_batch_is_looked_for_by_its_metadata_among_the_batches_since_its_intent(mode: str, api: FakeAPI) -> None:
     since = 1_000_000
     wanted = {"job": "job", "shard": "2", "attempt": "1"}
     for number in range(120):
@@ -549,9 +547,7 @@ def test_a_run_with_a_poll_due_almost_at_once_still_pauses(mode: str, api: FakeA
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_finished_job_returns_at_once_whatever_became_of_its_input(
-    mode: str, api: FakeAPI, tmp_path: Path
-) -> None:
+def test_a_finished_job_returns_at_once_whatever_became_of_its_input(mode: str, api: FakeAPI, tmp_path: Path) -> None:
     store = a_job(tmp_path)
     run_job(mode, api, store, tmp_path)
     api.requests.clear()
