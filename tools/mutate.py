@@ -71,6 +71,7 @@ TARGETS = (
         "overlays/openai_batches/_models.py",
         (
             "tests/test_model_builder.py",
+            "tests/test_sdk_models.py",
             "tests/test_models.py",
             "tests/test_decoding.py",
             "tests/test_batches.py",
