@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai_batches import UNSET, Unset
 from openai_batches import types as public
-from openai_batches._models import InvalidShape, _fills_slots, build, overlay_class
+from openai_batches._models import InvalidShape, WireModel, _fills_slots, build, overlay_class
 from openai_batches_generated import models
 
 TIMESTAMPS = [
@@ -308,8 +308,10 @@ class Keyworded:
     _rank: int = 0
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Converted:
+    """Converts in __init__ only: no setattr hook gives the converter away."""
+
     count: int = attrs.field(converter=int)
 
 
@@ -348,3 +350,22 @@ def test_a_model_the_overlay_does_not_name_gets_aliases_that_hide_nothing() -> N
     assert made.object == "thing"
     assert made.format() == "<wide>"  # the model's own method, not an alias of `format_`
     assert json.loads(made.to_json()) == {"object": "thing", "format": "wide"}
+
+
+def test_a_public_model_passes_class_keywords_on_to_its_other_bases() -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Registered:
+        def __init_subclass__(cls, label: str = "", **kwargs: Any) -> None:
+            super().__init_subclass__(**kwargs)
+            seen.append((cls.__name__, label))
+
+    @attrs.define
+    class Base:
+        id: str
+
+    class Public(WireModel, Base, Registered, label="mine"):
+        __slots__ = ()
+
+    assert seen == [("Public", "mine")]
+    assert overlay_class(Base) is Public

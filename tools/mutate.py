@@ -183,6 +183,24 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ),
 }
 
+# The model builder's.
+EQUIVALENT.update(
+    {
+        ("_models", "_compiling.discard(model)", "leave out the call"): (
+            "a model left marked as compiling has its builder reached through the cache by every later builder that "
+            "holds it in an array: the same compiled function, one dictionary lookup slower per item"
+        ),
+        ("_models", "if field.kind == _MODEL and field.target not in inside", "not in -> in"): (
+            "a nested object built inline or by a call to its own compiled builder: the same checks, paths and "
+            "result (the inline form only saves the call); both forms stop at a model that contains itself"
+        ),
+        ("_models", "if field.kind == _MODEL and field.target not in inside", "is not -> is"): (
+            "a nested object built inline or by a call to its own compiled builder: the same checks, paths and "
+            "result (the inline form only saves the call); a model holding itself is inlined one level, then called"
+        ),
+    }
+)
+
 # The job runner's (kept apart from the other modules' entries so that each can change without touching the other).
 EQUIVALENT.update(
     {
