@@ -198,6 +198,15 @@ EQUIVALENT.update(
             "a nested object built inline or by a call to its own compiled builder: the same checks, paths and "
             "result (the inline form only saves the call); a model holding itself is inlined one level, then called"
         ),
+        ("_shapes", "gc=False,", "False -> True"): (
+            "whether the garbage collector tracks a shape, which lives for one decode and holds no cycles: memory "
+            "and speed only"
+        ),
+        ("_shapes", "_shaping.discard(model)", "leave out the call"): (
+            "a model stays marked only when its shaping failed, and such a model fails in every context (it is in a "
+            "cycle, contains one or contains a model no shape describes); a shaped model is answered from _SHAPES "
+            "before the mark is read"
+        ),
     }
 )
 
