@@ -203,9 +203,9 @@ EQUIVALENT.update(
             "and speed only"
         ),
         ("_shapes", "_shaping.discard(model)", "leave out the call"): (
-            "a model stays marked only when its shaping failed, and such a model fails in every context (it is in a "
-            "cycle, contains one or contains a model no shape describes); a shaped model is answered from _SHAPES "
-            "before the mark is read"
+            "a model left marked after its shaping: one shaped is answered from _SHAPES before the mark is read, and "
+            "one whose shaping failed fails in every context (it is in a cycle, contains one or contains a model no "
+            "shape describes)"
         ),
     }
 )
