@@ -18,7 +18,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import httpx
@@ -26,9 +26,9 @@ import pytest
 from helpers import API_KEY, BASE_URL, BATCH, DECODERS, FILE, batch, list_body, use_decoder
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from openai_batches import AsyncBatchClient, BatchClient, OpenAIBatchesError, _json, _shapes
+from openai_batches import UNSET, AsyncBatchClient, BatchClient, OpenAIBatchesError, Unset, _json, _shapes
 from openai_batches import types as public
-from openai_batches._models import InvalidShape, build
+from openai_batches._models import InvalidShape, WireModel, build
 from openai_batches.results import BatchResult, parse_result_line
 from test_model_builder import Counted, Frozen, Node
 from test_model_builder import batch as batch_bodies
@@ -393,10 +393,66 @@ def test_metadata_from_a_shape_is_a_fresh_read_only_mapping() -> None:
         first.metadata["a"] = "2"  # type: ignore[index]
 
 
+@attrs.define
+class Tally:
+    name: str
+
+
+class CountedTally(WireModel, Tally):
+    """A public class with its own __new__, which a copier (filling an empty object) would pass by."""
+
+    __slots__ = ()
+    made: ClassVar[int] = 0
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> CountedTally:
+        cls.made += 1
+        return super().__new__(cls)
+
+
 def test_models_a_shape_cannot_describe_take_the_general_path() -> None:
-    # One with an __init__ that does more than store, a frozen one, and one that contains itself.
-    for model in (Counted, Frozen, Node):
+    # One with an __init__ that does more than store, a frozen one, one that contains itself, and a public class
+    # over a plain generated one whose own __new__ must run.
+    for model in (Counted, Frozen, Node, CountedTally):
         assert _shapes.decoder(model) is None, model
+    before = CountedTally.made
+    assert build(CountedTally, {"name": "a"}).name == "a" and CountedTally.made == before + 1
+
+
+@attrs.define
+class Inner:
+    count: int
+
+
+@attrs.define(kw_only=True)
+class Holder:
+    """Optional fields that are not nullable (as in request bodies), the required one after them."""
+
+    inner: Inner | Unset = UNSET
+    note: str | Unset = UNSET
+    name: str
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "a"},
+        {"name": "a", "inner": {"count": 1}, "note": "n"},
+        {"name": "a", "inner": None},
+        {"name": "a", "note": None},
+        {"name": None},
+        {"inner": {"count": 1}},
+    ],
+)
+def test_a_shape_of_a_model_with_optional_fields_that_refuse_null_builds_alike_or_steps_aside(
+    body: dict[str, Any],
+) -> None:
+    content = json.dumps(body).encode()
+    fast = shaped(Holder, content)
+    assert fast in [("refused", None), general(Holder, content)]
+    if body == {"name": "a"}:
+        assert fast == ("model", structure(Holder(name="a")))
+    if "inner" in body and body["inner"] is None:
+        assert general(Holder, content) == ("error", InvalidShape)
 
 
 def test_no_shape_without_msgspec(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
+import json
 from typing import Any, ClassVar
 
 import attrs
@@ -11,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai_batches import UNSET, Unset
 from openai_batches import types as public
-from openai_batches._models import InvalidShape, _fills_slots, build
+from openai_batches._models import InvalidShape, WireModel, _fills_slots, build, overlay_class
 from openai_batches_generated import models
 
 TIMESTAMPS = [
@@ -162,6 +164,66 @@ def test_shape_problems_name_the_field(body: dict[str, Any], field: str) -> None
     assert caught.value.field == field
 
 
+def _batch(**fields: Any) -> dict[str, Any]:
+    body = {
+        "id": "batch_1",
+        "object": "batch",
+        "endpoint": "/v1/embeddings",
+        "input_file_id": "file-1",
+        "completion_window": "24h",
+        "status": "completed",
+        "created_at": 1711471533,
+    }
+    return {**body, **fields}
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "message"),
+    [
+        (public.Batch, _batch(id=None), "id: must not be null"),
+        (public.Batch, _batch(status=None), "status: must not be null"),
+        (public.Batch, _batch(status=3), "status: expected a string, got number"),
+        (
+            public.Batch,
+            _batch(request_counts={"total": 1, "completed": None}),
+            "request_counts.completed: must not be null",
+        ),
+        (
+            public.ListFilesResponse,
+            {"object": "list", "data": [], "has_more": False},
+            "first_id: required field is missing",
+        ),
+        # A request body read back: an optional object may be left out, but not sent as null.
+        (
+            public.BatchCreateParams,
+            {
+                "input_file_id": "f",
+                "endpoint": "/v1/embeddings",
+                "completion_window": "24h",
+                "output_expires_after": None,
+            },
+            "output_expires_after: must not be null",
+        ),
+    ],
+)
+def test_from_dict_refuses_a_body_that_does_not_fit_with_a_message_naming_the_field(
+    model: Any, body: object, message: str
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        model.from_dict(body)
+    assert str(caught.value) == message
+
+
+def test_nullable_fields_and_open_values_are_kept() -> None:
+    got = public.Batch.from_dict(_batch(status="paused", model=None, usage=None, errors={"object": None, "data": None}))
+    assert (got.status, got.model, got.usage) == ("paused", None, None)
+    assert got.errors is not None and got.errors.object is None and got.errors.data is None
+    sent = public.BatchCreateParams.from_dict(
+        {"input_file_id": "f", "endpoint": "/v1/embeddings", "completion_window": "24h", "metadata": None}
+    )
+    assert sent.metadata is None and sent.output_expires_after is UNSET
+
+
 # --- models the generator does not write today: the builder must still build them right ---------------------------
 
 
@@ -217,3 +279,93 @@ def test_a_model_that_contains_itself_is_built_to_any_depth() -> None:
     with pytest.raises(InvalidShape) as caught:
         build(Node, {"name": "a", "child": {"name": "b", "child": {"child": None}}})
     assert caught.value.field == "child.child.name"
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+@attrs.define
+class Painted:
+    """A nullable open enum (a known value, any other string, or null), which no response model has today."""
+
+    colour: Colour | str | None
+
+
+def test_a_nullable_open_enum_keeps_values_and_null_and_refuses_the_rest() -> None:
+    assert build(Painted, {"colour": "red"}).colour is Colour.RED
+    assert build(Painted, {"colour": "blue"}).colour == "blue"
+    assert build(Painted, {"colour": None}).colour is None
+    with pytest.raises(InvalidShape, match=r"^colour: expected a string, got number$"):
+        build(Painted, {"colour": 1})
+
+
+@attrs.frozen(kw_only=True)
+class Keyworded:
+    """Built through its constructor (frozen), every argument keyword-only, one renamed by attrs (`_rank` -> `rank`)."""
+
+    name: str
+    _rank: int = 0
+
+
+@attrs.define(on_setattr=attrs.setters.NO_OP)
+class Converted:
+    """Converts in __init__ only: no setattr hook gives the converter away."""
+
+    count: int = attrs.field(converter=int)
+
+
+def test_a_model_built_through_its_constructor_gets_every_argument_and_runs_its_converters() -> None:
+    assert build(Keyworded, {"name": "a", "_rank": 2}) == Keyworded(name="a", rank=2)
+    assert build(Keyworded, {"name": "b"}) == Keyworded(name="b")
+    assert build(Converted, {"count": "3"}).count == 3
+
+
+@attrs.define
+class Listed:
+    tags: list[str] = attrs.Factory(list)
+
+
+def test_a_model_with_a_factory_default_is_refused_rather_than_given_one_shared_default() -> None:
+    with pytest.raises(TypeError, match=r"^Listed\.tags has a factory default"):
+        build(Listed, {})
+
+
+@attrs.define
+class Later:
+    """A model the spec might add later, with a suffixed name whose plain form the model already has."""
+
+    object_: str
+    format_: str
+
+    def format(self) -> str:
+        return f"<{self.format_}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"object": self.object_, "format": self.format_}
+
+
+def test_a_model_the_overlay_does_not_name_gets_aliases_that_hide_nothing() -> None:
+    made = overlay_class(Later)("thing", "wide")
+    assert made.object == "thing"
+    assert made.format() == "<wide>"  # the model's own method, not an alias of `format_`
+    assert json.loads(made.to_json()) == {"object": "thing", "format": "wide"}
+
+
+def test_a_public_model_passes_class_keywords_on_to_its_other_bases() -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Registered:
+        def __init_subclass__(cls, label: str = "", **kwargs: Any) -> None:
+            super().__init_subclass__(**kwargs)
+            seen.append((cls.__name__, label))
+
+    @attrs.define
+    class Base:
+        id: str
+
+    class Public(WireModel, Base, Registered, label="mine"):
+        __slots__ = ()
+
+    assert seen == [("Public", "mine")]
+    assert overlay_class(Base) is Public

@@ -407,6 +407,31 @@ def test_an_open_enum_field_inside_a_page_is_named_by_its_place(run: Any) -> Non
     assert caught.value.field == "data[1].status"
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "problem"),
+    [
+        ([BATCH], None, "body: expected an object, got array"),
+        (batch(usage="many"), "usage", "usage: expected an object, got string"),
+        (batch(id=None), "id", "id: must not be null"),
+        (batch(status=None), "status", "status: must not be null"),
+    ],
+    ids=["array", "usage", "id", "status"],
+)
+def test_a_body_that_does_not_fit_is_refused_naming_the_place(
+    body: object, field: str | None, problem: str, run: Any
+) -> None:
+    with pytest.raises(APIResponseValidationError) as caught:
+        run(serving(body), "retrieve")
+    assert caught.value.field == field
+    assert caught.value.message == f"Invalid response body: {problem}"
+
+
+def test_to_json_keeps_text_as_it_reads() -> None:
+    b = sync_client(serving(batch(metadata={"note": "café ☕ 東京"}))).batches.retrieve("batch_abc123")
+    assert '"note": "café ☕ 東京"' in b.to_json()
+    assert json.loads(b.to_json(indent=None))["metadata"] == {"note": "café ☕ 東京"}
+
+
 # ---------------------------------------------------------------- no body makes anything else escape
 
 

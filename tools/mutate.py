@@ -71,6 +71,7 @@ TARGETS = (
         "overlays/openai_batches/_models.py",
         (
             "tests/test_model_builder.py",
+            "tests/test_sdk_models.py",
             "tests/test_models.py",
             "tests/test_decoding.py",
             "tests/test_batches.py",
@@ -192,6 +193,33 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "thrown away"
     ),
 }
+
+# The model builder's.
+EQUIVALENT.update(
+    {
+        ("_models", "_compiling.discard(model)", "leave out the call"): (
+            "a model left marked as compiling has its builder reached through the cache by every later builder that "
+            "holds it in an array: the same compiled function, one dictionary lookup slower per item"
+        ),
+        ("_models", "if field.kind == _MODEL and field.target not in inside", "not in -> in"): (
+            "a nested object built inline or by a call to its own compiled builder: the same checks, paths and "
+            "result (the inline form only saves the call); both forms stop at a model that contains itself"
+        ),
+        ("_models", "if field.kind == _MODEL and field.target not in inside", "is not -> is"): (
+            "a nested object built inline or by a call to its own compiled builder: the same checks, paths and "
+            "result (the inline form only saves the call); a model holding itself is inlined one level, then called"
+        ),
+        ("_shapes", "gc=False,", "False -> True"): (
+            "whether the garbage collector tracks a shape, which lives for one decode and holds no cycles: memory "
+            "and speed only"
+        ),
+        ("_shapes", "_shaping.discard(model)", "leave out the call"): (
+            "a model left marked after its shaping: one shaped is answered from _SHAPES before the mark is read, and "
+            "one whose shaping failed fails in every context (it is in a cycle, contains one or contains a model no "
+            "shape describes)"
+        ),
+    }
+)
 
 # The job runner's (kept apart from the other modules' entries so that each can change without touching the other).
 EQUIVALENT.update(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import json
 import operator
 import types
@@ -86,7 +87,9 @@ def generated_class(model: Any) -> Any:
     """The generated model behind a public one (a generated model is its own)."""
     if not issubclass(model, WireModel):
         return model
-    return next(base for base in model.__mro__ if not issubclass(base, WireModel) and "__attrs_attrs__" in vars(base))
+    # Public classes add no fields (DESIGN.md), so no attrs decorator runs on them: the first class in the MRO that
+    # attrs made is the generated one.
+    return next(base for base in model.__mro__ if "__attrs_attrs__" in vars(base))
 
 
 class InvalidShape(ValueError):
@@ -198,7 +201,8 @@ class SourceWriter:
     def __init__(self, public: bool, names: dict[str, Any]) -> None:
         self.public = public
         self.lines: list[str] = []
-        self.count = 0
+        # Numbers the names and variables of the source; only their being distinct matters.
+        self.ids = itertools.count()
         self.names: dict[str, Any] = {
             "new": object.__new__,
             "dict": dict,
@@ -210,8 +214,7 @@ class SourceWriter:
         }
 
     def name(self, prefix: str, value: Any) -> str:
-        self.count += 1
-        name = f"{prefix}{self.count}"
+        name = f"{prefix}{next(self.ids)}"
         self.names[name] = value
         return name
 
@@ -246,18 +249,15 @@ class _Emitter(SourceWriter):
         built_class = overlay_class(generated_class(model)) if self.public else model
         model = generated_class(model)
         plan = _plan(model)
-        if any(a.kw_only for a in attrs.fields(model) if a.init):
-            raise TypeError(f"{model.__name__} has keyword-only fields, which the builder passes by position")
         out = self.lines.append
-        self.count += 1
-        tag = f"_{self.count}"
+        tag = f"_{next(self.ids)}"
         present = f"n{tag}"
         out(f"{indent}if {data}.__class__ is not dict:")
         out(f"{indent}    raise _not_object({path}, {data})")
         if plan.extra:
             # Counting the known keys found makes "any unknown key?" one length comparison.
             out(f"{indent}{present} = {len(plan.fields)}")
-        values = []
+        values: dict[str, str] = {}  # attribute -> the variable holding its value
         for i, field in enumerate(plan.fields):
             v, key = f"v{tag}_{i}", repr(field.key)
             # A subscript in a try costs nothing while the key is there, which it nearly always is: the API sends
@@ -275,17 +275,19 @@ class _Emitter(SourceWriter):
             if checks:
                 out(f"{indent}else:")
                 self.lines.extend(checks)
-            values.append(v)
+            values[field.attr] = v
         result = f"o{tag}"
         if _fills_slots(model, built_class):
             # Made empty and filled here: the same slots __init__ would set, without its call and keyword defaults.
             out(f"{indent}{result} = new({self.name('C', built_class)})")
-            for field, v in zip(plan.fields, values, strict=True):
-                out(f"{indent}{result}.{field.attr} = {v}")
+            for attr, v in values.items():
+                out(f"{indent}{result}.{attr} = {v}")
             unknown = "{}"
         else:
-            # Positional: the plan lists the init fields in the order attrs gives them.
-            out(f"{indent}{result} = {self.name('C', built_class)}({', '.join(values)})")
+            # By keyword, as __init__ names them (`_x` takes `x`), so keyword-only fields are passed right too.
+            names = {a.name: a.alias for a in attrs.fields(model)}
+            passed = ", ".join(f"{names[attr]}={v}" for attr, v in values.items())
+            out(f"{indent}{result} = {self.name('C', built_class)}({passed})")
             unknown = None
         if plan.extra:
             known = self.name("K", plan.keys)

@@ -165,8 +165,7 @@ class _Copier(SourceWriter):
         built_class = overlay_class(generated_class(model)) if self.public else model
         model = generated_class(model)
         out = self.lines.append
-        self.count += 1
-        tag = f"_{self.count}"
+        tag = f"_{next(self.ids)}"
         result = f"o{tag}"
         out(f"{indent}{result} = new({self.name('C', built_class)})")
         if _is_mapping(model):
