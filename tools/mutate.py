@@ -205,6 +205,21 @@ EQUIVALENT.update(
     }
 )
 
+# The client's retry, pagination and HTTP modules.
+EQUIVALENT.update(
+    {
+        (
+            "_pagination",
+            "return self.fetch(self._next_cursor(data, has_more, position, what), position + 1)",
+            "1 -> 2",
+        ): (
+            "a page's position is only an identity within its walk (each page's cursor is filed under the position "
+            "that follows it, and compared for equality) and a test for the first page (0); numbering the pages 0, "
+            "2, 4 instead of 0, 1, 2 keeps every comparison's outcome and never makes a later page 0"
+        ),
+    }
+)
+
 COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
