@@ -170,13 +170,13 @@ def test_html_502_page(run: Any) -> None:
     assert "502" in str(exc)
 
 
-@pytest.mark.parametrize("status", [500, 520])
-def test_empty_error_body(run: Any, status: int) -> None:
+@pytest.mark.parametrize(("status", "message"), [(500, "Internal Server Error"), (520, "no response body")])
+def test_empty_error_body(run: Any, status: int, message: str) -> None:
     exc = raised(run, answer(status, b""))
     assert type(exc) is InternalServerError
     assert exc.status_code == status
     assert exc.body is None
-    assert exc.message  # something to read, even with nothing sent
+    assert exc.message == message  # the status's reason, or something to read when it has none
     assert str(status) in str(exc)
 
 
@@ -204,6 +204,36 @@ def test_error_given_as_a_plain_string(run: Any) -> None:
     exc = raised(run, answer(403, json.dumps({"error": "Project is archived"})))
     assert type(exc) is PermissionDeniedError
     assert exc.message == "Project is archived"
+
+
+# ---------------------------------------------------------------- the message when the body gives none
+
+
+def test_a_text_error_body_is_the_message_and_the_body(run: Any) -> None:
+    exc = raised(run, answer(503, "upstream overloaded,\n\n   try again later", "text/plain"))
+    assert isinstance(exc, InternalServerError)
+    assert exc.body == "upstream overloaded,\n\n   try again later"
+    assert exc.message == "upstream overloaded, try again later"  # runs of whitespace read as one space
+
+
+@pytest.mark.parametrize(("length", "message"), [(300, "a" * 300), (301, "a" * 300 + "...")])
+def test_a_long_text_body_is_cut_at_300_characters_in_the_message(run: Any, length: int, message: str) -> None:
+    exc = raised(run, answer(500, "a" * length, "text/plain"))
+    assert isinstance(exc, InternalServerError)
+    assert exc.message == message
+    assert exc.body == "a" * length  # the body itself is kept whole
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"error": {"message": 42}}, {"error": {"message": ""}}, {"error": 42}, {"error": ""}, {"detail": "x"}],
+    ids=["number", "empty-message", "error-number", "error-empty", "no-error"],
+)
+def test_an_error_without_a_usable_message_shows_the_body(run: Any, body: dict[str, Any]) -> None:
+    content = json.dumps(body)
+    exc = raised(run, answer(400, content))
+    assert isinstance(exc, BadRequestError)
+    assert exc.message == content
 
 
 # ---------------------------------------------------------------- success statuses with unusable bodies
