@@ -8,6 +8,7 @@ json or the generated code may reach them, and the API key must never show up in
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -102,6 +103,7 @@ STATUS_CLASSES = [
     (418, APIStatusError),
     (405, APIStatusError),
     # Redirects are not followed: the API never redirects, so one is an answer the caller must see.
+    (300, APIStatusError),
     (301, APIStatusError),
     (302, APIStatusError),
     (307, APIStatusError),
@@ -414,6 +416,54 @@ def test_key_in_a_bad_success_body_is_not_shown(run: Any, content: str) -> None:
     exc = raised(run, answer(200, content))
     assert type(exc) is APIResponseValidationError
     assert_no_key(exc)
+
+
+class _TrackedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that may break off, and records whether the client closed it (gave the connection back)."""
+
+    def __init__(self, content: bytes, failure: Exception | None) -> None:
+        self.content = content
+        self.failure = failure
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.content
+        if self.failure is not None:
+            raise self.failure
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("status", "encoding", "failure", "cls"),
+    [
+        (200, "gzip", None, APIResponseValidationError),
+        (400, "gzip", None, BadRequestError),
+        (200, None, httpx.ReadError("connection reset mid-body"), APIConnectionError),
+        (400, None, httpx.ReadError("connection reset mid-body"), APIConnectionError),
+    ],
+    ids=["undecodable-200", "undecodable-400", "broken-off-200", "broken-off-400"],
+)
+def test_a_body_that_cannot_be_read_is_closed_so_its_connection_is_released(
+    run: Any, status: int, encoding: str | None, failure: Exception | None, cls: type[OpenAIBatchesError]
+) -> None:
+    bodies: list[_TrackedBody] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(_TrackedBody(b"this is not gzip" if encoding else b'{"id": "batch_', failure))
+        headers = {"content-type": "application/json", **({"content-encoding": encoding} if encoding else {})}
+        return httpx.Response(status, headers=headers, stream=bodies[-1])
+
+    assert type(raised(run, handler)) is cls
+    assert [body.closed for body in bodies] == [True]
 
 
 def test_key_in_a_transport_error_is_not_shown(run: Any) -> None:

@@ -313,8 +313,7 @@ class RequestBuilder:
 
     def cause(self, exc: BaseException) -> BaseException | None:
         """The exception to chain, or None when its text would show the key in a traceback."""
-        key = self.options.api_key
-        return None if key and key in f"{exc!s} {exc!r}" else exc
+        return None if self.options.api_key in f"{exc!s} {exc!r}" else exc
 
     def transport_failure(
         self, exc: Exception, request: httpx.Request, context: CallContext, attempt: int
@@ -378,8 +377,9 @@ class RequestBuilder:
         return error
 
     def redact(self, text: str) -> str:
+        # The key is never empty (the client refuses an empty one), so it cannot match everywhere.
         key = self.options.api_key
-        return text.replace(key, _REDACTED) if key and key in text else text
+        return text.replace(key, _REDACTED) if key in text else text
 
     def redact_json(self, value: object) -> object:
         if isinstance(value, str):
