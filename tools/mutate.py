@@ -87,6 +87,7 @@ TARGETS = (
         "overlays/openai_batches/_http.py",
         (
             "tests/test_request_building.py",
+            "tests/test_request_options.py",
             "tests/test_client.py",
             "tests/test_errors.py",
             "tests/test_retries.py",
