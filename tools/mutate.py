@@ -218,6 +218,10 @@ EQUIVALENT.update(
             "that follows it, and compared for equality) and a test for the first page (0); numbering the pages 0, "
             "2, 4 instead of 0, 1, 2 keeps every comparison's outcome and never makes a later page 0"
         ),
+        ("_http", "attempts: int = 0", "0 -> 1"): (
+            "a call's attempt count before its first request: building each request sets it, and nothing reads it "
+            "before a request is built (the errors raised earlier, on bad arguments or a closed client, carry none)"
+        ),
     }
 )
 
