@@ -8,6 +8,7 @@ json or the generated code may reach them, and the API key must never show up in
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -102,6 +103,7 @@ STATUS_CLASSES = [
     (418, APIStatusError),
     (405, APIStatusError),
     # Redirects are not followed: the API never redirects, so one is an answer the caller must see.
+    (300, APIStatusError),
     (301, APIStatusError),
     (302, APIStatusError),
     (307, APIStatusError),
@@ -170,13 +172,13 @@ def test_html_502_page(run: Any) -> None:
     assert "502" in str(exc)
 
 
-@pytest.mark.parametrize("status", [500, 520])
-def test_empty_error_body(run: Any, status: int) -> None:
+@pytest.mark.parametrize(("status", "message"), [(500, "Internal Server Error"), (520, "no response body")])
+def test_empty_error_body(run: Any, status: int, message: str) -> None:
     exc = raised(run, answer(status, b""))
     assert type(exc) is InternalServerError
     assert exc.status_code == status
     assert exc.body is None
-    assert exc.message  # something to read, even with nothing sent
+    assert exc.message == message  # the status's reason, or something to read when it has none
     assert str(status) in str(exc)
 
 
@@ -204,6 +206,36 @@ def test_error_given_as_a_plain_string(run: Any) -> None:
     exc = raised(run, answer(403, json.dumps({"error": "Project is archived"})))
     assert type(exc) is PermissionDeniedError
     assert exc.message == "Project is archived"
+
+
+# ---------------------------------------------------------------- the message when the body gives none
+
+
+def test_a_text_error_body_is_the_message_and_the_body(run: Any) -> None:
+    exc = raised(run, answer(503, "upstream overloaded,\n\n   try again later", "text/plain"))
+    assert isinstance(exc, InternalServerError)
+    assert exc.body == "upstream overloaded,\n\n   try again later"
+    assert exc.message == "upstream overloaded, try again later"  # runs of whitespace read as one space
+
+
+@pytest.mark.parametrize(("length", "message"), [(300, "a" * 300), (301, "a" * 300 + "...")])
+def test_a_long_text_body_is_cut_at_300_characters_in_the_message(run: Any, length: int, message: str) -> None:
+    exc = raised(run, answer(500, "a" * length, "text/plain"))
+    assert isinstance(exc, InternalServerError)
+    assert exc.message == message
+    assert exc.body == "a" * length  # the body itself is kept whole
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"error": {"message": 42}}, {"error": {"message": ""}}, {"error": 42}, {"error": ""}, {"detail": "x"}],
+    ids=["number", "empty-message", "error-number", "error-empty", "no-error"],
+)
+def test_an_error_without_a_usable_message_shows_the_body(run: Any, body: dict[str, Any]) -> None:
+    content = json.dumps(body)
+    exc = raised(run, answer(400, content))
+    assert isinstance(exc, BadRequestError)
+    assert exc.message == content
 
 
 # ---------------------------------------------------------------- success statuses with unusable bodies
@@ -384,6 +416,54 @@ def test_key_in_a_bad_success_body_is_not_shown(run: Any, content: str) -> None:
     exc = raised(run, answer(200, content))
     assert type(exc) is APIResponseValidationError
     assert_no_key(exc)
+
+
+class _TrackedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that may break off, and records whether the client closed it (gave the connection back)."""
+
+    def __init__(self, content: bytes, failure: Exception | None) -> None:
+        self.content = content
+        self.failure = failure
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.content
+        if self.failure is not None:
+            raise self.failure
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("status", "encoding", "failure", "cls"),
+    [
+        (200, "gzip", None, APIResponseValidationError),
+        (400, "gzip", None, BadRequestError),
+        (200, None, httpx.ReadError("connection reset mid-body"), APIConnectionError),
+        (400, None, httpx.ReadError("connection reset mid-body"), APIConnectionError),
+    ],
+    ids=["undecodable-200", "undecodable-400", "broken-off-200", "broken-off-400"],
+)
+def test_a_body_that_cannot_be_read_is_closed_so_its_connection_is_released(
+    run: Any, status: int, encoding: str | None, failure: Exception | None, cls: type[OpenAIBatchesError]
+) -> None:
+    bodies: list[_TrackedBody] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(_TrackedBody(b"this is not gzip" if encoding else b'{"id": "batch_', failure))
+        headers = {"content-type": "application/json", **({"content-encoding": encoding} if encoding else {})}
+        return httpx.Response(status, headers=headers, stream=bodies[-1])
+
+    assert type(raised(run, handler)) is cls
+    assert [body.closed for body in bodies] == [True]
 
 
 def test_key_in_a_transport_error_is_not_shown(run: Any) -> None:

@@ -121,6 +121,17 @@ def test_create_from_a_path_sends_the_file_and_purpose_as_multipart(run: Run, tm
     assert created.purpose == FilePurpose.BATCH
 
 
+def test_an_upload_is_multipart_whatever_the_clients_default_headers_say(run: Run) -> None:
+    # A gateway client may send a Content-Type on every request; an upload's must still be the multipart one.
+    recorder = answer(FILE)
+    headers = {"Content-Type": "application/json", "X-Team": "search"}
+    run(recorder, lambda c: c.files.create(file=("r.jsonl", b"{}\n")), default_headers=headers)
+    (request,) = recorder.requests
+    assert boundary_of(request) != "+++"
+    assert request.headers["x-team"] == "search"
+    assert [(p.name, p.data) for p in multipart(request)] == [("file", b"{}\n"), ("purpose", b"batch")]
+
+
 def test_create_accepts_a_str_path(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "nested.name.jsonl"
     path.write_bytes(b'{"a": 1}\n')

@@ -169,6 +169,13 @@ def test_extra_query_wins_over_the_methods_parameters_and_none_removes_one(run: 
     assert recorder.queries() == [{"limit": "7"}]
 
 
+def test_none_in_a_list_value_of_extra_query_is_left_out(run: Run) -> None:
+    recorder = Recorder(routes)
+    run(recorder, lambda c: c.batches.list(extra_query={"include": ["a", None, "b"], "gone": [None]}))
+    (request,) = recorder.requests
+    assert request.url.params.multi_items() == [("include", "a"), ("include", "b")]
+
+
 def test_later_pages_keep_extra_query_but_follow_the_cursor() -> None:
     def pages(request: httpx.Request) -> httpx.Response:
         if request.url.params.get("after") == "b2":

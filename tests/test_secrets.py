@@ -559,6 +559,10 @@ def test_debug_log_names_method_url_status_and_request_id_but_not_the_key(
     message = outcome[0].getMessage()
     assert request.method in message
     assert "200" in message
+    # Before it goes out, the request is logged with its attempt and headers, the key's header hidden.
+    (sending,) = [r.getMessage() for r in records if r.getMessage().startswith(f"Sending {request.method} ")]
+    assert f"{request.url} (attempt 1) headers=" in sending
+    assert "'authorization': '<redacted>'" in sending
     assert_clean(log_texts(records))
     for record in records:
         assert f"Bearer {SECRET}" not in record.getMessage()

@@ -88,6 +88,7 @@ TARGETS = (
         "overlays/openai_batches/_http.py",
         (
             "tests/test_request_building.py",
+            "tests/test_request_options.py",
             "tests/test_client.py",
             "tests/test_errors.py",
             "tests/test_retries.py",
@@ -250,6 +251,25 @@ EQUIVALENT.update(
         ("jobs.runner_async", "number += 1", "1 -> 2"): (
             "the async download's chunk counter is only compared with 0 (the first chunk is flushed before its crash "
             "point); counting by two leaves every later chunk just as non-zero"
+        ),
+    }
+)
+
+# The client's retry, pagination and HTTP modules.
+EQUIVALENT.update(
+    {
+        (
+            "_pagination",
+            "return self.fetch(self._next_cursor(data, has_more, position, what), position + 1)",
+            "1 -> 2",
+        ): (
+            "a page's position is only an identity within its walk (each page's cursor is filed under the position "
+            "that follows it, and compared for equality) and a test for the first page (0); numbering the pages 0, "
+            "2, 4 instead of 0, 1, 2 keeps every comparison's outcome and never makes a later page 0"
+        ),
+        ("_http", "attempts: int = 0", "0 -> 1"): (
+            "a call's attempt count before its first request: building each request sets it, and nothing reads it "
+            "before a request is built (the errors raised earlier, on bad arguments or a closed client, carry none)"
         ),
     }
 )

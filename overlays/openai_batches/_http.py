@@ -6,6 +6,10 @@ built here, so everything holds for a user-supplied `http_client` too. The gener
 not used: they parse with `HTTPStatus(code)`, which raises ValueError for 499/520/529, try to parse HTML error pages
 as JSON, and build models several times slower than `_models.build` (see there). Every non-success status is raised
 here as the library's own error.
+
+The headers the generated code describes are not sent: they are only ever a Content-Type, which httpx writes itself
+for a JSON body, and a multipart one with a fixed boundary a file's own bytes could contain, where httpx picks a
+random boundary (tests/test_request_building.py checks that the generated code sets no other header).
 """
 
 from __future__ import annotations
@@ -149,22 +153,26 @@ class RequestBuilder:
         # Lower-cased name -> (name, value): merging a call's headers is then a dict update, case-insensitive as
         # HTTP wants, without the cost of copying an httpx.Headers.
         self._header_map = {name.lower(): (name, value) for name, value in headers.items()}
+        # An upload's Content-Type is left to httpx, which writes the multipart one with a boundary of its own; a
+        # default Content-Type of this client's would make the body unreadable.
+        self._upload_header_map = {name: pair for name, pair in self._header_map.items() if name != "content-type"}
         self._extensions = {"timeout": options.timeout.as_dict()}
         # A subclass of httpx's client may build requests its own way (`build_request`): it is asked, every time.
         self._direct = type(http).build_request in _STOCK_BUILD_REQUEST
-        self._merged: httpx.Headers | None = None
-        self._merged_from: tuple[httpx.Headers, list[tuple[bytes, bytes]]] | None = None
+        # The merged headers, and the httpx client's headers they were merged from (as raw pairs, which change
+        # whether the client's headers are changed in place or replaced).
+        self._merged = headers
+        self._merged_from: list[tuple[bytes, bytes]] | None = None
 
     def _merged_headers(self) -> httpx.Headers:
         """The httpx client's headers with this client's over them, as `build_request` merges them; merged again only
         when the httpx client's headers change."""
         current = self._http.headers
         raw = current.raw
-        seen = self._merged_from
-        if self._merged is None or seen is None or seen[0] is not current or seen[1] != raw:
+        if raw != self._merged_from:
             merged = httpx.Headers(current)
             merged.update(self._headers)
-            self._merged, self._merged_from = merged, (current, raw)
+            self._merged, self._merged_from = merged, raw
         return self._merged
 
     def _url_and_params(self, path: str, params: Any) -> tuple[str, Any]:
@@ -222,14 +230,9 @@ class RequestBuilder:
     ) -> httpx.Request:
         """What `http.build_request` builds, without merging what was merged once already."""
         headers = self._merged_headers()
-        generated = kwargs.get("headers")
-        if generated or context.headers:
+        if context.headers:
             # The merged set's encoding was worked out once; the copy keeps it rather than trying every header again.
             headers = httpx.Headers(headers, encoding=headers.encoding)
-            for name, value in (generated or {}).items():
-                # httpx sets the JSON content type itself: one header fewer to merge.
-                if not ("json" in kwargs and name.lower() == "content-type" and value == "application/json"):
-                    headers[name] = value
             for name, value in context.headers.items():
                 headers[name] = value
         timeout = context.timeout
@@ -257,21 +260,9 @@ class RequestBuilder:
         files: Any,
     ) -> httpx.Request:
         """The request built by `http.build_request`: for uploads, and for clients that build requests their way."""
-        headers: httpx.Headers | list[tuple[str, str]] = self._headers
-        generated_headers = dict(kwargs.get("headers") or {})
-        if "json" in kwargs and generated_headers.get("Content-Type") == "application/json":
-            del generated_headers["Content-Type"]  # httpx sets it for a JSON body: one header fewer to merge
-        if generated_headers or context.headers or files is not None:
-            merged = dict(self._header_map)
-            for name, value in generated_headers.items():
-                merged[name.lower()] = (name, value)
-            if files is not None:
-                # The generated code pins the multipart boundary to "+++", which a file's own bytes could contain;
-                # without the header httpx picks a random boundary. Removable when the generator stops setting it.
-                merged.pop("content-type", None)
-            for name, value in context.headers.items():
-                merged[name.lower()] = (name, value)
-            headers = list(merged.values())
+        merged = dict(self._header_map if files is None else self._upload_header_map)
+        for name, value in context.headers.items():
+            merged[name.lower()] = (name, value)
         timeout: httpx.Timeout | httpx._client.UseClientDefault = (
             context.timeout if context.timeout is not None else self.options.timeout
         )
@@ -285,7 +276,7 @@ class RequestBuilder:
             content=kwargs.get("content"),
             data=kwargs.get("data"),
             files=files,
-            headers=headers,
+            headers=list(merged.values()),
             timeout=timeout,
         )
 
@@ -313,8 +304,7 @@ class RequestBuilder:
 
     def cause(self, exc: BaseException) -> BaseException | None:
         """The exception to chain, or None when its text would show the key in a traceback."""
-        key = self.options.api_key
-        return None if key and key in f"{exc!s} {exc!r}" else exc
+        return None if self.options.api_key in f"{exc!s} {exc!r}" else exc
 
     def transport_failure(
         self, exc: Exception, request: httpx.Request, context: CallContext, attempt: int
@@ -378,8 +368,9 @@ class RequestBuilder:
         return error
 
     def redact(self, text: str) -> str:
+        # The key is never empty (the client refuses an empty one), so it cannot match everywhere.
         key = self.options.api_key
-        return text.replace(key, _REDACTED) if key and key in text else text
+        return text.replace(key, _REDACTED) if key in text else text
 
     def redact_json(self, value: object) -> object:
         if isinstance(value, str):

@@ -47,7 +47,7 @@ class _Walk(Generic[PageT]):
         # cursor again at another position means the server is going round in circles.
         self._positions: dict[str, int] = {} if first_cursor is None else {first_cursor: 0}
 
-    def next_cursor(self, data: builtins.list[Any], has_more: object, position: int, what: str) -> str:
+    def _next_cursor(self, data: builtins.list[Any], has_more: object, position: int, what: str) -> str:
         if has_more is not True:
             raise PaginationError(f"No next page: the last {what} page said has_more={has_more!r}.")
         if not data:
@@ -64,6 +64,10 @@ class _Walk(Generic[PageT]):
             )
         self._positions[cursor] = position + 1
         return cursor
+
+    def next_page(self, data: builtins.list[Any], has_more: object, position: int, what: str) -> PageT:
+        """The page after the one at `position` (for async walks, an awaitable of it); raises if there is none."""
+        return self.fetch(self._next_cursor(data, has_more, position, what), position + 1)
 
 
 class _PageBase(Generic[ItemT]):
@@ -112,8 +116,7 @@ class SyncCursorPage(_PageBase[ItemT]):
         self._walk = walk
 
     def get_next_page(self) -> SyncCursorPage[ItemT]:
-        cursor = self._walk.next_cursor(self.data, self.has_more, self._position, self._what)
-        return self._walk.fetch(cursor, self._position + 1)
+        return self._walk.next_page(self.data, self.has_more, self._position, self._what)
 
     def iter_pages(self) -> Iterator[SyncCursorPage[ItemT]]:
         page = self
@@ -135,8 +138,7 @@ class AsyncCursorPage(_PageBase[ItemT]):
         self._walk = walk
 
     async def get_next_page(self) -> AsyncCursorPage[ItemT]:
-        cursor = self._walk.next_cursor(self.data, self.has_more, self._position, self._what)
-        return await self._walk.fetch(cursor, self._position + 1)
+        return await self._walk.next_page(self.data, self.has_more, self._position, self._what)
 
     async def iter_pages(self) -> AsyncIterator[AsyncCursorPage[ItemT]]:
         page = self
