@@ -27,7 +27,9 @@ pytestmark = pytest.mark.fuzz
 
 SEED = 20_251_013
 MAX_EXAMPLES = 1700
-MIN_REQUESTS = 20_000
+# About 24,750 requests on an idle machine; a busy one sends fewer (18,796 were seen with a mutation run on the other
+# core). The floor only proves that the fuzzer really ran.
+MIN_REQUESTS = 15_000
 # Three schemathesis runs at once, so that generating requests (the costly part, one core per process) uses both of
 # CI's cores: the files operations, the batches operations, then the stateful phase over all of them, which chains
 # operations through the links schemathesis infers (an uploaded file's id into createBatch, and so on).
