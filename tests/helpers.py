@@ -13,7 +13,7 @@ import email
 import email.policy
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +92,20 @@ def json_response(status: int, body: object, headers: dict[str, str] | None = No
     return httpx.Response(
         status, content=json.dumps(body).encode(), headers={"content-type": "application/json", **(headers or {})}
     )
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that arrives in the given pieces, as from a socket, for a sync or an async client."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
 
 
 class Recorder:

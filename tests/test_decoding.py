@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import attrs
 import httpx
 import pytest
-from helpers import API_KEY, BASE_URL, BATCH, DECODERS, FILE, batch, list_body, use_decoder
+from helpers import API_KEY, BASE_URL, BATCH, DECODERS, FILE, Chunks, batch, list_body, use_decoder
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openai_batches import UNSET, AsyncBatchClient, BatchClient, OpenAIBatchesError, Unset, _json, _shapes
@@ -540,7 +540,7 @@ def _results_client(lines: list[bytes], asynchronous: bool) -> BatchClient | Asy
         if request.url.path.endswith("/content"):
             # Split mid-line and mid-character, as a socket may deliver it.
             chunks = [content[i : i + 7] for i in range(0, len(content), 7)]
-            return httpx.Response(200, stream=_Chunks(chunks))
+            return httpx.Response(200, stream=Chunks(chunks))
         return httpx.Response(200, json=batch(output_file_id="file-out", status="completed"))
 
     if asynchronous:
@@ -553,18 +553,6 @@ def _results_client(lines: list[bytes], asynchronous: bool) -> BatchClient | Asy
     return BatchClient(
         api_key=API_KEY, base_url=BASE_URL, http_client=httpx.Client(transport=httpx.MockTransport(answer))
     )
-
-
-class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks = chunks
-
-    def __iter__(self) -> Any:
-        yield from self._chunks
-
-    async def __aiter__(self) -> Any:
-        for chunk in self._chunks:
-            yield chunk
 
 
 def _all_results(lines: list[bytes], asynchronous: bool) -> tuple[list[BatchResult], str | None]:

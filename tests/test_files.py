@@ -10,7 +10,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from helpers import (
     BASE_URL,
     CALL_IN,
     FILE,
+    Chunks,
     Recorder,
     async_client,
     boundary_of,
@@ -655,20 +656,6 @@ async def test_async_list_starts_after_the_given_cursor() -> None:
 
 JSONL = '{"id": "batch_req_1", "custom_id": "r1", "text": "caf\u00e9 \u2603"}\r\n{"id": "batch_req_2"}\n\n{"x": 3}\n'
 JSONL_BYTES = JSONL.encode()
-
-
-class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body served in the given chunks, for either client."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
 
 
 def split_everywhere(data: bytes, size: int = 3) -> list[bytes]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers import API_KEY, BASE_URL, batch, file_body, json_response, multipart
+from helpers import API_KEY, BASE_URL, Chunks, batch, file_body, json_response, multipart
 from jobs_support import ACCOUNT, current, line, new_job
 from openai_batches import AsyncBatchClient, BatchClient
 from openai_batches._exceptions import APIConnectionError, BadRequestError, InternalServerError, RateLimitError
@@ -54,20 +54,6 @@ from openai_batches.jobs.store import SQLiteJobStore
 
 MODES = ("sync", "async")
 START = 1_700_000_000.0
-
-
-class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that arrives in the given pieces, for a sync or an async client."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
 
 
 class Clock:
