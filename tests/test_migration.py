@@ -709,13 +709,13 @@ def work(tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch) -
     return tmp_path
 
 
-def run_script(name: str, source: str, work: Path) -> None:
-    """Run a script; a socket it leaves open is an error. Scripts need not close their clients (SDK code rarely does),
-    but the client must close its connections once the script lets go of it."""
+def run_script(name: str, source: str, work: Path, *, sockets_must_close: bool = True) -> None:
+    """Run a script; with sockets_must_close, a socket it leaves open is an error. Scripts need not close their clients
+    (SDK code rarely does), but our client must close its connections once the script lets go of it."""
     code = compile(textwrap.dedent(source), f"<migration snippet {name}>", "exec")
     gc.collect()  # what earlier tests left behind is theirs, not this script's
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ResourceWarning)
+        warnings.simplefilter("error" if sockets_must_close else "ignore", ResourceWarning)
         namespace = {"__name__": "__snippet__", "work": str(work)}
         exec(code, namespace)
         namespace.clear()
@@ -738,7 +738,9 @@ def test_snippet_runs_ported_to_openai_batches(name: str, mode: str, source: str
 
 @pytest.mark.parametrize(("name", "mode", "source"), SNIPPETS, ids=[f"{n}-{m}" for n, m, _ in SNIPPETS])
 def test_snippet_is_genuine_official_sdk_code(name: str, mode: str, source: str, work: Path) -> None:
-    run_script(name, source, work)
+    # The official SDK closes an abandoned client's pool in __del__, which the garbage collector may run after the
+    # sockets' own finalizers when they sit in one cycle: it can leave a socket to warn, and that is not ours to judge.
+    run_script(name, source, work, sockets_must_close=False)
 
 
 def test_porting_changes_only_the_imports() -> None:
