@@ -11,7 +11,7 @@ VENDORED_UPSTREAM := spec/upstream/openai-openapi.yaml
 UPSTREAM ?= $(VENDORED_UPSTREAM)
 
 .PHONY: setup update-spec check-spec spec-drift generate check-generated lint typecheck test fuzz check prism demo \
-	bench bench-smoke mutate clean
+	bench bench-smoke mutate clean unasync check-unasync
 
 # Two stamps: `make demo` needs only the package and the local server's extra; everything else needs the dev tools.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -77,7 +77,14 @@ test: $(STAMP) $(PRISM)
 fuzz: $(STAMP)
 	$(BIN)/python -m pytest -q -s -m fuzz tests/server/test_fuzz.py
 
-check: check-spec check-generated lint typecheck test
+# The sync job driver and `Jobs` are generated from their async source (jobs/_async/ -> jobs/_sync/).
+unasync: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/unasync_jobs.py
+
+check-unasync: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/unasync_jobs.py --check
+
+check: check-spec check-generated check-unasync lint typecheck test
 
 # The main job: a whole batch, offline, against the local server (started and stopped by tools/demo.py).
 demo: $(RUNTIME_STAMP)

@@ -1,4 +1,5 @@
-"""The jobs' sans-I/O core driven by hand: a real store in a temporary folder and a fake Batch and Files API in memory.
+"""The jobs' core driven by hand: with the driver's local work over a real store in a temporary folder
+(`StoreCore`), and a fake Batch and Files API in memory.
 
 The fake service answers each action the way the Batch API would (ids, metadata, result files in the real line
 format) and can be told to misbehave: answer lines with an error status, expire or fail a batch, refuse a batch for
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from openai_batches.jobs.core import (
+from openai_batches.jobs.actions import (
     Action,
     BatchesFound,
     Cancel,
@@ -25,17 +26,21 @@ from openai_batches.jobs.core import (
     Event,
     FindBatch,
     FindUpload,
-    JobCore,
     Poll,
     Polled,
+    Reconcile,
+    Reconciled,
     Upload,
     UploadDeleted,
     Uploaded,
     UploadsFound,
 )
+from openai_batches.jobs.core import JobCore, Step
 from openai_batches.jobs.creation import Account, JobSettings, create_job
 from openai_batches.jobs.job import Job, snapshot
-from openai_batches.jobs.records import JobRecord
+from openai_batches.jobs.lease import holder_gone
+from openai_batches.jobs.local_work import LocalWork
+from openai_batches.jobs.records import JobRecord, Lease
 from openai_batches.jobs.service import BatchView
 from openai_batches.jobs.settings import job_folder
 from openai_batches.jobs.store import SQLiteJobStore, open_store
@@ -72,10 +77,44 @@ def new_job(tmp_path: Path, lines: list[dict[str, Any]], **settings: Any) -> tup
     return store, record
 
 
-def core_for(store: SQLiteJobStore, tmp_path: Path) -> JobCore:
+class StoreCore:
+    """The core with the driver's local work around it, holding the job's lease (no renewing thread: tests move
+    their own clock): `decide(now)` reads the job, carries out local steps until one has actions or waits, and
+    `record(event, now)` writes what came of an action, as the driver does."""
+
+    def __init__(self, store: SQLiteJobStore, record: JobRecord, folder: Path, **settings: float) -> None:
+        self.store = store
+        lease = store.acquire_lease(record.id, Lease("test-holder", 1, "test-host", 0.0, ttl=1e9), is_gone=holder_gone)
+        self.work = LocalWork(store, record, lease)
+        self.core = JobCore(record, folder, **settings)
+
+    @property
+    def job(self) -> JobRecord:
+        return self.work.job
+
+    @property
+    def changed(self) -> bool:
+        return self.core.changed
+
+    @changed.setter
+    def changed(self, value: bool) -> None:
+        self.core.changed = value
+
+    def decide(self, now: float) -> Step:
+        while True:
+            step = self.core.decide(self.work.view(), now)
+            self.work.apply(step.effects)
+            if not step.local:
+                return step
+
+    def record(self, event: Event, now: float) -> None:
+        self.work.apply(self.core.record(event, now))
+
+
+def core_for(store: SQLiteJobStore, tmp_path: Path) -> StoreCore:
     record = store.get_job("job")
     assert record is not None
-    return JobCore(store, record, job_folder(tmp_path / "state", "job"), poll_interval=1.0, max_poll_interval=8.0)
+    return StoreCore(store, record, job_folder(tmp_path / "state", "job"), poll_interval=1.0, max_poll_interval=8.0)
 
 
 def current(store: SQLiteJobStore, tmp_path: Path) -> Job:
@@ -185,6 +224,18 @@ class FakeService:
                 path.write_bytes(self.files[file_id]["content"])
                 files.append((kind, path))
             return Downloaded(action.shard, tuple(files))
+        if isinstance(action, Reconcile):
+            batches = tuple(
+                self.view(b)
+                for b in self.batches.values()
+                if b["created"] >= action.since and b["metadata"].get("job_id") == action.job_uid
+            )
+            uploads = tuple(
+                (i, f["filename"])
+                for i, f in self.files.items()
+                if f["purpose"] == "batch" and f["filename"].startswith(action.filename_prefix)
+            )
+            return Reconciled(batches, uploads)
         assert isinstance(action, DeleteUpload)
         self.files.pop(action.file_id, None)
         return UploadDeleted(action.shard, action.file_id)
@@ -225,7 +276,7 @@ class FakeService:
                 batch[kind] = self._new_file(f"{batch['id']}_{kind}.jsonl", "\n".join(records).encode() + b"\n", "out")
 
 
-def drive(core: JobCore, service: FakeService, *, steps: int = 2000) -> None:
+def drive(core: StoreCore, service: FakeService, *, steps: int = 2000) -> None:
     now = 2000.0
     for _ in range(steps):
         step = core.decide(now)

@@ -190,3 +190,20 @@ def test_the_local_server_section_reports_uploads_and_retrieves(run: tuple[dict[
         _check_summary(summary, f"server {key}", server["rounds"])
     assert server["errors"]["this tree"] == {key: {} for key in rates}
     assert "=== local server" in stdout and "retrieves/s, 64 clients" in stdout
+
+
+def test_the_event_loop_section_reports_the_worst_lag_of_an_async_job(run: tuple[dict[str, Any], str]) -> None:
+    report, stdout = run
+    loop = report["jobs_loop"]
+    assert loop["requests"] == report["params"]["jobs_loop_requests"] and loop["batches"] == 1
+    assert loop["ticks"] > 0 and loop["target_ms"] == 50
+    lags = loop["worst_lag_ms"]
+    assert set(lags) == {"create", "start", "service", "merge", "whole"}
+    # A phase shorter than a tick may hold no late wake-up (0 ms); the whole run holds every phase's.
+    assert all(math.isfinite(lag) and lag >= 0 for lag in lags.values()), lags
+    assert lags["whole"] == max(lags.values()) > 0
+    assert set(loop["phase_seconds"]) == set(lags)
+    _positive(loop["phase_seconds"], "event loop phases")
+    _positive([loop["run_seconds"], loop["sync_run_seconds"], loop["median_lag_ms"]], "event loop run")
+    assert "=== jobs on the event loop" in stdout and "target: under 50 ms:" in stdout
+    assert "async job, event loop worst lag" in stdout

@@ -111,7 +111,7 @@ def test_run_status_list_results(server: LocalServer, requests_file: Path, capsy
     assert code == 0 and json.loads(out)["summary"]["batches"] == 3
 
 
-def test_refusals_exit_2_and_errors_exit_1(
+def test_refusals_exit_2(
     server: LocalServer, requests_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(capsys, "job", "run", "eval", str(tmp_path / "none.jsonl"))
@@ -130,10 +130,14 @@ def test_refusals_exit_2_and_errors_exit_1(
     other.write_text(json.dumps(request("z")) + "\n")
     code, _, err = run(capsys, "job", "run", "eval", str(other))
     assert code == 2 and "already exists with other input" in error_line(err)
-    code, _, err = run(capsys, "job", "resume", "nothing")
-    assert code == 1 and "no job named 'nothing'" in error_line(err)
-    code, _, err = run(capsys, "job", "status", "nothing")
-    assert code == 1 and "no job named 'nothing'" in error_line(err)
+    # An unknown job name: nothing can be sent for it, so it is refused like any other bad argument.
+    served = server.requests_served
+    for command in (["resume", "nothing"], ["status", "nothing"], ["results", "nothing"], ["cancel", "nothing"]):
+        code, _, err = run(capsys, "job", *command)
+        assert code == 2 and "no job named 'nothing'" in error_line(err), command
+    code, _, err = run(capsys, "job", "delete", "nothing")
+    assert code == 2 and "no job named 'nothing'" in error_line(err)
+    assert server.requests_served == served, "nothing was sent for an unknown job"
 
 
 def test_results_of_an_unfinished_job_exit_7(
@@ -226,6 +230,11 @@ def test_help_lists_the_job_commands(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "job", "run", "--help")
     for option in ("--endpoint", "--max-attempts", "--max-in-flight", "--enqueued-token-limit", "--state-dir"):
         assert option in out
+    # The exit statuses of job commands are in the epilog.
+    text = " ".join(out.split())
+    assert "2 refused before anything was sent" in text and "an unknown job name" in text
+    assert "8 job commands: local state could not be read or written (disk full, read-only, permission)" in text
+    assert "9 job commands: another runner holds the job or took it over" in text
 
 
 def test_reading_an_empty_or_broken_state_directory(
@@ -234,10 +243,129 @@ def test_reading_an_empty_or_broken_state_directory(
     state = tmp_path / "nowhere"
     monkeypatch.setenv("OPENAI_BATCHES_STATE_DIR", str(state))
     code, _, err = run(capsys, "job", "status", "eval")
-    assert code == 1 and "no job named 'eval'" in error_line(err)
+    assert code == 2 and "no job named 'eval'" in error_line(err)
     assert run(capsys, "job", "list")[1] == f"no jobs in {state}\n"
     assert not state.exists(), "reading creates nothing"
     state.mkdir()
     (state / "jobs.sqlite3").write_bytes(b"this is not a database" * 100)
     code, _, err = run(capsys, "job", "list")
-    assert code == 1 and "the jobs' state database failed" in error_line(err)
+    line = error_line(err)
+    assert code == 8, "local state that cannot be read"
+    assert f"{state / 'jobs.sqlite3'} (the jobs' state database): file is not a database" in line
+    assert "cannot be read as it is" in line and "resume" not in line, "no amount of space makes it readable"
+
+
+def test_cancel_of_a_finished_job_changes_nothing(
+    server: LocalServer, requests_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai_batches.jobs.api import Jobs
+
+    assert run(capsys, "job", "run", "done", str(requests_file), *FAST, "-q")[0] == 0
+
+    def refuse(*args: object, **kwargs: object) -> Job:
+        raise AssertionError("a finished job is not cancelled")
+
+    monkeypatch.setattr(Jobs, "cancel", refuse)
+    monkeypatch.setattr(Jobs, "run", refuse)
+    served = server.requests_served
+    code, out, err = run(capsys, "job", "cancel", "done")
+    assert (code, out, err) == (0, "job done has already finished (completed): nothing was changed\n", "")
+    code, out, err = run(capsys, "job", "cancel", "done", "--wait", "--json")
+    assert code == 0 and json.loads(out)["status"] == "completed" and err == ""
+    assert server.requests_served == served, "nothing was sent"
+    code, out, _ = run(capsys, "job", "status", "done", "--json")
+    assert json.loads(out)["status"] == "completed"
+
+
+def test_cancel_of_a_cancelled_job_says_so(
+    server: LocalServer, requests_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openai_batches import BatchClient
+
+    with BatchClient() as client:
+        client.jobs.create("stopped", requests_file)
+        client.jobs.cancel("stopped")  # nothing was submitted: the next run only marks it cancelled
+    assert run(capsys, "job", "resume", "stopped", *FAST, "-q")[0] == 5
+    served = server.requests_served
+    code, out, _ = run(capsys, "job", "cancel", "stopped")
+    assert (code, out) == (0, "job stopped has already finished (cancelled): nothing was changed\n")
+    assert server.requests_served == served
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "-3", "abc", "inf", "nan", ""])
+def test_lease_seconds_is_at_least_a_second(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["run", "eval", "in.jsonl"], ["resume", "eval"], ["cancel", "eval", "--wait"]):
+        code, _, err = run(capsys, "job", *command, "--lease-seconds", value)
+        assert code == 2, command
+        assert "--lease-seconds" in err and ("at least 1" in err or "expected seconds" in err), err
+
+
+def test_lease_seconds_goes_to_the_library(
+    server: LocalServer, requests_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai_batches import BatchClient
+    from openai_batches.jobs.api import Jobs
+
+    calls: list[tuple[str, float | None]] = []
+    real_run, real_cancel = Jobs.run, Jobs.cancel
+
+    def run_spy(self: Jobs, job: Job | str, **kwargs: Any) -> Job:
+        calls.append(("run", kwargs["lease_seconds"]))
+        return real_run(self, job, **kwargs)
+
+    def cancel_spy(self: Jobs, name: str, **kwargs: Any) -> Job:
+        calls.append(("cancel", kwargs["lease_seconds"]))
+        return real_cancel(self, name, **kwargs)
+
+    monkeypatch.setattr(Jobs, "run", run_spy)
+    monkeypatch.setattr(Jobs, "cancel", cancel_spy)
+    assert run(capsys, "job", "run", "leased", str(requests_file), *FAST, "-q", "--lease-seconds", "5")[0] == 0
+    assert run(capsys, "job", "resume", "leased", *FAST, "-q")[0] == 0
+    assert run(capsys, "job", "resume", "leased", *FAST, "-q", "--lease-seconds", "2.5")[0] == 0
+    assert calls == [("run", 5.0), ("run", None), ("run", 2.5)], "None: the library's default"
+
+    calls.clear()
+    with BatchClient() as client:
+        client.jobs.create("stopping", requests_file)
+    assert run(capsys, "job", "cancel", "stopping", "--wait", "-q", "--lease-seconds", "3")[0] == 0
+    assert calls == [("cancel", 3.0), ("run", 3.0)], "the cancel holds the lease too, and --wait runs the job"
+
+
+def test_lease_seconds_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from openai_batches._cli_job import DEFAULT_LEASE_SECONDS
+    from openai_batches.jobs import lease
+
+    assert lease.LEASE_TTL == DEFAULT_LEASE_SECONDS, "the help says the library's default"
+    assert lease.MIN_LEASE == 1, "the command line refuses what the library refuses"
+    for command in (["run"], ["resume"], ["cancel"]):
+        code, out, _ = run(capsys, "job", *command, "--help")
+        assert code == 0 and "--lease-seconds S" in out, command
+        assert "another runner may take it over (default: 120)" in " ".join(out.split())
+
+
+def test_another_runner_exits_9(
+    server: LocalServer, requests_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai_batches.jobs import JobBusyError, JobLeaseLostError
+    from openai_batches.jobs.api import Jobs
+
+    def busy(self: Jobs, job: Job | str, **kwargs: Any) -> Job:
+        raise JobBusyError(f"job {job} is already being run by process 1 on elsewhere", job=str(job))
+
+    monkeypatch.setattr(Jobs, "run", busy)
+    code, out, err = run(capsys, "job", "run", "held", str(requests_file), "-q")
+    assert (code, out) == (9, "") and "is already being run by process 1" in error_line(err)
+
+    def taken_over(self: Jobs, job: Job | str, **kwargs: Any) -> Job:
+        raise JobLeaseLostError(
+            f"job {job} was taken over by process 2 on elsewhere while this runner was paused or could not renew its "
+            "lease; this runner stopped without changing anything more, and the job goes on there",
+            job=str(job),
+        )
+
+    monkeypatch.setattr(Jobs, "run", taken_over)
+    code, out, err = run(capsys, "job", "resume", "held", "-q")
+    line = error_line(err)
+    assert (code, out) == (9, "")
+    assert line.startswith("openai-batches: error: job held was taken over by process 2 on elsewhere"), line
+    assert line.endswith("the job goes on there; follow it with `openai-batches job status held`"), line

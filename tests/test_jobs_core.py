@@ -1,6 +1,6 @@
 """The jobs' sans-I/O core, driven by hand: a real store in a temporary folder, a fake service in memory, no network.
 
-A "crash" is an action the service carried out whose event never reached the core; the next run is a new `JobCore`
+A "crash" is an action the service carried out whose event never reached the core; the next run is a new `StoreCore`
 over the same store. The fake service and the helpers are in jobs_support.py.
 """
 
@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from jobs_support import CHAT, FakeService, core_for, current, drive, line, new_job, statuses
+from jobs_support import CHAT, FakeService, StoreCore, core_for, current, drive, line, new_job, statuses
 from openai_batches._exceptions import APIConnectionError, InvalidParameterError, OpenAIBatchesError
-from openai_batches.jobs.core import (
+from openai_batches.jobs.actions import (
     Action,
     Cancel,
     Create,
@@ -20,7 +20,6 @@ from openai_batches.jobs.core import (
     Failed,
     FindBatch,
     FindUpload,
-    JobCore,
     Poll,
     Polled,
     Upload,
@@ -89,7 +88,7 @@ def test_a_job_ends_with_one_result_per_request_in_input_order(tmp_path: Path) -
     assert not [f for f in service.files.values() if f["purpose"] == "batch"], "every upload is deleted once used"
 
 
-def lost(core: JobCore, service: FakeService, kind: type) -> None:
+def lost(core: StoreCore, service: FakeService, kind: type) -> None:
     """Run the job until the first action of `kind` is carried out by the service, then drop its event (a crash)."""
     now = 500.0
     for _ in range(100):

@@ -8,14 +8,15 @@ decision at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_support import line, new_job
+from jobs_support import StoreCore, line, new_job
 from openai_batches._exceptions import APIConnectionError
-from openai_batches.jobs.core import (
+from openai_batches.jobs.actions import (
     Action,
     BatchesFound,
     Cancel,
@@ -28,15 +29,16 @@ from openai_batches.jobs.core import (
     Failed,
     FindBatch,
     FindUpload,
-    JobCore,
     Poll,
     Polled,
-    Step,
+    Reconcile,
+    Reconciled,
     Upload,
     UploadDeleted,
     Uploaded,
     UploadsFound,
 )
+from openai_batches.jobs.core import Step
 from openai_batches.jobs.records import CANCELLING, JobRecord, ShardRecord
 from openai_batches.jobs.service import BatchView
 from openai_batches.jobs.settings import job_folder
@@ -52,16 +54,24 @@ class Harness:
         self.store, self.record = new_job(tmp_path, [line(f"r{i}") for i in range(requests)], **settings)
         self.core = self.resume()
 
-    def resume(self) -> JobCore:
+    def resume(self) -> StoreCore:
         record = self.store.get_job("job")
         assert record is not None
-        self.core = JobCore(
+        self.core = StoreCore(
             self.store, record, job_folder(self.tmp_path / "state", "job"), poll_interval=1.0, max_poll_interval=8.0
         )
         return self.core
 
     def decide(self, now: float) -> Step:
         return self.core.decide(now)
+
+    def finish(self, now: float) -> Step:
+        """The next decision, with the reconcile a job makes before it finishes answered: nothing unknown found."""
+        step = self.core.decide(now)
+        if [type(action) for action in step.actions] == [Reconcile]:
+            self.core.record(Reconciled((), ()), now)
+            step = self.core.decide(now)
+        return step
 
     def actions(self, now: float) -> list[Action]:
         return self.core.decide(now).actions
@@ -132,8 +142,9 @@ def test_the_step_that_finishes_a_job_says_done_and_so_does_every_later_one(tmp_
     assert h.actions(3.0) == [DeleteUpload(1, "file-1")]
     h.core.record(UploadDeleted(1, "file-1"), 3.0)
     h.core.changed = False
-    assert h.decide(4.0) == Step([], done=True)
-    assert h.core.job.status == "completed" and h.core.job.finished_at == 4.0, "the core's own record is fresh"
+    finishing = h.finish(4.0)
+    assert finishing.done and finishing.actions == []
+    assert h.job().status == "completed" and h.job().finished_at == 4.0
     assert h.core.changed
     assert h.decide(5.0).done and h.actions(5.0) == []
     shards = job_folder(tmp_path / "state", "job") / "shards"
@@ -348,7 +359,7 @@ def test_clean_up_of_extras_found_on_resume_is_retried_and_the_job_waits_for_it(
     assert h.actions(7.0) == [DeleteUpload(None, "file-b")], "due two seconds after it failed"
     h.core.record(UploadDeleted(None, "file-b"), 7.0)
     h.core.changed = False
-    assert h.decide(7.0).done
+    assert h.finish(7.0).done
     assert h.core.changed, "finishing is news"
 
 
@@ -387,7 +398,7 @@ def test_a_resumed_run_looks_for_the_upload_by_its_recorded_name_from_before_its
     (upload,) = h.actions(100.0)
     assert isinstance(upload, Upload)
     # A run of an earlier version named its uploads otherwise; the name it recorded is the one to look for.
-    h.store.update_shard(h.record.id, 1, {"filename": "named-by-an-earlier-run.jsonl"})
+    h.store.save_shard(h.shard(1), dataclasses.replace(h.shard(1), filename="named-by-an-earlier-run.jsonl"))
     upload.path.unlink()  # and the run stopped before its shard file was complete
     h.resume()
     assert h.actions(150.0) == [FindUpload(1, "named-by-an-earlier-run.jsonl", 100.0 - 300.0)]
@@ -442,7 +453,7 @@ def test_cancelling_ends_what_the_service_never_got_and_deletes_its_uploads(tmp_
     assert h.core.changed and h.job().cancelled == 4
     for action in actions:
         h.core.record(UploadDeleted(action.shard, "x"), 2.0)
-    assert h.decide(3.0).done and h.job().status == "cancelled"
+    assert h.finish(3.0).done and h.job().status == "cancelled"
     rows = list(h.store.results(h.record.id))
     assert {(r.outcome, r.error_code) for r in rows} == {("cancelled", "cancelled")}
 
@@ -478,7 +489,7 @@ def test_cancelling_drops_an_upload_or_a_create_looked_for_and_not_found(tmp_pat
     assert h.actions(4.0) == [DeleteUpload(1, "file-1")], "neither is sent; shard 1's upload is deleted"
     assert h.job().cancelled == 2
     h.core.record(UploadDeleted(1, "file-1"), 4.0)
-    assert h.decide(5.0).done
+    assert h.finish(5.0).done
 
 
 def test_a_running_batch_is_cancelled_once_and_the_answer_taken_as_a_poll(tmp_path: Path) -> None:
@@ -542,7 +553,8 @@ def test_a_refused_shard_waits_for_a_batch_of_its_model_to_end_and_learns_the_bu
 def test_a_refusal_with_a_single_token_ahead_still_teaches_the_budget(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     h.submit(0.0)
-    h.store.update_shard(h.record.id, 1, {"tokens_ahead": 1})
+    h.store.save_shard(h.shard(1), dataclasses.replace(h.shard(1), tokens_ahead=1))
+    h.decide(0.0)  # the core reads the store when it decides
     h.end(1, 0.0, status="failed", errors=TOKEN_LIMITED)
     assert h.store.budgets(h.record.id)[h.shard(1).model].budget == 1
 

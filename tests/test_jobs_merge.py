@@ -7,6 +7,7 @@ outcome and error, or back to waiting for another attempt.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from jobs_support import line, new_job
 from openai_batches.jobs.merge import merge_shard, retryable_status, verdict
 from openai_batches.jobs.planning import plan_shards
-from openai_batches.jobs.records import FINAL, PENDING, ResultRow
+from openai_batches.jobs.records import FINAL, PENDING, ResultRow, ShardState
 from openai_batches.jobs.store import SQLiteJobStore
 
 
@@ -83,8 +84,14 @@ def rows(store: SQLiteJobStore, job: Any) -> dict[str, ResultRow]:
 
 
 def end(store: SQLiteJobStore, job: Any, shard: Any, status: str, **changes: Any) -> Any:
-    store.update_shard(job.id, shard.id, {"batch_id": "batch_1", "batch_status": status, "state": "ended", **changes})
-    return next(s for s in store.active_shards(job.id) if s.id == shard.id)
+    """The shard taken the way a run takes it, to a batch that ended with `status`."""
+    for state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
+        moved = dataclasses.replace(shard, state=state)
+        store.save_shard(shard, moved)
+        shard = moved
+    ended = dataclasses.replace(shard, state=ShardState.ENDED, batch_id="batch_1", batch_status=status, **changes)
+    store.save_shard(shard, ended)
+    return ended
 
 
 def test_answers_merge_by_verdict_and_retries_wait_while_attempts_remain(tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ from jobs_support import ACCOUNT, current, line, new_job
 from openai_batches import AsyncBatchClient, BatchClient
 from openai_batches._exceptions import APIConnectionError, BadRequestError, InternalServerError, RateLimitError
 from openai_batches._retry import RetryPolicy
-from openai_batches.jobs import runner_async, runner_sync
-from openai_batches.jobs.core import (
+from openai_batches.jobs._async import driver as runner_async
+from openai_batches.jobs._sync import driver as runner_sync
+from openai_batches.jobs.actions import (
     Action,
     BatchesFound,
     Cancel,
@@ -214,22 +215,38 @@ def async_client(api: FakeAPI) -> AsyncBatchClient:
     )
 
 
+class HeldLease:
+    """A lease that is always held: `execute` checks it before each request that changes the service."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    def check(self) -> None:
+        self.checks += 1
+
+
 def execute(mode: str, api: FakeAPI, action: Action) -> Event:
     """What `action` comes to, run by the runner of `mode`."""
+    lease: Any = HeldLease()
     if mode == "sync":
         with sync_client(api) as client:
-            return runner_sync.execute(client, action)
+            return runner_sync.execute(client, lease, action)
 
     async def main() -> Event:
         async with async_client(api) as client:
-            return await runner_async.execute(client, action)
+            return await runner_async.execute(client, lease, action)
 
     return asyncio.run(main())
 
 
 def run_job(mode: str, api: FakeAPI, store: SQLiteJobStore, tmp_path: Path, **options: Any) -> None:
     """Run the job "job" of `store` to its end with the runner of `mode`."""
-    arguments: dict[str, Any] = {"on_update": None, "poll_interval": 1.0, "max_poll_interval": 8.0}
+    arguments: dict[str, Any] = {
+        "on_update": None,
+        "poll_interval": 1.0,
+        "max_poll_interval": 8.0,
+        "lease_seconds": LEASE_TTL,
+    }
     arguments.update(options)
     account = arguments.pop("account", ACCOUNT.fingerprint)
     if mode == "sync":
@@ -515,6 +532,8 @@ def test_a_run_sends_each_step_once_and_sleeps_only_while_nothing_is_due_at_most
         "GET /batches/batch_2",
         f"GET /files/{output}/content",
         f"DELETE /files/{upload}",
+        "GET /batches",  # before it finishes, the run lists the job's batches and uploads: nothing unrecorded
+        "GET /files",
     ]
     # The first poll is due 25 s after the create: the run waits in pieces of at most 10 s, and never between steps
     # that have something to send.
@@ -565,7 +584,7 @@ def test_a_run_over_a_changed_input_sends_nothing(mode: str, api: FakeAPI, tmp_p
 @pytest.mark.parametrize("mode", MODES)
 def test_a_job_another_runner_holds_is_not_run(mode: str, api: FakeAPI, tmp_path: Path) -> None:
     store = a_job(tmp_path)
-    other = JobLease(store, job_record(store), START)
+    other = JobLease(store, job_record(store), clock=lambda: START)
     other.acquire()
     with pytest.raises(JobBusyError, match="already being run"):
         run_job(mode, api, store, tmp_path)
@@ -586,7 +605,7 @@ def test_a_run_keeps_its_lease_through_long_waits_and_frees_it_at_the_end(
         # Well past the lease's time to live since the run started: only a renewed lease keeps another runner out.
         if api.clock.now - START >= 2 * LEASE_TTL:
             try:
-                JobLease(store, job_record(store), api.clock.now).acquire()
+                JobLease(store, job_record(store), clock=lambda: api.clock.now).acquire()
                 takeovers.append("taken over")
             except JobBusyError:
                 takeovers.append("busy")
@@ -595,7 +614,9 @@ def test_a_run_keeps_its_lease_through_long_waits_and_frees_it_at_the_end(
     run_job(mode, api, store, tmp_path, poll_interval=3 * LEASE_TTL, max_poll_interval=3 * LEASE_TTL)
     assert takeovers and set(takeovers) == {"busy"}
     assert results(store, tmp_path) == [("r0", 200), ("r1", 200)]
-    JobLease(store, job_record(store), api.clock.now).acquire()  # free at once, not after the time to live
+    JobLease(
+        store, job_record(store), clock=lambda: api.clock.now
+    ).acquire()  # free at once, not after the time to live
 
 
 class Stop(Exception):

@@ -7,6 +7,7 @@
     python tools/bench.py --decoders       # only the JSON decoders on the fixtures (json, msgspec, orjson if there)
     python tools/bench.py --without-speed  # as installed without the `speed` extra: msgspec hidden, stdlib JSON
     python tools/bench.py --jobs-only      # only the jobs section (planning and merging a million requests)
+    python tools/bench.py --jobs-loop      # only the event loop's lag while an async job merges 50,000 lines
     python tools/bench.py --server-only --baseline-server OLD/server   # the local server against another tree's
 
 The last section measures the local server itself (`bench_server.py`): uploads/s and retrieves/s at 1 and 64
@@ -29,6 +30,11 @@ The jobs section (issue 11) runs a job's local work in a child process per size,
 requests: reading and indexing the input, planning shards, writing their upload files, merging a result file per
 shard, and writing the merged results. It reports lines per second for each phase and the child's peak RSS; the
 ratio of the two sizes' peaks shows whether memory stays flat in the size of a job (target: at most 1.2).
+
+The event-loop section (issue 19, `bench_jobs_loop.py`) runs one `AsyncBatchClient` job of 50,000 requests in one
+batch against the local server, with a 5 ms ticker on the same event loop: the worst lag of the loop (how late the
+ticker woke) over the whole run and per phase, the merge of the batch's results among them (target: under 50 ms),
+and the run's wall time beside the same job run with the sync `BatchClient`.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bench_jobs_loop
 import bench_server
 import httpx
 
@@ -124,6 +131,7 @@ class Params:
     smoke: bool = False
     server_rounds: int = 7
     server_block_seconds: float = 0.5
+    jobs_loop_requests: int = 50_000
 
 
 FULL = Params(
@@ -141,6 +149,7 @@ SMOKE = Params(
     smoke=True,
     server_rounds=2,
     server_block_seconds=0.1,
+    jobs_loop_requests=2_000,
 )
 
 
@@ -1514,6 +1523,8 @@ def print_jobs_target(report: dict[str, Any]) -> None:
     sizes = list(report["jobs"]["sizes"])
     what = f"jobs peak RSS, {int(sizes[1]):,} vs {int(sizes[0]):,}"
     print(f"  {what:34s} {f'{ratio:.2f}x':34s} {'<= 1.2x':18s} {'met' if ratio <= 1.2 else 'NOT met'}")
+    if "jobs_loop" in report:
+        print(bench_jobs_loop.target_row(report["jobs_loop"]))
     print()
 
 
@@ -1599,6 +1610,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--without-speed", action="store_true", help="hide msgspec, as an install without the speed extra"
     )
     parser.add_argument("--jobs-only", action="store_true", help="run only the jobs section")
+    parser.add_argument(
+        "--jobs-loop", action="store_true", help="only the event loop's worst lag while an async job runs one batch"
+    )
     parser.add_argument("--jobs-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--jobs-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--server-only", action="store_true", help="only the local server's section")
@@ -1634,6 +1648,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = {"params": dataclasses.asdict(params), "jobs": measure_jobs(params)}
         print_jobs(report, params)
         print_jobs_target(report)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
+        return 0
+    if args.jobs_loop:
+        report = {"params": dataclasses.asdict(params), "jobs_loop": bench_jobs_loop.run(params.jobs_loop_requests)}
+        bench_jobs_loop.print_report(report["jobs_loop"])
         if args.json:
             args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
         return 0
@@ -1710,10 +1730,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("  measuring JSON decoders", file=sys.stderr, flush=True)
     report["decoders"] = measure_decoders(params)
     report["jobs"] = measure_jobs(params)
+    report["jobs_loop"] = bench_jobs_loop.run(params.jobs_loop_requests)
 
     print_tables(report, params)
     print_decoders(report)
     print_jobs(report, params)
+    bench_jobs_loop.print_report(report["jobs_loop"])
     print_targets(report, params)
     print_jobs_target(report)
     report["server"] = run_server_section(params, args.baseline_server)

@@ -2,25 +2,31 @@
 
     openai-batches job run NAME INPUT [--endpoint E] [--max-attempts N] [--max-in-flight N]
                                       [--enqueued-token-limit N] [--max-batch-requests N] [--state-dir DIR]
-    openai-batches job resume NAME
+                                      [--lease-seconds S]
+    openai-batches job resume NAME [--lease-seconds S]
     openai-batches job status [NAME] [--price MODEL=INPUT,OUTPUT[,CACHED]]
     openai-batches job list
     openai-batches job results NAME [-o merged.jsonl]
-    openai-batches job cancel NAME [--wait]
+    openai-batches job cancel NAME [--wait] [--lease-seconds S]
     openai-batches job delete NAME [--remote-files]
 
 The conventions of the other commands hold: `--json` on every command, one-line errors on stderr, the same exit
 statuses (a job that ends cancelled exits 5, `job results` of an unfinished job exits 7), live progress on a terminal.
-Ctrl-C stops the run and leaves the job resumable; its batches keep running at the service.
+Job commands add their own: an unknown job name is refused (2) since nothing can be sent for it; local state that
+cannot be read or written (a full disk, a read-only folder, a permission) exits 8 with the path and, where the job
+can go on, the command that resumes it; a job held or taken over by another runner exits 9. Ctrl-C stops the run and
+leaves the job resumable; its batches keep running at the service.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -40,6 +46,10 @@ EXIT_CANCELLED = 5
 EXIT_NOT_FINISHED = 7
 EXIT_INTERRUPTED = 130
 
+# The lease a runner holds unless --lease-seconds says otherwise (jobs.lease.LEASE_TTL; a test checks), written
+# here so that `--help` needs no import of the jobs.
+DEFAULT_LEASE_SECONDS = 120
+
 
 # --- arguments --------------------------------------------------------------------------------------------------
 
@@ -52,6 +62,29 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return value
+
+
+def _lease_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    # The library's minimum (jobs.lease.MIN_LEASE; a test checks), refused here as a usage error before anything runs.
+    if not math.isfinite(value) or value < 1:
+        raise argparse.ArgumentTypeError(f"expected seconds of at least 1, got {text!r}")
+    return value
+
+
+def _add_lease_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lease-seconds",
+        type=_lease_seconds,
+        default=None,
+        metavar="S",
+        help="how long a runner that stopped renewing its hold on the job (paused, suspended, its machine asleep) "
+        f"keeps it before another runner may take it over (default: {DEFAULT_LEASE_SECONDS}); a runner that was "
+        "taken over stops with exit status 9",
+    )
 
 
 def _price(text: str) -> tuple[str, dict[str, float]]:
@@ -125,6 +158,7 @@ def add_job_parser(
             metavar="MODEL=IN,OUT[,CACHED]",
             help="batch prices of a model in dollars per million tokens, for the cost in the summary (repeatable)",
         )
+        _add_lease_option(parser)
 
     run = command(
         "run",
@@ -149,12 +183,12 @@ def add_job_parser(
         "--max-batch-requests", type=_positive, default=None, metavar="N", help="requests per batch (50,000)"
     )
     run_options(run)
-    run.set_defaults(handler=_store_errors(_run))
+    run.set_defaults(handler=_local_failures(_run))
 
     resume = command("resume", "go on with a job", "Run the job NAME on from where it stopped.")
     resume.add_argument("name", metavar="NAME")
     run_options(resume)
-    resume.set_defaults(handler=_store_errors(_resume))
+    resume.set_defaults(handler=_local_failures(_resume))
 
     status = command(
         "status",
@@ -166,10 +200,10 @@ def add_job_parser(
     status.add_argument(
         "--price", type=_price, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
     )
-    status.set_defaults(handler=_store_errors(_status))
+    status.set_defaults(handler=_local_failures(_status))
 
     listing = command("list", "list jobs", "Every job in the state directory, oldest first.")
-    listing.set_defaults(handler=_store_errors(_list))
+    listing.set_defaults(handler=_local_failures(_list))
 
     results = command(
         "results",
@@ -179,7 +213,7 @@ def add_job_parser(
     )
     results.add_argument("name", metavar="NAME")
     results.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write the results here")
-    results.set_defaults(handler=_store_errors(_results))
+    results.set_defaults(handler=_local_failures(_results))
 
     cancel = command(
         "cancel",
@@ -190,7 +224,8 @@ def add_job_parser(
     cancel.add_argument("name", metavar="NAME")
     cancel.add_argument("--wait", action="store_true", help="wait until the job is cancelled, collecting results")
     cancel.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
-    cancel.set_defaults(handler=_store_errors(_cancel))
+    _add_lease_option(cancel)
+    cancel.set_defaults(handler=_local_failures(_cancel))
 
     delete = command(
         "delete",
@@ -200,7 +235,7 @@ def add_job_parser(
     )
     delete.add_argument("name", metavar="NAME")
     delete.add_argument("--remote-files", action="store_true", help="also delete the job's files on the service")
-    delete.set_defaults(handler=_store_errors(_delete))
+    delete.set_defaults(handler=_local_failures(_delete))
 
 
 # --- progress ---------------------------------------------------------------------------------------------------
@@ -277,18 +312,47 @@ class JobProgress:
 # --- the commands -----------------------------------------------------------------------------------------------
 
 
-def _store_errors(handler: Callable[[_Run], int]) -> Callable[[_Run], int]:
-    """A state directory that cannot be read or written (a full disk, a database locked too long) is one line."""
+def _local_failures(handler: Callable[[_Run], int]) -> Callable[[_Run], int]:
+    """Every job command: a local failure anywhere in it (a full disk, a read-only state folder, a permission, a
+    damaged database) is `JobStateError`, exit status 8, naming the path, instead of an OS message that reads as a
+    network failure. Where the job can go on, the command's own `_local_state` blocks say how."""
 
     def guarded(run: _Run) -> int:
-        import sqlite3
+        from .jobs.local_state import local_state_errors
 
-        try:
+        with local_state_errors(getattr(run.args, "name", None), _store_path(run), False):
             return handler(run)
-        except sqlite3.Error as exc:
-            raise _command_error(f"the jobs' state database failed: {exc}", EXIT_ERROR) from None
 
     return guarded
+
+
+@contextlib.contextmanager
+def _local_state(run: _Run, next_step: str) -> Iterator[None]:
+    """A local failure inside says `next_step` (the command that goes on) and what to fix first, in the CLI's words:
+    a `JobStateError` the library raised itself is restated with this command, keeping its path and whether the job
+    can go on."""
+    from .jobs.errors import JobStateError
+    from .jobs.local_state import local_state_errors, restate
+
+    try:
+        with local_state_errors(getattr(run.args, "name", None), _store_path(run), True, next_step=next_step):
+            yield
+    except JobStateError as exc:
+        raise restate(exc, next_step) from exc.__cause__
+
+
+def _store_path(run: _Run) -> Path:
+    from .jobs.settings import STATE_DB
+
+    return _state_dir(run) / STATE_DB
+
+
+def _state_dir_option(run: _Run) -> str:
+    return f" --state-dir {run.args.state_dir}" if run.args.state_dir else ""
+
+
+def _resume_step(run: _Run, name: str) -> str:
+    return f"job {name} can be resumed with `{PROG} job resume {name}{_state_dir_option(run)}`"
 
 
 def _usage_error(message: str) -> Exception:
@@ -349,16 +413,19 @@ def _run(run: _Run) -> int:
     path = Path(args.input)
     if not path.is_file():
         raise _usage_error(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
-    endpoint = _endpoint_of(path, args.endpoint)
     settings: dict[str, Any] = {
         key: value
         for key in ("max_attempts", "max_in_flight", "enqueued_token_limit", "max_batch_requests")
         if (value := getattr(args, key)) is not None
     }
-    with _client(run) as client:
-        job = _conflicts_are_usage(
-            lambda: client.jobs.create(args.name, path, endpoint=endpoint, state_dir=args.state_dir, **settings)
-        )
+    # A failure while the input is read or the job recorded leaves the job as it was (its input is read in one
+    # transaction): the same command goes on, whether the job existed before or not.
+    with _local_state(run, f"run the same `{PROG} job run` again"):
+        endpoint = _endpoint_of(path, args.endpoint)
+        with _client(run) as client:
+            job = _conflicts_are_usage(
+                lambda: client.jobs.create(args.name, path, endpoint=endpoint, state_dir=args.state_dir, **settings)
+            )
     return _drive(run, job.name)
 
 
@@ -379,7 +446,7 @@ def _drive(run: _Run, name: str) -> int:
     args, out = run.args, run.out
     progress = JobProgress(out.stderr, enabled=not args.quiet)
     try:
-        with _client(run, progress) as client:
+        with _local_state(run, _resume_step(run, name)), _client(run, progress) as client:
             job = _conflicts_are_usage(
                 lambda: client.jobs.run(
                     name,
@@ -387,13 +454,14 @@ def _drive(run: _Run, name: str) -> int:
                     poll_interval=args.poll_interval,
                     max_poll_interval=max(args.max_poll_interval, args.poll_interval),
                     state_dir=args.state_dir,
+                    lease_seconds=args.lease_seconds,
                 )
             )
     except KeyboardInterrupt:
         progress.finish()
         out.note(
             f"interrupted; job {name} keeps its state and its batches keep running at the service; "
-            f"resume it with: {PROG} job resume {name}" + (f" --state-dir {args.state_dir}" if args.state_dir else "")
+            f"resume it with: {PROG} job resume {name}{_state_dir_option(run)}"
         )
         return EXIT_INTERRUPTED
     finally:
@@ -490,14 +558,19 @@ def _results(run: _Run) -> int:
             f"complete once it ends (run `{PROG} job resume {clean(job.name)}` first)",
             EXIT_NOT_FINISHED,
         )
+    from .jobs.local_state import local_state_errors
+
+    # A write that fails on the output's disk names no file: name the output, not the state folder.
     if args.output is None:
-        for result in job.results():
-            out.line(json_line(result_json(result)))
+        with local_state_errors(job.name, _store_path(run), False, file="the standard output"):
+            for result in job.results():
+                out.line(json_line(result_json(result)))
         return EXIT_OK
     directory_of_output = args.output.parent if str(args.output.parent) else Path(".")
     if not directory_of_output.is_dir():
         raise _usage_error(f"no such directory: {directory_of_output}")
-    written = job.write_results(args.output)
+    with local_state_errors(job.name, _store_path(run), False, file=args.output):
+        written = job.write_results(args.output)
     without = job.missing + job.cancelled
     if out.as_json:
         out.json(
@@ -521,17 +594,24 @@ def _results(run: _Run) -> int:
 
 def _cancel(run: _Run) -> int:
     args, out = run.args, run.out
-    if args.wait:
-        progress = JobProgress(out.stderr, enabled=not args.quiet)
-        try:
-            with _client(run, progress) as client:
-                client.jobs.cancel(args.name, state_dir=args.state_dir)
-                job = client.jobs.run(args.name, on_update=progress.update, state_dir=args.state_dir)
-        finally:
+    progress = JobProgress(out.stderr, enabled=not args.quiet) if args.wait else None
+    again = f"run `{PROG} job cancel {args.name}{' --wait' if args.wait else ''}{_state_dir_option(run)}` again"
+    try:
+        with _local_state(run, again), _client(run, progress) as client:
+            # A finished job has nothing to cancel: say so, and send nothing (the library would return it as it is).
+            current = client.jobs.get(args.name, state_dir=args.state_dir)
+            if current.finished:
+                return _already_finished(run, current)
+            # The cancel holds the job's lease while it cancels the batches, and with --wait runs the job: both
+            # take --lease-seconds.
+            job = client.jobs.cancel(args.name, lease_seconds=args.lease_seconds, state_dir=args.state_dir)
+            if progress is not None:
+                job = client.jobs.run(
+                    args.name, on_update=progress.update, lease_seconds=args.lease_seconds, state_dir=args.state_dir
+                )
+    finally:
+        if progress is not None:
             progress.finish()
-    else:
-        with _client(run) as client:
-            job = client.jobs.cancel(args.name, state_dir=args.state_dir)
     if out.as_json:
         out.json(job.to_dict())
     elif job.status == "cancelled":
@@ -544,9 +624,18 @@ def _cancel(run: _Run) -> int:
     return EXIT_OK
 
 
+def _already_finished(run: _Run, job: Job) -> int:
+    if run.out.as_json:
+        run.out.json(job.to_dict())
+    else:
+        run.out.line(f"job {clean(job.name)} has already finished ({clean(job.status)}): nothing was changed")
+    return EXIT_OK
+
+
 def _delete(run: _Run) -> int:
     args, out = run.args, run.out
-    with _client(run) as client:
+    again = f"run `{PROG} job delete {args.name}{' --remote-files' if args.remote_files else ''}"
+    with _local_state(run, f"{again}{_state_dir_option(run)}` again"), _client(run) as client:
         client.jobs.delete(args.name, remote_files=args.remote_files, state_dir=args.state_dir)
     if out.as_json:
         out.json({"name": args.name, "deleted": True, "remote_files": bool(args.remote_files)})

@@ -63,6 +63,8 @@ EXIT_EXPIRED: Final = 4
 EXIT_CANCELLED: Final = 5
 EXIT_TIMEOUT: Final = 6
 EXIT_NOT_FINISHED: Final = 7
+EXIT_LOCAL_STATE: Final = 8
+EXIT_BUSY: Final = 9
 EXIT_INTERRUPTED: Final = 130
 
 # The exit status of a command that waited for a batch, by the batch's final status.
@@ -74,12 +76,17 @@ exit status:
        has its final result; requests that failed inside are results, not the exit status)
   {EXIT_ERROR}    error from the API or the network (bad key, unknown id, connection refused, ...)
   {EXIT_USAGE}    refused before anything was sent: bad options or arguments, no API key, a missing
-       input file, or an input file the service would reject (the message names the line)
+       input file, an input file the service would reject (the message names the line), or
+       an unknown job name
   {EXIT_FAILED}    the batch failed (its input file did not validate)
   {EXIT_EXPIRED}    the batch expired (its completion window ran out)
   {EXIT_CANCELLED}    the batch was cancelled (job run/resume: the job was cancelled)
   {EXIT_TIMEOUT}    --timeout ran out before the batch finished (it keeps running)
   {EXIT_NOT_FINISHED}    results: the batch has not finished yet (wait for it first; job results: the job)
+  {EXIT_LOCAL_STATE}    job commands: local state could not be read or written (disk full, read-only,
+       permission); the message names the path and says whether the job can be resumed
+  {EXIT_BUSY}    job commands: another runner holds the job or took it over (this one stopped; the
+       job goes on there)
   {EXIT_INTERRUPTED}  interrupted with Ctrl-C (a batch being waited for keeps running; a job stays
        resumable with `job resume`)
 
@@ -405,11 +412,26 @@ def _explain(exc: Exception, base_url: str | None = None) -> tuple[int, str | No
     if isinstance(exc, APIError):
         return EXIT_ERROR, exc.message
     if isinstance(exc, OpenAIBatchesError):
-        return EXIT_ERROR, str(exc)
+        return _explain_library(exc)
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return EXIT_ERROR, f"{where}{exc.strerror or exc}"
     return EXIT_ERROR, None
+
+
+def _explain_library(exc: OpenAIBatchesError) -> tuple[int, str]:
+    """The library's own errors that are not the API's: the jobs' have exit statuses of their own."""
+    from .jobs.errors import JobBusyError, JobLeaseLostError, JobNotFoundError, JobStateError
+
+    if isinstance(exc, JobStateError):
+        return EXIT_LOCAL_STATE, str(exc)
+    if isinstance(exc, JobLeaseLostError):  # the library names who took the job over; where to follow it:
+        return EXIT_BUSY, f"{exc}; follow it with `{PROG} job status {clean(exc.job)}`"
+    if isinstance(exc, JobBusyError):
+        return EXIT_BUSY, str(exc)
+    if isinstance(exc, JobNotFoundError):
+        return EXIT_USAGE, str(exc)
+    return EXIT_ERROR, str(exc)
 
 
 def _base_url_hint(exc: APIStatusError, base_url: str | None) -> str:

@@ -1,4 +1,4 @@
-"""/v1/batches: create (with Idempotency-Key), list newest first, retrieve, cancel."""
+"""/v1/batches: create (with Idempotency-Key, unless the server ignores it), list newest first, retrieve, cancel."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ _UNPARSEABLE = (
 
 def create_batch(ctx: Context, request: Request) -> Response:
     payload = _json_body(request)
-    key = idempotency_key(request.headers)
+    key = None if ctx.config.ignore_idempotency_key else idempotency_key(request.headers)
     fingerprint = request_hash(payload)
     storage = ctx.storage
     # One transaction around look-up, checks and insert: two concurrent retries with one key create one batch.

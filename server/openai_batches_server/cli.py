@@ -158,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="fail lines only on their first N attempts (default: every attempt)",
     )
+    serve.add_argument(
+        "--ignore-idempotency-key",
+        action="store_true",
+        help="ignore the Idempotency-Key header on every endpoint, as the public API does for /v1/batches and "
+        "/v1/files: a create repeated with the same key makes a second file or batch, to test a pipeline against "
+        "duplicate creates (default: a repeated key answers with the first object, and 409 if the body differs)",
+    )
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return parser
 
@@ -197,6 +204,7 @@ def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[S
             enqueued_token_limit=args.enqueued_token_limit,
             line_failures=line_failures,
             idle_timeout=args.idle_timeout,
+            ignore_idempotency_key=args.ignore_idempotency_key,
             **pace,
         )
     except ValueError as exc:

@@ -114,6 +114,10 @@ class ServerConfig:
     enqueued_token_limit: int | None = None
     line_failures: LineFailures = field(default_factory=LineFailures)
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    # True: the `Idempotency-Key` header is ignored on every endpoint (not even checked), as the public API does for
+    # /v1/batches and /v1/files, so a repeated create makes a second object. False: a repeated key answers with the
+    # first object, a repeated key with another body is a 409.
+    ignore_idempotency_key: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -42,7 +42,7 @@ def _store_upload(ctx: Context, request: Request, fields: dict[str, str], files:
     lifetime = _expires_after(fields)
     if lifetime is None and purpose == "batch":
         lifetime = BATCH_FILE_LIFETIME
-    key = idempotency_key(request.headers)
+    key = None if ctx.config.ignore_idempotency_key else idempotency_key(request.headers)
     fingerprint = request_hash([upload.sha256, upload.filename, purpose, lifetime])
     storage = ctx.storage
     with storage.transaction():

@@ -146,6 +146,10 @@ class LocalServer:
                 "reach %s (each key sees only its own objects)",
                 self.config.host,
             )
+        if self.config.ignore_idempotency_key:
+            logger.info(
+                "ignoring Idempotency-Key headers: a repeated create makes a new object, as the public API does"
+            )
         logger.info("data directory %s; %s", storage.root, describe_pace(self.config))
 
     def stop(self) -> None:
@@ -187,6 +191,7 @@ def run_server(
     line_failure_attempts: int | None = None,
     idle_timeout: float | None = None,
     allow_any_key: bool = False,
+    ignore_idempotency_key: bool = False,
 ) -> Iterator[LocalServer]:
     """A running server for the duration of the `with` block; port 0 picks a free port (see `server.base_url`).
 
@@ -194,7 +199,10 @@ def run_server(
     status step takes half a second and lines run as fast as the machine allows. `enqueued_token_limit` and the
     `line_failure_*` arguments are the `serve` options of the same names. `idle_timeout` closes connections that
     send nothing for that long (default 20 s). Without `api_keys`, a host other than loopback needs
-    `allow_any_key=True`. Raises ServerExtraMissing if the `[server]` extra is not installed.
+    `allow_any_key=True`. `ignore_idempotency_key=True` (the `serve` option `--ignore-idempotency-key`) ignores the
+    `Idempotency-Key` header on every endpoint, as the public API does for /v1/batches and /v1/files, so a create
+    repeated with the same key makes a second file or batch; by default a repeated key answers with the first object
+    (409 if the body differs). Raises ServerExtraMissing if the `[server]` extra is not installed.
     """
     config = ServerConfig(
         data_dir=Path(data_dir),
@@ -202,6 +210,7 @@ def run_server(
         port=port,
         api_keys=tuple(api_keys),
         allow_any_key=allow_any_key,
+        ignore_idempotency_key=ignore_idempotency_key,
         completion_window_seconds=completion_window_seconds,
         limits=limits or Limits(),
         faults=faults or Faults(),

@@ -17,7 +17,9 @@ from .errors import (
     JobConflictError,
     JobError,
     JobInputChangedError,
+    JobLeaseLostError,
     JobNotFoundError,
+    JobStateError,
 )
 from .job import Job, JobSummary, ModelPrice
 from .settings import STATE_DIR_ENV, default_state_dir
@@ -32,7 +34,9 @@ __all__ = [
     "JobConflictError",
     "JobError",
     "JobInputChangedError",
+    "JobLeaseLostError",
     "JobNotFoundError",
+    "JobStateError",
     "JobSummary",
     "ModelPrice",
     "TiktokenEstimator",

@@ -1,21 +1,21 @@
-"""The job's decisions, written once: given the store and what the service last said, what to do next.
+"""The job's decisions, written once and free of I/O: given the job as the store holds it and what the service last
+said, what to do next.
 
-`JobCore` never touches the network, never sleeps and never reads a clock: `decide(now)` returns the actions to run
-(upload this shard, create that batch, poll, download, cancel, delete an upload), and `record(event, now)` takes
-what came of one. Local work (planning shards, writing a shard's file, merging downloaded results) happens inside
-`decide`, against the store and the state directory. The sync and async runners are thin loops that run the actions
-with `BatchClient` or `AsyncBatchClient`, so both share every rule here, and a test can drive the core by feeding
-it events.
+`JobCore.decide(view, now)` takes a `JobView` (plain records read by the driver) and returns a `Step`: actions on
+the service (upload this shard, create that batch, poll, download, cancel, delete an upload, reconcile) and local
+effects (save this shard, plan shards, write a shard file, merge these results). `record(event, now)` takes what
+came of one action and returns the effects that record it. The core never touches the network, the disk or a
+clock; a driver (`_async/driver.py`, and the sync twin generated from it) carries the effects out through
+`local_work.py` and runs the actions, so both clients share every rule here, and a test drives the core with data.
 
-Exactly once: before an upload or a create is sent, its intent is committed (state UPLOADING / CREATING, with the
-moment it was made); its outcome is committed after. A shard found in either state when a run decides was left by a
-run that stopped in between (or its request failed on the way), so the core first looks for what may have been made
-(an upload by its unique filename, a batch by the job, shard, attempt and submission in its metadata) and adopts it;
-only when nothing is found does it send again, with the same Idempotency-Key. Extra uploads found are deleted, extra
-batches cancelled.
-
-The runners record what came of every action of a step before they ask for the next one, so a shard never has two
-requests out at once.
+Exactly once: before an upload or a create is sent, its intent is an effect of the step that sends it (state
+UPLOADING / CREATING, with the moment it was made), committed before the request; its outcome is committed after.
+A shard found in either state when a run decides was left by a run that stopped in between (or its request failed
+on the way), so the core first looks for what may have been made (an upload by its unique filename, a batch by the
+job, shard, attempt and submission in its metadata) and adopts it; only when nothing is found does it send again,
+with the same Idempotency-Key. Extra uploads found are deleted, extra batches cancelled. A job taken over from a
+runner that may still be alive is reconciled now and then (every batch and upload of the job at the service
+compared with the store), and every job once before it finishes.
 """
 
 from __future__ import annotations
@@ -28,9 +28,44 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from .crash import crash_point
-from .merge import merge_shard
-from .planning import plan_shards, shard_filename, write_shard_file
+from .actions import (
+    Action,
+    BatchesFound,
+    Cancel,
+    CancelSent,
+    Create,
+    Created,
+    DeleteUpload,
+    Download,
+    Downloaded,
+    Event,
+    Failed,
+    FindBatch,
+    FindUpload,
+    Poll,
+    Polled,
+    Reconcile,
+    Reconciled,
+    Upload,
+    UploadDeleted,
+    Uploaded,
+    UploadsFound,
+)
+from .effects import (
+    AddBatch,
+    AddResultFiles,
+    Effect,
+    EndBatch,
+    MergeShard,
+    PlanShards,
+    RemoveShardFile,
+    SaveBudget,
+    SaveShard,
+    SetJobStatus,
+    StopWaiting,
+    WriteShardFile,
+)
+from .planning import shard_filename
 from .records import (
     CANCELLED,
     CANCELLING,
@@ -38,7 +73,6 @@ from .records import (
     CREATED,
     FINISHED_STATUSES,
     IN_PROGRESS,
-    REQUEST_CANCELLED,
     BatchRecord,
     BudgetRecord,
     JobRecord,
@@ -46,7 +80,6 @@ from .records import (
     ShardState,
 )
 from .service import META_ATTEMPT, META_JOB, META_JOB_ID, META_SHARD, META_SUBMISSION, BatchView
-from .store import JobStore
 
 # How far back a resumed run looks for an upload or a batch it may have made: clocks of client and service differ.
 CLOCK_SLACK: Final = 300.0
@@ -56,139 +89,33 @@ TOKEN_WAIT_FIRST: Final = 30.0
 TOKEN_WAIT_MAX: Final = 900.0
 POLL_BACKOFF: Final = 1.5
 IDLE: Final = 60.0
+# A contested job is reconciled at most this often (and at least once per lease).
+RECONCILE_MIN: Final = 5.0
 
-
-# --- actions: what the core asks a runner to do -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Upload:
-    shard: int
-    path: Path
-    filename: str
-    idempotency_key: str
+# The shard states whose batch counts against max_in_flight and the token budget.
+IN_FLIGHT: Final = (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED)
 
 
 @dataclass(frozen=True)
-class FindUpload:
-    shard: int
-    filename: str
-    since: float
+class JobView:
+    """The job as the driver read it from the store before a decision."""
 
-
-@dataclass(frozen=True)
-class Create:
-    shard: int
-    file_id: str
-    endpoint: str
-    completion_window: str
-    metadata: Mapping[str, str]
-    idempotency_key: str
-
-
-@dataclass(frozen=True)
-class FindBatch:
-    shard: int
-    metadata: Mapping[str, str]
-    since: float
-
-
-@dataclass(frozen=True)
-class Poll:
-    shard: int
-    batch_id: str
-
-
-@dataclass(frozen=True)
-class Cancel:
-    shard: int | None  # None: an extra batch found while recovering, not a shard's own
-    batch_id: str
-
-
-@dataclass(frozen=True)
-class Download:
-    shard: int
-    batch_id: str
-    # (kind, file id, where to write it)
-    files: tuple[tuple[str, str, Path], ...]
-
-
-@dataclass(frozen=True)
-class DeleteUpload:
-    shard: int | None  # None: an extra upload found while recovering, not a shard's own
-    file_id: str
-
-
-Action = Upload | FindUpload | Create | FindBatch | Poll | Cancel | Download | DeleteUpload
-
-
-# --- events: what came of an action -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Uploaded:
-    shard: int
-    file_id: str
-
-
-@dataclass(frozen=True)
-class UploadsFound:
-    shard: int
-    file_ids: tuple[str, ...]  # oldest first
-
-
-@dataclass(frozen=True)
-class Created:
-    shard: int
-    batch: BatchView
-
-
-@dataclass(frozen=True)
-class BatchesFound:
-    shard: int
-    batches: tuple[BatchView, ...]  # oldest first
-
-
-@dataclass(frozen=True)
-class Polled:
-    shard: int
-    batch: BatchView
-
-
-@dataclass(frozen=True)
-class CancelSent:
-    shard: int | None
-    batch: BatchView | None  # None: the service would not cancel it (already final); the next poll tells
-
-
-@dataclass(frozen=True)
-class Downloaded:
-    shard: int
-    # (kind, path); path None: the service no longer has the file
-    files: tuple[tuple[str, Path | None], ...]
-
-
-@dataclass(frozen=True)
-class UploadDeleted:
-    shard: int | None
-    file_id: str
-
-
-@dataclass(frozen=True)
-class Failed:
-    action: Action
-    error: Exception
-    transient: bool
-
-
-Event = Uploaded | UploadsFound | Created | BatchesFound | Polled | CancelSent | Downloaded | UploadDeleted | Failed
+    job: JobRecord
+    shards: tuple[ShardRecord, ...]  # the active ones (not done), by id
+    budgets: Mapping[int, BudgetRecord] = field(default_factory=dict)
+    has_pending: bool = False  # requests wait for a shard
+    known_batches: frozenset[str] = frozenset()  # every batch id the job ever recorded
+    known_files: frozenset[str] = frozenset()  # every upload id the job ever recorded
 
 
 @dataclass(frozen=True)
 class Step:
-    actions: list[Action]
+    actions: list[Action] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
     done: bool = False
     wait: float = 0.0  # when there are no actions: seconds until something is due
+    # Local work only (merging, planning, stopping waiting requests): carry out the effects and decide again at once.
+    local: bool = False
 
 
 @dataclass
@@ -209,56 +136,83 @@ class _Tally:
 class JobCore:
     def __init__(
         self,
-        store: JobStore,
         job: JobRecord,
         folder: Path,
         *,
         poll_interval: float,
         max_poll_interval: float,
+        lease_seconds: float = 120.0,
     ) -> None:
-        self.store = store
         self.job = job
         self.folder = folder
         self.poll_interval = poll_interval
         self.max_poll_interval = max(max_poll_interval, poll_interval)
+        self.reconcile_every = max(lease_seconds, RECONCILE_MIN)
         self.changed = True
+        self._shards: dict[int, ShardRecord] = {}
+        self._budgets: dict[int, BudgetRecord] = {}
+        self._known: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self._effects: list[Effect] = []
         self._polls: dict[int, _PollClock] = {}
         # (shard, UPLOADING or CREATING) looked for at the service and not found: sent now without looking again.
         # A shard in either state otherwise is looked for first: a run stopped, or the request failed, after its
         # intent was committed, and what it asked for may be there.
-        self._checked: set[tuple[int, str]] = set()
+        self._checked: set[tuple[int, ShardState]] = set()
         self._retry_at: dict[int, float] = {}
         # Failures in a row, per shard (None: the clean-up of extras found while recovering).
         self._failures: dict[int | None, int] = defaultdict(int)
         # Clean-up found while recovering (extra uploads to delete, extra batches to cancel), with when it is due.
         self._extra: list[tuple[float, Action]] = []
+        self._reconcile_due: float | None = None  # set on the first decision of a contested job
+        self._reconciled_before_finish = False
 
     # --- deciding --------------------------------------------------------------------------------------------
 
-    def decide(self, now: float) -> Step:
-        job = self._reload()
+    def decide(self, view: JobView, now: float) -> Step:
+        job = view.job
+        self.job = job
+        self._shards = {shard.id: shard for shard in view.shards}
+        self._budgets = dict(view.budgets)
+        self._known = (view.known_batches, view.known_files)
+        self._effects = []
         if job.status in FINISHED_STATUSES:
-            return Step([], done=True)
+            return Step(done=True)
         if job.status == CREATED:
-            self.store.update_job(job.id, {"status": IN_PROGRESS})
-            job = self._reload()
+            return Step(effects=[SetJobStatus(CREATED, IN_PROGRESS)], local=True)
         cancelling = job.status == CANCELLING
-        actions: list[Action] = [action for due, action in self._extra if due <= now]
-        self._extra = [(due, action) for due, action in self._extra if due > now]
+        shards = list(view.shards)
 
-        shards = self._local_work(job, cancelling)
+        merges: list[Effect] = [
+            MergeShard(shard, cancelling)
+            for shard in shards
+            if shard.state == ShardState.DOWNLOADED
+            or (shard.state == ShardState.ENDED and not (shard.output_file_id or shard.error_file_id))
+        ]
+        if merges:
+            self.changed = True
+            return Step(effects=merges, local=True)
         if cancelling:
-            shards = self._stop_waiting_shards(job, shards)
-        elif not any(shard.state == ShardState.PLANNED for shard in shards) and plan_shards(self.store, job):
+            unsent = tuple(shard for shard in shards if self._unsent(shard))
+            if unsent or view.has_pending:
+                self.changed = True
+                return Step(effects=[StopWaiting(unsent)], local=True)
+        elif view.has_pending and not any(shard.state == ShardState.PLANNED for shard in shards):
             # Retries wait until the shards planned before them have all started, so they gather into few batches.
             # (Planning is no news for on_update: a job's snapshot counts requests and batches in flight.)
-            shards = self.store.active_shards(job.id)
+            return Step(effects=[PlanShards()], local=True)
 
+        if job.lease_contested and (self._reconcile_due is None or self._reconcile_due <= now):
+            # Alone in its step: nothing this runner sends can be listed before it is recorded.
+            self._reconcile_due = now + self.reconcile_every
+            return Step(actions=[self._reconcile(job)])
+
+        actions: list[Action] = [action for due, action in self._extra if due <= now]
+        self._extra = [(due, action) for due, action in self._extra if due > now]
         tally = _Tally()
         waits: list[float] = []
         candidates: list[ShardRecord] = []
         for shard in shards:
-            if shard.state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
+            if shard.state in IN_FLIGHT:
                 tally.count += 1
                 tally.tokens[shard.model] += shard.tokens
             retry_at = self._retry_at.get(shard.id, 0.0)
@@ -277,56 +231,22 @@ class JobCore:
             actions += self._submit(job, candidates, tally, now, waits)
 
         waits += [due - now for due, _ in self._extra]
-        if not actions and not self.store.active_shards(job.id) and not waits:
-            self._finish(job, cancelling, now)
-            return Step([], done=True)
+        effects = self._take_effects()
+        if not actions and not effects and not waits and not shards:
+            if not self._reconciled_before_finish and any(self._known):
+                return Step(actions=[self._reconcile(job)])
+            self.changed = True
+            status = CANCELLED if cancelling else COMPLETED
+            return Step(effects=[SetJobStatus(job.status, status, now)], done=True)
+        if effects and not actions:
+            return Step(effects=effects, local=True)  # shards done: look again at once, the job may be finished
+        if job.lease_contested and self._reconcile_due is not None:
+            waits.append(self._reconcile_due - now)
         wait = max(min(waits, default=IDLE), 0.0)
-        return Step(actions, wait=wait)
+        return Step(actions, effects, wait=wait)
 
-    def _reload(self) -> JobRecord:
-        job = self.store.get_job(self.job.name)
-        if job is None or job.id != self.job.id:
-            raise LookupError(f"job {self.job.name} was deleted while it ran")
-        self.job = job
-        return job
-
-    def _local_work(self, job: JobRecord, cancelling: bool) -> list[ShardRecord]:
-        """Merge what was downloaded; the shards as they are after it."""
-        shards = self.store.active_shards(job.id)
-        merged = False
-        for shard in shards:
-            if shard.state == ShardState.DOWNLOADED or (
-                shard.state == ShardState.ENDED and not (shard.output_file_id or shard.error_file_id)
-            ):
-                files = [
-                    (number, Path(path)) for number, path in self.store.batch_result_files(job.id, shard.batch_id or "")
-                ]
-                merge_shard(self.store, job, shard, files, cancelling=cancelling)
-                crash_point("merged")
-                merged = True
-        if merged:
-            self.changed = True
-            shards = self.store.active_shards(job.id)
-        return shards
-
-    def _stop_waiting_shards(self, job: JobRecord, shards: list[ShardRecord]) -> list[ShardRecord]:
-        """The job is cancelling: requests the service has not got end `cancelled`; their shards end as merged
-        (their uploads, if any, are deleted next)."""
-        message = "the job was cancelled before this request ran"
-        counts = self.store.finish_waiting(job.id, None, REQUEST_CANCELLED, "cancelled", message)
-        changed = bool(counts)
-        with self.store.transaction():
-            self.store.add_counts(job.id, counts)
-            for shard in shards:
-                if self._unsent(shard):
-                    shard_counts = self.store.finish_waiting(job.id, shard.id, REQUEST_CANCELLED, "cancelled", message)
-                    self.store.add_counts(job.id, shard_counts)
-                    self.store.update_shard(job.id, shard.id, {"state": ShardState.MERGED})
-                    changed = True
-        if changed:
-            self.changed = True
-            return self.store.active_shards(job.id)
-        return shards
+    def _reconcile(self, job: JobRecord) -> Reconcile:
+        return Reconcile(job.created_at - CLOCK_SLACK, job.uid, f"{job.name}.{job.uid}.")
 
     def _unsent(self, shard: ShardRecord) -> bool:
         """Whether the service has no batch of the shard and none is on its way."""
@@ -365,8 +285,8 @@ class JobCore:
         if state == ShardState.MERGED:
             if shard.file_id and not shard.input_deleted:
                 return DeleteUpload(shard.id, shard.file_id)
-            self._set_shard(shard, {"state": ShardState.DONE})
-            self._shard_path(shard).unlink(missing_ok=True)
+            self._save(shard, dataclasses.replace(shard, state=ShardState.DONE))
+            self._effects.append(RemoveShardFile(self._shard_path(shard)))
         return None
 
     def _submit(
@@ -374,11 +294,10 @@ class JobCore:
     ) -> list[Action]:
         """Start shards while max_in_flight and each model's token budget allow: uploaded ones first."""
         order = (ShardState.UPLOADED, ShardState.TOKEN_WAIT, ShardState.PLANNED)
-        budgets = self.store.budgets(job.id)
         actions: list[Action] = []
         for shard in sorted(candidates, key=lambda s: (order.index(s.state), s.id)):
             in_flight = tally.tokens[shard.model]
-            budget = self._budget(budgets, job, shard.model)
+            budget = self._budget(shard.model)
             if shard.state == ShardState.UPLOADED:
                 # Admitted when its upload began (and counted in the tally since): it goes on to its batch.
                 actions.append(self._start_batch(job, shard, in_flight - shard.tokens, now))
@@ -395,9 +314,11 @@ class JobCore:
             if not self._fits(job, shard, in_flight, budget):
                 continue
             if shard.state == ShardState.PLANNED:
-                filename = shard_filename(job, shard)
-                self._set_shard(shard, {"state": ShardState.UPLOADING, "filename": filename, "intent_at": now})
-                actions.append(self._upload(job, self._with(shard, filename=filename)))
+                uploading = dataclasses.replace(
+                    shard, state=ShardState.UPLOADING, filename=shard_filename(job, shard), intent_at=now
+                )
+                self._save(shard, uploading)
+                actions.append(self._upload(job, uploading))
             else:
                 actions.append(self._start_batch(job, shard, in_flight, now))
             tally.count += 1
@@ -406,20 +327,19 @@ class JobCore:
 
     def _start_batch(self, job: JobRecord, shard: ShardRecord, tokens_ahead: int, now: float) -> Create:
         """Record the intent to create the shard's batch (a new submission after a token-limit refusal)."""
-        submission = shard.submission + (1 if shard.state == ShardState.TOKEN_WAIT else 0)
-        changes = {
-            "state": ShardState.CREATING,
-            "submission": submission,
-            "intent_at": now,
-            "tokens_ahead": tokens_ahead,
-        }
-        self._set_shard(shard, changes)
-        return self._create(job, self._with(shard, submission=submission))
+        creating = dataclasses.replace(
+            shard,
+            state=ShardState.CREATING,
+            submission=shard.submission + (1 if shard.state == ShardState.TOKEN_WAIT else 0),
+            intent_at=now,
+            tokens_ahead=tokens_ahead,
+        )
+        self._save(shard, creating)
+        return self._create(job, creating)
 
-    @staticmethod
-    def _budget(budgets: Mapping[int, BudgetRecord], job: JobRecord, model: int) -> BudgetRecord:
+    def _budget(self, model: int) -> BudgetRecord:
         """The model's budget record; one that has learned nothing yet if the store holds none."""
-        return budgets.get(model) or BudgetRecord(job=job.id, model=model)
+        return self._budgets.get(model) or BudgetRecord(job=self.job.id, model=model)
 
     @staticmethod
     def _fits(job: JobRecord, shard: ShardRecord, in_flight: int, budget: BudgetRecord) -> bool:
@@ -430,8 +350,7 @@ class JobCore:
 
     def _upload(self, job: JobRecord, shard: ShardRecord) -> Upload:
         path = self._shard_path(shard)
-        if not path.exists():  # written once per shard and attempt, from the store: the same bytes every time
-            write_shard_file(self.store, job, shard, path)
+        self._effects.append(WriteShardFile(shard, path))
         filename = shard.filename or shard_filename(job, shard)
         return Upload(shard.id, path, filename, f"openai-batches-job:{job.uid}:{shard.id}:{shard.attempt}:upload")
 
@@ -459,26 +378,24 @@ class JobCore:
     def _shard_path(self, shard: ShardRecord) -> Path:
         return self.folder / "shards" / f"shard{shard.id}.attempt{shard.attempt}.jsonl"
 
-    def _finish(self, job: JobRecord, cancelling: bool, now: float) -> None:
-        self.store.update_job(job.id, {"status": CANCELLED if cancelling else COMPLETED, "finished_at": now})
-        self._reload()
-        self.changed = True
-
     # --- recording -------------------------------------------------------------------------------------------
 
-    def record(self, event: Event, now: float) -> None:
+    def record(self, event: Event, now: float) -> list[Effect]:
+        """The effects that record `event`; the core's own picture of the shards moves with them."""
         self.changed = True
-        job = self.job
+        self._effects = []
         if isinstance(event, Failed):
             self._failed(event, now)
-            return
+            return self._take_effects()
         self._failures.pop(event.shard, None)
         if isinstance(event, Uploaded):
-            self.store.update_shard(job.id, event.shard, {"state": ShardState.UPLOADED, "file_id": event.file_id})
+            shard = self._shard(event.shard)
+            self._save(shard, dataclasses.replace(shard, state=ShardState.UPLOADED, file_id=event.file_id))
         elif isinstance(event, UploadsFound):
             if event.file_ids:
                 first, *extra = event.file_ids
-                self.store.update_shard(job.id, event.shard, {"state": ShardState.UPLOADED, "file_id": first})
+                shard = self._shard(event.shard)
+                self._save(shard, dataclasses.replace(shard, state=ShardState.UPLOADED, file_id=first))
                 self._extra += [(now, DeleteUpload(None, file_id)) for file_id in extra]
             else:
                 self._checked.add((event.shard, ShardState.UPLOADING))
@@ -495,22 +412,52 @@ class JobCore:
             self._polled(event.shard, event.batch, now)
         elif isinstance(event, CancelSent):
             if event.shard is not None:  # None: an extra batch, cancelled and forgotten
-                self.store.update_shard(job.id, event.shard, {"cancel_requested": True})
+                shard = self._shard(event.shard)
+                self._save(shard, dataclasses.replace(shard, cancel_requested=True))
                 if event.batch is not None:
                     self._polled(event.shard, event.batch, now)
         elif isinstance(event, Downloaded):
-            self._downloaded(event)
-        elif isinstance(event, UploadDeleted) and event.shard is not None:  # None: an extra upload, now forgotten
-            self._set_shard(self._shard(event.shard), {"input_deleted": True})
+            shard = self._shard(event.shard)
+            files = tuple((kind, path) for kind, path in event.files if path is not None)
+            self._effects.append(AddResultFiles(shard.batch_id or "", files))
+            self._save(shard, dataclasses.replace(shard, state=ShardState.DOWNLOADED))
+        elif isinstance(event, UploadDeleted):
+            if event.shard is not None:  # None: an extra upload, now forgotten
+                shard = self._shard(event.shard)
+                self._save(shard, dataclasses.replace(shard, input_deleted=True))
+        elif isinstance(event, Reconciled):
+            self._reconciled(event, now)
+        return self._take_effects()
+
+    def _reconciled(self, event: Reconciled, now: float) -> None:
+        """Cancel the job's batches and delete its uploads that no record names, except what a shard in flight
+        may yet adopt (its FindUpload / FindBatch looks for exactly that)."""
+        self._reconciled_before_finish = True
+        known_batches, known_files = self._known
+        creating = {
+            (str(shard.id), str(shard.attempt), str(shard.submission))
+            for shard in self._shards.values()
+            if shard.state == ShardState.CREATING
+        }
+        uploading = {shard.filename for shard in self._shards.values() if shard.state == ShardState.UPLOADING}
+        for batch in event.batches:
+            if batch.id in known_batches or batch.terminal:
+                continue
+            key = tuple(batch.metadata.get(name, "") for name in (META_SHARD, META_ATTEMPT, META_SUBMISSION))
+            if key not in creating:
+                self._extra.append((now, Cancel(None, batch.id)))
+        for file_id, filename in event.files:
+            if file_id not in known_files and filename not in uploading:
+                self._extra.append((now, DeleteUpload(None, file_id)))
 
     def _failed(self, event: Failed, now: float) -> None:
         action = event.action
         shard = action.shard
         # The request may have reached the service before it failed: look before sending it again.
         if isinstance(action, Upload):
-            self._checked.discard((shard, ShardState.UPLOADING))
+            self._checked.discard((action.shard, ShardState.UPLOADING))
         elif isinstance(action, Create):
-            self._checked.discard((shard, ShardState.CREATING))
+            self._checked.discard((action.shard, ShardState.CREATING))
         if not event.transient:
             raise event.error
         self._failures[shard] += 1
@@ -523,11 +470,12 @@ class JobCore:
     def _submitted(self, shard_id: int, batch: BatchView, now: float) -> None:
         job = self.job
         shard = self._shard(shard_id)
-        with self.store.transaction():
-            self.store.update_shard(
-                job.id, shard_id, {"state": ShardState.SUBMITTED, "batch_id": batch.id, "batch_status": batch.status}
-            )
-            self.store.add_batch(
+        self._save(
+            shard,
+            dataclasses.replace(shard, state=ShardState.SUBMITTED, batch_id=batch.id, batch_status=batch.status),
+        )
+        self._effects.append(
+            AddBatch(
                 BatchRecord(
                     job=job.id,
                     batch_id=batch.id,
@@ -539,12 +487,12 @@ class JobCore:
                     created_at=batch.created_at or now,
                 )
             )
+        )
         self._polls[shard_id] = _PollClock(now + self.poll_interval, self.poll_interval, batch.progress)
         if batch.terminal:
             self._polled(shard_id, batch, now)
 
     def _polled(self, shard_id: int, batch: BatchView, now: float) -> None:
-        job = self.job
         shard = self._shard(shard_id)
         if shard.state != ShardState.SUBMITTED or shard.batch_id != batch.id:
             return  # an answer about an extra batch, or one already handled
@@ -561,83 +509,80 @@ class JobCore:
             clock.last = batch.progress
             clock.due = now + clock.interval
             if batch.status != shard.batch_status:
-                self.store.update_shard(job.id, shard_id, {"batch_status": batch.status})
+                self._save(shard, dataclasses.replace(shard, batch_status=batch.status))
             return
         self._polls.pop(shard_id, None)
-        budget = self._budget(self.store.budgets(job.id), job, shard.model)
-        with self.store.transaction():
-            self.store.update_batch(
-                job.id,
+        budget = self._budget(shard.model)
+        self._effects.append(
+            EndBatch(
                 batch.id,
-                {
-                    "status": batch.status,
-                    "output_file_id": batch.output_file_id,
-                    "error_file_id": batch.error_file_id,
-                    "input_tokens": batch.input_tokens,
-                    "cached_tokens": batch.cached_tokens,
-                    "output_tokens": batch.output_tokens,
-                },
+                batch.status,
+                batch.output_file_id,
+                batch.error_file_id,
+                batch.input_tokens,
+                batch.cached_tokens,
+                batch.output_tokens,
             )
-            if batch.token_limited:
-                self._token_refused(job, shard, budget, now)
-                return
-            self.store.update_budget(job.id, shard.model, {"ended": budget.ended + 1})
-            self.store.update_shard(
-                job.id,
-                shard_id,
-                {
-                    "state": ShardState.ENDED,
-                    "batch_status": batch.status,
-                    "output_file_id": batch.output_file_id,
-                    "error_file_id": batch.error_file_id,
-                    "errors": json.dumps([dict(error) for error in batch.errors]) if batch.errors else None,
-                    "input_tokens": batch.input_tokens,
-                    "cached_tokens": batch.cached_tokens,
-                    "output_tokens": batch.output_tokens,
-                },
-            )
+        )
+        if batch.token_limited:
+            self._token_refused(shard, budget, now)
+            return
+        self._save_budget(dataclasses.replace(budget, ended=budget.ended + 1))
+        self._save(
+            shard,
+            dataclasses.replace(
+                shard,
+                state=ShardState.ENDED,
+                batch_status=batch.status,
+                output_file_id=batch.output_file_id,
+                error_file_id=batch.error_file_id,
+                errors=json.dumps([dict(error) for error in batch.errors]) if batch.errors else None,
+                input_tokens=batch.input_tokens,
+                cached_tokens=batch.cached_tokens,
+                output_tokens=batch.output_tokens,
+            ),
+        )
 
-    def _token_refused(self, job: JobRecord, shard: ShardRecord, budget: BudgetRecord, now: float) -> None:
+    def _token_refused(self, shard: ShardRecord, budget: BudgetRecord, now: float) -> None:
         """The service refused the batch for its enqueued-token limit: not an attempt. The shard waits, and the
         budget for its model drops to what the service had accepted alongside it."""
         refusals = budget.refusals + 1
         learned = budget.budget
-        changes: dict[str, object] = {"refusals": refusals}
         if shard.tokens_ahead > 0:
-            changes["budget"] = shard.tokens_ahead if learned is None else min(learned, shard.tokens_ahead)
-        self.store.update_budget(job.id, shard.model, changes)
-        self.store.update_shard(
-            job.id,
-            shard.id,
-            {
-                "state": ShardState.TOKEN_WAIT,
-                "batch_status": "failed",
-                "wait_ended": budget.ended,
-                "wait_until": now + min(TOKEN_WAIT_FIRST * 2.0 ** (refusals - 1), TOKEN_WAIT_MAX),
-            },
+            learned = shard.tokens_ahead if learned is None else min(learned, shard.tokens_ahead)
+        self._save_budget(dataclasses.replace(budget, refusals=refusals, budget=learned))
+        self._save(
+            shard,
+            dataclasses.replace(
+                shard,
+                state=ShardState.TOKEN_WAIT,
+                batch_status="failed",
+                wait_ended=budget.ended,
+                wait_until=now + min(TOKEN_WAIT_FIRST * 2.0 ** (refusals - 1), TOKEN_WAIT_MAX),
+            ),
         )
-
-    def _downloaded(self, event: Downloaded) -> None:
-        job = self.job
-        shard = self._shard(event.shard)
-        with self.store.transaction():
-            for kind, path in event.files:
-                if path is not None:
-                    self.store.add_result_file(job.id, shard.batch_id or "", kind, str(path))
-            self.store.update_shard(job.id, shard.id, {"state": ShardState.DOWNLOADED})
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
     def _shard(self, shard_id: int) -> ShardRecord:
-        for shard in self.store.active_shards(self.job.id):
-            if shard.id == shard_id:
-                return shard
-        raise LookupError(f"shard {shard_id} of job {self.job.name} is not active")
+        shard = self._shards.get(shard_id)
+        if shard is None:
+            raise LookupError(f"shard {shard_id} of job {self.job.name} is not active")
+        return shard
 
-    def _set_shard(self, shard: ShardRecord, changes: Mapping[str, object]) -> None:
-        self.store.update_shard(shard.job, shard.id, changes)
+    def _save(self, before: ShardRecord, after: ShardRecord) -> None:
+        """An effect that saves the shard, and the core's picture of it updated to match."""
+        self._effects.append(SaveShard(before, after))
+        if after.state == ShardState.DONE:
+            self._shards.pop(after.id, None)  # no longer active: an event about it is refused by name
+        else:
+            self._shards[after.id] = after
         self.changed = True
 
-    @staticmethod
-    def _with(shard: ShardRecord, **changes: object) -> ShardRecord:
-        return dataclasses.replace(shard, **changes)  # type: ignore[arg-type]
+    def _save_budget(self, budget: BudgetRecord) -> None:
+        self._effects.append(SaveBudget(budget))
+        self._budgets[budget.model] = budget
+
+    def _take_effects(self) -> list[Effect]:
+        effects, self._effects = self._effects, []
+        return effects

@@ -1,9 +1,13 @@
 """Named points where a test can make a job process kill itself, to prove that a resumed job loses nothing.
 
 Test-only: with `OPENAI_BATCHES_JOBS_CRASH=NAME:N` in the environment, the Nth time the process passes the point NAME
-it sends itself SIGKILL (no cleanup, no finally blocks, as a power cut or the OOM killer would). The points sit in the
+it sends itself SIGKILL (no cleanup, no finally blocks, as the OOM killer or `kill -9` would). The points sit in the
 windows that matter: between an upload and its record, between a create and its record, in the middle of a download
 and of a merge. Without the variable, `crash_point` is one comparison.
+
+A SIGKILL loses what the process held, not what it had handed to the kernel; a power cut loses that too unless it
+was synced. The store commits with SQLite's synchronous=FULL and every file the store names is fsynced before its
+rename (and its folder after), so a step recorded before a power cut is on disk; these points do not test that.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ from .._config import NOT_GIVEN, NotGiven
 from .._exceptions import InvalidParameterError
 from ..batch_input import DEFAULT_LIMITS, BatchInput, BatchRequest, check_endpoint
 from .errors import JobConflictError
+from .files import sync_folder
 from .ingest import Scan, hash_file, spooled, store_requests
+from .input_check import first_difference, input_changed_since_created
 from .job import Job, snapshot
 from .records import CREATED, JobRecord
 from .settings import check_name, job_folder
@@ -99,7 +101,7 @@ def create_job(
             if not path.is_file():
                 raise InvalidParameterError("requests", f"no such file: {str(path)!r}")
             if existing is not None:
-                return _existing(store, existing, hash_file(path)[0], target, settings, state_dir)
+                return _existing(store, existing, hash_file(path)[0], target, settings, state_dir, path=path)
             record = _new_record(name, path, False, target, completion_window, settings, account, estimate)
             return _ingest(store, record, path, estimate, state_dir, shown=path)
         if isinstance(requests, bytes | bytearray | Mapping) or not isinstance(requests, Iterable):
@@ -112,6 +114,7 @@ def create_job(
                 return _existing(store, existing, digest, target, settings, state_dir)
             final = folder / "input.jsonl"
             os.replace(temp, final)
+            sync_folder(folder)  # the job's record names this file: its name must outlive a power cut too
             record = _new_record(
                 name, final, True, target or first_endpoint, completion_window, settings, account, estimate
             )
@@ -164,6 +167,8 @@ def _ingest(
     *,
     shown: Path | None,
 ) -> Job:
+    # Before the read: a change while it reads then shows as another mtime, and the next check hashes the file.
+    stat = path.stat()
     # One transaction: a job whose input fails half-way (or whose process dies) is not created at all.
     try:
         with store.transaction():
@@ -187,6 +192,8 @@ def _ingest(
                     "estimated_tokens": scan.tokens,
                     "input_hash": scan.digest.hexdigest(),
                     "input_bytes": scan.size,
+                    "input_mtime_ns": stat.st_mtime_ns,
+                    "input_inode": stat.st_ino,
                 },
             )
     except sqlite3.IntegrityError:
@@ -197,10 +204,25 @@ def _ingest(
 
 
 def _existing(
-    store: SQLiteJobStore, record: JobRecord, digest: str, endpoint: str | None, settings: JobSettings, state_dir: Path
+    store: SQLiteJobStore,
+    record: JobRecord,
+    digest: str,
+    endpoint: str | None,
+    settings: JobSettings,
+    state_dir: Path,
+    *,
+    path: Path | None = None,
 ) -> Job:
-    """Creating a job again with the same input returns it (with any setting given updated); other input is refused."""
-    if digest != record.input_hash:
+    """Creating a job again with the same input returns it (with any setting given updated); other input is refused.
+
+    The job's own path with other content is the file edited since: said so (with the first line that differs and
+    old and new size and hash), not mistaken for another file under the job's name.
+    """
+    if digest != record.input_hash and path is not None and str(path) == record.input_path:
+        difference = first_difference(store, record)
+        if difference is not None:
+            raise input_changed_since_created(record, difference)
+    elif digest != record.input_hash:
         raise JobConflictError(
             f"a job named {record.name!r} already exists with other input ({record.input_path}); choose another "
             "name, or delete the job first",

@@ -10,7 +10,9 @@ __all__ = [
     "JobConflictError",
     "JobError",
     "JobInputChangedError",
+    "JobLeaseLostError",
     "JobNotFoundError",
+    "JobStateError",
 ]
 
 
@@ -31,11 +33,52 @@ class JobConflictError(JobError):
 
 
 class JobInputChangedError(JobConflictError):
-    """The job's input file changed since the job was created: its requests and offsets no longer match."""
+    """The job's input file changed since the job was created: its requests and offsets no longer match.
+
+    Raised before anything from the changed file is sent. `path` is the input; `line` the first line (1-based)
+    that differs from what the job read, None when it is gone or no request line differs; `old_size` /
+    `old_sha256` are what the job read, `new_size` / `new_sha256` what the file holds now (None when it is gone).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        job: str,
+        path: str | None = None,
+        line: int | None = None,
+        old_size: int | None = None,
+        new_size: int | None = None,
+        old_sha256: str | None = None,
+        new_sha256: str | None = None,
+    ) -> None:
+        super().__init__(message, job=job)
+        self.path = path
+        self.line = line
+        self.old_size = old_size
+        self.new_size = new_size
+        self.old_sha256 = old_sha256
+        self.new_sha256 = new_sha256
 
 
 class JobBusyError(JobError):
     """Another runner (another process, or another `run` in this one) holds the job."""
+
+
+class JobLeaseLostError(JobBusyError):
+    """Another runner took the job over while this one ran (it was paused past its lease, or its heartbeat could
+    not be written): this runner stopped before changing anything more, and the job goes on in the other one."""
+
+
+class JobStateError(JobError):
+    """The job's local state (its store, a shard file, a download, its input) could not be read or written: a full
+    disk, a read-only folder, a permission. `path` names what failed; `resumable` says whether the job can be run
+    again once the cause is fixed (nothing recorded was lost)."""
+
+    def __init__(self, message: str, *, job: str, path: str | None, resumable: bool) -> None:
+        super().__init__(message, job=job)
+        self.path = path
+        self.resumable = resumable
 
 
 class JobAccountError(JobError):

@@ -2,7 +2,8 @@
 
 A JSONL path is read line by line while it is hashed; an iterable of requests is first spooled (encoded as
 `BatchInput` would) into the job's folder, then read the same way. Per request the store gets its line number,
-custom_id, byte offset and length, estimated input tokens, embedding inputs and model; the body stays in the file.
+custom_id, byte offset and length, a digest of those bytes (checked again before they are sent, see
+`input_check`), estimated input tokens, embedding inputs and model; the body stays in the file.
 Duplicate custom_ids are found by the store's unique index, so memory does not grow with the number of requests.
 """
 
@@ -28,6 +29,7 @@ from ..batch_input import (
     _prepare,
     check_endpoint,
 )
+from ._breathing import breathe
 from .crash import crash_point
 from .store import DuplicateCustomId, JobStore, RequestRow
 from .tokens import TokenEstimator
@@ -36,12 +38,21 @@ CHUNK_ROWS = 5000
 READ_CHUNK = 1024 * 1024
 
 
+def line_digest(content: bytes) -> int:
+    """A request's bytes as a 64-bit BLAKE2b, signed so that SQLite stores it as an INTEGER.
+
+    Kept per request so that a shard's bytes can be checked as they are copied, without hashing the whole input.
+    """
+    return int.from_bytes(hashlib.blake2b(content, digest_size=8).digest(), "little", signed=True)
+
+
 def hash_file(path: Path) -> tuple[str, int]:
     """The SHA-256 of a file and its size, read in chunks."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as file:
         while chunk := file.read(READ_CHUNK):
+            breathe()
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
@@ -113,6 +124,7 @@ class Scan:
                 raw = file.readline(limits.max_bytes + 1)
                 if not raw:
                     return
+                breathe()
                 number += 1
                 self.size += len(raw)
                 self.digest.update(raw)
@@ -154,7 +166,7 @@ class Scan:
             model_id = self._models[model] = self.model_id(model)
         self.requests += 1
         self.tokens += tokens
-        return (number, request.custom_id, offset, len(content), tokens, inputs, model_id)
+        return (number, request.custom_id, offset, len(content), tokens, inputs, model_id, line_digest(content))
 
     def _parse(self, content: bytes, number: int) -> object:
         try:

@@ -16,6 +16,7 @@ the job's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections import Counter
@@ -23,12 +24,26 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from ._breathing import breathing
 from .crash import crash_point
-from .records import FAILED, FINAL, MISSING, PENDING, REQUEST_CANCELLED, SUCCEEDED, JobRecord, Outcome, ShardRecord
+from .records import (
+    FAILED,
+    FINAL,
+    MISSING,
+    PENDING,
+    REQUEST_CANCELLED,
+    SUCCEEDED,
+    JobRecord,
+    Outcome,
+    ShardRecord,
+    ShardState,
+)
 from .store import JobStore
 
 logger = logging.getLogger("openai_batches")
 
+# The states a shard is merged from: its files downloaded, or its batch ended with none to download.
+MERGEABLE: Final = (ShardState.ENDED, ShardState.DOWNLOADED)
 RETRYABLE_CODES: Final = frozenset({"batch_expired"})
 NO_RESULT: Final = "no_result"
 CANCELLED_CODE: Final = "cancelled"
@@ -104,10 +119,14 @@ def merge_shard(
             final(line, FAILED if earlier else MISSING, error=(code, message))
 
     with store.transaction():
+        # Checked where it is written: a shard merged already (by this run or another) is not counted again.
+        current = store.shard(job.id, shard.id)
+        if current is None or current.state not in MERGEABLE:
+            return Counter()
         store.set_outcomes(job.id, outcomes)
         crash_point("merge")  # the verdicts written, the counts and the shard's state not: all roll back together
         store.add_counts(job.id, counts)
-        store.update_shard(job.id, shard.id, {"state": "merged"})
+        store.save_shard(current, dataclasses.replace(current, state=ShardState.MERGED))
     return counts
 
 
@@ -150,7 +169,7 @@ def _result_lines(path: Path) -> Iterator[tuple[int, int, dict[str, Any]]]:
     """(offset, length, parsed record) of each line of a result file; lines that are not JSON objects are skipped."""
     offset = 0
     with path.open("rb") as file:
-        for number, raw in enumerate(file, start=1):
+        for number, raw in enumerate(breathing(file), start=1):
             content = raw.rstrip(b"\r\n")
             start, offset = offset, offset + len(raw)
             if not content.strip():

@@ -15,6 +15,8 @@ from pathlib import Path
 from ..batch_input import DEFAULT_LIMITS
 from .crash import crash_point
 from .files import replacing
+from .ingest import line_digest
+from .input_check import change_error, check_stat, open_input
 from .records import JobRecord, ShardRecord
 from .store import JobStore
 
@@ -75,10 +77,19 @@ def shard_filename(job: JobRecord, shard: ShardRecord) -> str:
 
 
 def write_shard_file(store: JobStore, job: JobRecord, shard: ShardRecord, target: Path) -> Path:
-    """The shard's requests as a JSONL file, copied byte for byte from the job's input."""
-    with open(job.input_path, "rb") as source, replacing(target) as out:
-        for _line, _custom_id, offset, length, _attempts, _earlier in store.shard_lines(job.id, shard.id):
+    """The shard's requests as a JSONL file, copied byte for byte from the job's input.
+
+    The input is checked first by its stat, and every request against its digest from ingest as it is copied: an
+    input changed since the job read it raises `JobInputChangedError` (naming the first line that differs) and
+    leaves nothing at `target`, so no changed byte is uploaded.
+    """
+    with open_input(job) as source, replacing(target) as out:
+        check_stat(store, job, source)
+        for _line, offset, length, digest in store.shard_input(job.id, shard.id):
             source.seek(offset)
-            out.write(source.read(length))
+            data = source.read(length)
+            if len(data) != length or (digest is not None and line_digest(data) != digest):
+                raise change_error(store, job)
+            out.write(data)
             out.write(b"\n")
     return target

@@ -6,6 +6,8 @@ is in the input, how long it is, its estimated tokens) and never its body.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,19 +33,45 @@ REQUEST_CANCELLED: Final = "cancelled"  # the job was cancelled before the reque
 OUTCOMES: Final = (SUCCEEDED, FAILED, MISSING, REQUEST_CANCELLED)
 
 
-class ShardState:
+class ShardState(enum.StrEnum):
     """A shard's way through the service; each step is recorded before and after its request."""
 
-    PLANNED: Final = "planned"  # requests chosen, nothing sent
-    UPLOADING: Final = "uploading"  # upload intended; on resume, look for it before uploading again
-    UPLOADED: Final = "uploaded"  # the input file is on the service
-    CREATING: Final = "creating"  # create intended; on resume, look for the batch before creating again
-    SUBMITTED: Final = "submitted"  # the batch runs
-    TOKEN_WAIT: Final = "token_wait"  # refused for the enqueued-token limit: waits, then the same upload again
-    ENDED: Final = "ended"  # the batch is final; its result files are to be downloaded
-    DOWNLOADED: Final = "downloaded"  # the result files are in the state directory; to be merged
-    MERGED: Final = "merged"  # every line has its outcome or is requeued; the upload is to be deleted
-    DONE: Final = "done"
+    PLANNED = "planned"  # requests chosen, nothing sent
+    UPLOADING = "uploading"  # upload intended; on resume, look for it before uploading again
+    UPLOADED = "uploaded"  # the input file is on the service
+    CREATING = "creating"  # create intended; on resume, look for the batch before creating again
+    SUBMITTED = "submitted"  # the batch runs
+    TOKEN_WAIT = "token_wait"  # refused for the enqueued-token limit: waits, then the same upload again
+    ENDED = "ended"  # the batch is final; its result files are to be downloaded
+    DOWNLOADED = "downloaded"  # the result files are in the state directory; to be merged
+    MERGED = "merged"  # every line has its outcome or is requeued; the upload is to be deleted
+    DONE = "done"
+
+
+# Every change of state a shard may make. A change to the same state (a new batch status, a cancel requested) is
+# always allowed; anything not listed is a bug in the caller and raises `IllegalTransition` before it is written.
+TRANSITIONS: Final[Mapping[ShardState, frozenset[ShardState]]] = {
+    ShardState.PLANNED: frozenset({ShardState.UPLOADING, ShardState.MERGED}),
+    # MERGED: the job was cancelled and the upload was looked for and not found.
+    ShardState.UPLOADING: frozenset({ShardState.UPLOADED, ShardState.MERGED}),
+    ShardState.UPLOADED: frozenset({ShardState.CREATING, ShardState.MERGED}),
+    ShardState.CREATING: frozenset({ShardState.SUBMITTED, ShardState.MERGED}),
+    ShardState.SUBMITTED: frozenset({ShardState.ENDED, ShardState.TOKEN_WAIT}),
+    ShardState.TOKEN_WAIT: frozenset({ShardState.CREATING, ShardState.MERGED}),
+    ShardState.ENDED: frozenset({ShardState.DOWNLOADED, ShardState.MERGED}),
+    ShardState.DOWNLOADED: frozenset({ShardState.MERGED}),
+    ShardState.MERGED: frozenset({ShardState.DONE}),
+    ShardState.DONE: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A shard was asked to move between two states the table does not connect."""
+
+
+def check_transition(shard: int, before: ShardState, after: ShardState) -> None:
+    if after != before and after not in TRANSITIONS[before]:
+        raise IllegalTransition(f"shard {shard} cannot go from {before.value} to {after.value}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,17 @@ class JobRecord:
     lease_pid: int | None = None
     lease_host: str | None = None
     lease_heartbeat: float | None = None
+    # The fencing token: grows by one each time a runner takes the lease, so a runner that lost it (paused past
+    # its lease, then continued) is refused by every write it tries.
+    lease_epoch: int = 0
+    lease_ttl: float | None = None  # the holder's promise: it renews the heartbeat well within this many seconds
+    # Taken over from a holder that may still be alive (its heartbeat went stale; it was not seen to exit): what
+    # that holder sent after losing the lease is looked for at the service and cancelled or deleted.
+    lease_contested: bool = False
+    # The input's st_mtime_ns and st_ino when it was read (its size is input_bytes): while all three still hold, the
+    # check before a shard is written trusts the per-request digests alone instead of hashing the whole file again.
+    input_mtime_ns: int = 0
+    input_inode: int = 0
 
     @property
     def final(self) -> int:
@@ -96,7 +135,7 @@ class ShardRecord:
     requests: int
     bytes: int
     tokens: int
-    state: str = ShardState.PLANNED
+    state: ShardState = ShardState.PLANNED
     submission: int = 1
     filename: str | None = None
     file_id: str | None = None
@@ -156,6 +195,8 @@ class Lease:
     pid: int
     host: str
     heartbeat: float
+    epoch: int = 0
+    ttl: float | None = None
 
 
 @dataclass(frozen=True)

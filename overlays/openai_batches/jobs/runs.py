@@ -1,4 +1,5 @@
-"""What a run does before and after its loop, shared by the sync and async runners."""
+"""What a run does before and after its loop, shared by the sync and async drivers (all of it blocking: the async
+driver calls it in a worker thread)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from .._exceptions import (
     OpenAIBatchesError,
     RateLimitError,
 )
-from .core import Action, Failed, JobCore
-from .errors import JobAccountError, JobInputChangedError, JobNotFoundError
+from .actions import Action, Failed
+from .core import JobCore
+from .errors import JobAccountError, JobNotFoundError
 from .ingest import hash_file
+from .input_check import change_error, input_gone
 from .job import Job, snapshot
 from .records import JobRecord
 from .settings import job_folder
@@ -54,41 +57,41 @@ def check_account(record: JobRecord, base_url: str, account: str) -> None:
         )
 
 
-def check_input(record: JobRecord) -> None:
-    """A resumed job reads its requests from its input by byte offset: the input must be what it was."""
+def check_input(store: JobStore, record: JobRecord) -> None:
+    """A resumed job reads its requests from its input by byte offset: the input must be what it was.
+
+    A changed input is reported as a run that found it changed mid-way reports it (the same first line that
+    differs), so `job resume` after such a stop says the same thing. A file found identical under a new mtime or
+    inode (touched, copied back) has that stat recorded, so the shards of the run do not hash it again.
+    """
     path = Path(record.input_path)
     if not path.is_file():
-        raise JobInputChangedError(
-            f"job {record.name}: its input {path} is gone; put it back as it was to resume the job", job=record.name
-        )
-    digest, _ = hash_file(path)
-    if digest != record.input_hash:
-        raise JobInputChangedError(
-            f"job {record.name}: its input {path} changed since the job was created; the job cannot be resumed "
-            "with other requests (put the original back, or create a new job for the new file)",
-            job=record.name,
-        )
+        raise input_gone(record)
+    digest, size = hash_file(path)
+    if digest != record.input_hash or size != record.input_bytes:
+        raise change_error(store, record)
+    stat = path.stat()
+    if (stat.st_mtime_ns, stat.st_ino) != (record.input_mtime_ns, record.input_inode):
+        store.refresh_input_stat(record.id, stat.st_mtime_ns, stat.st_ino)
 
 
-def new_core(store: JobStore, record: JobRecord, state_dir: Path, poll_interval: float, max_poll: float) -> JobCore:
+def new_core(
+    record: JobRecord, state_dir: Path, poll_interval: float, max_poll: float, lease_seconds: float
+) -> JobCore:
     """The core for a run that holds the job's lease; files a killed run left half-written are removed first."""
-    for leftover in job_folder(state_dir, record.name).rglob(".*.part"):
+    folder = job_folder(state_dir, record.name)
+    for leftover in folder.rglob(".*.part"):
         leftover.unlink(missing_ok=True)
-    return JobCore(
-        store,
-        record,
-        job_folder(state_dir, record.name),
-        poll_interval=poll_interval,
-        max_poll_interval=max_poll,
-    )
+    return JobCore(record, folder, poll_interval=poll_interval, max_poll_interval=max_poll, lease_seconds=lease_seconds)
 
 
 def failure(action: Action, error: OpenAIBatchesError) -> Failed:
     return Failed(action, error, transient=isinstance(error, TRANSIENT))
 
 
-def report(core: JobCore, store: JobStore, state_dir: Path, on_update: OnUpdate | None) -> None:
-    if core.changed:
-        core.changed = False
-        if on_update is not None:
-            on_update(snapshot(store, core.job, state_dir))
+def news(core: JobCore, store: JobStore, state_dir: Path, wanted: bool) -> Job | None:
+    """The job as it stands, for on_update, when something changed since the last call (and a callback wants it)."""
+    if not core.changed:
+        return None
+    core.changed = False
+    return snapshot(store, load_job(store, core.job.name), state_dir) if wanted else None

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from ._breathing import breathing
 from .records import (
     FINAL,
     PENDING,
@@ -32,6 +33,7 @@ from .records import (
     ResultRow,
     ShardRecord,
     ShardState,
+    check_transition,
 )
 from .settings import STATE_DB
 
@@ -69,7 +71,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease_holder TEXT,
     lease_pid INTEGER,
     lease_host TEXT,
-    lease_heartbeat REAL
+    lease_heartbeat REAL,
+    lease_epoch INTEGER NOT NULL DEFAULT 0,
+    lease_ttl REAL,
+    lease_contested INTEGER NOT NULL DEFAULT 0,
+    input_mtime_ns INTEGER NOT NULL DEFAULT 0,
+    input_inode INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS models (
     job INTEGER NOT NULL,
@@ -86,6 +93,8 @@ CREATE TABLE IF NOT EXISTS requests (
     tokens INTEGER NOT NULL,
     inputs INTEGER NOT NULL,
     model INTEGER NOT NULL,
+    -- The line's bytes as indexed (offset, length), as a 64-bit BLAKE2b: checked before they are sent.
+    digest INTEGER,
     state INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
     shard INTEGER,
@@ -164,14 +173,40 @@ CREATE TABLE IF NOT EXISTS result_files (
 );
 """
 
-# One request row as ingestion writes it: line, custom_id, offset, length, tokens, embedding inputs, model id.
-RequestRow = tuple[int, str, int, int, int, int, int]
+# Columns added since the first release: a state directory written by an older version gets them on open.
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("jobs", "lease_epoch", "INTEGER NOT NULL DEFAULT 0"),
+    ("jobs", "lease_ttl", "REAL"),
+    ("jobs", "lease_contested", "INTEGER NOT NULL DEFAULT 0"),
+    # A job read by an older version has no digests (NULL) and no stat (0): its input is hashed whole instead.
+    ("jobs", "input_mtime_ns", "INTEGER NOT NULL DEFAULT 0"),
+    ("jobs", "input_inode", "INTEGER NOT NULL DEFAULT 0"),
+    ("requests", "digest", "INTEGER"),
+)
+
+# One request row as ingestion writes it: line, custom_id, offset, length, tokens, embedding inputs, model id,
+# digest of the line's bytes.
+RequestRow = tuple[int, str, int, int, int, int, int, int]
+# Where a request is in the input and what its bytes were: line, offset, length, digest (None: not recorded).
+InputLine = tuple[int, int, int, int | None]
 # One request as planning reads it: line, length, tokens, embedding inputs.
 PlanRow = tuple[int, int, int, int]
 # One request of a shard: line, custom_id, offset, length, attempts, whether an earlier attempt left a result.
 ShardLine = tuple[int, str, int, int, int, int]
 
 _FETCH = 2000
+
+
+class LeaseLost(Exception):
+    """A fenced write found the job held by another runner (or by this holder under an older epoch)."""
+
+    def __init__(self, current: Lease | None) -> None:
+        super().__init__("the job's lease is held by another runner")
+        self.current = current
+
+
+class ShardChanged(Exception):
+    """A shard's row was not in the state the writer last read: someone else changed it."""
 
 
 class DuplicateCustomId(Exception):
@@ -198,11 +233,12 @@ class JobStore(Protocol):
     def update_job(self, job: int, changes: Mapping[str, Any]) -> None: ...
     def add_counts(self, job: int, counts: Mapping[str, int]) -> None: ...
     def delete_job(self, job: int) -> None: ...
-    def acquire_lease(
-        self, job: int, lease: Lease, *, ttl: float, is_gone: Callable[[Lease], bool]
-    ) -> Lease | None: ...
-    def renew_lease(self, job: int, holder: str, heartbeat: float) -> bool: ...
-    def release_lease(self, job: int, holder: str) -> None: ...
+    def sibling(self) -> JobStore: ...
+    def acquire_lease(self, job: int, lease: Lease, *, is_gone: Callable[[Lease], bool]) -> Lease: ...
+    def renew_lease(self, job: int, lease: Lease, heartbeat: float) -> bool: ...
+    def release_lease(self, job: int, lease: Lease) -> None: ...
+    def fenced(self, job: int, lease: Lease) -> contextlib.AbstractContextManager[None]: ...
+    def set_job_status(self, job: int, before: str, after: str, finished_at: float | None = None) -> bool: ...
 
     # requests
     def model_id(self, job: int, name: str) -> int: ...
@@ -210,6 +246,9 @@ class JobStore(Protocol):
     def add_requests(self, job: int, rows: Sequence[RequestRow]) -> None: ...
     def next_unplanned(self, job: int, limit: int) -> tuple[int, int, list[PlanRow]] | None: ...
     def shard_lines(self, job: int, shard: int) -> Iterator[ShardLine]: ...
+    def input_lines(self, job: int) -> Iterator[InputLine]: ...
+    def shard_input(self, job: int, shard: int) -> Iterator[InputLine]: ...
+    def refresh_input_stat(self, job: int, mtime_ns: int, inode: int) -> None: ...
     def set_outcomes(self, job: int, outcomes: Iterable[Outcome]) -> None: ...
     def finish_waiting(self, job: int, shard: int | None, outcome: str, code: str, message: str) -> dict[str, int]: ...
     def results(self, job: int) -> Iterator[ResultRow]: ...
@@ -219,7 +258,10 @@ class JobStore(Protocol):
     def add_shard(self, record: ShardRecord, lines: Sequence[int]) -> ShardRecord: ...
     def next_shard_id(self, job: int) -> int: ...
     def active_shards(self, job: int) -> list[ShardRecord]: ...
-    def update_shard(self, job: int, shard: int, changes: Mapping[str, Any]) -> None: ...
+    def shard(self, job: int, shard: int) -> ShardRecord | None: ...
+    def save_shard(self, before: ShardRecord, after: ShardRecord) -> None: ...
+    def has_pending(self, job: int) -> bool: ...
+    def known_remote_ids(self, job: int) -> tuple[frozenset[str], frozenset[str]]: ...
     def add_batch(self, record: BatchRecord) -> None: ...
     def update_batch(self, job: int, batch_id: str, changes: Mapping[str, Any]) -> None: ...
     def batches(self, job: int) -> list[BatchRecord]: ...
@@ -236,7 +278,12 @@ def open_store(state_dir: Path) -> SQLiteJobStore:
 
 
 class SQLiteJobStore:
-    """`JobStore` on one SQLite file (WAL, synchronous=NORMAL: a killed process loses nothing it committed)."""
+    """`JobStore` on one SQLite file, in WAL mode with synchronous=FULL.
+
+    WAL with NORMAL survives a killed process but not a power cut: the last commits may be in a WAL that was never
+    synced. A record of a side effect on the service (an upload or a batch made, a merge counted) must outlive
+    both, so every commit is synced before it returns.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -246,8 +293,20 @@ class SQLiteJobStore:
         # is one transaction of several seconds per million requests).
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=120)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        with self.transaction():
+            for table, column, declaration in _ADDED_COLUMNS:
+                present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+    def sibling(self) -> SQLiteJobStore:
+        """A second connection to the same database, for another thread (a connection serves one at a time)."""
+        return SQLiteJobStore(self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -333,38 +392,91 @@ class SQLiteJobStore:
                 self._db.execute(f"DELETE FROM {table} WHERE job = ?", (job,))
             self._db.execute("DELETE FROM jobs WHERE id = ?", (job,))
 
-    def acquire_lease(self, job: int, lease: Lease, *, ttl: float, is_gone: Callable[[Lease], bool]) -> Lease | None:
-        """Take the job for `lease.holder`; the current holder if another live one has it (then nothing changes)."""
+    def acquire_lease(self, job: int, lease: Lease, *, is_gone: Callable[[Lease], bool]) -> Lease:
+        """Take the job for `lease.holder` unless another live holder has it: the lease now on record (ours, with
+        its new epoch, or the other holder's, and then nothing changed).
+
+        A holder's lease lapses when its heartbeat is older than the time-to-live it promised; a holder that is
+        gone (`is_gone`: its process exited) frees the job at once. A takeover from a lapsed holder that may still
+        be alive marks the job contested: what that holder sends after waking up is for the new one to clean up.
+        """
         with self.transaction():
             rows = self._rows(
-                "SELECT lease_holder, lease_pid, lease_host, lease_heartbeat FROM jobs WHERE id = ?", (job,)
+                "SELECT lease_holder, lease_pid, lease_host, lease_heartbeat, lease_epoch, lease_ttl, lease_contested"
+                " FROM jobs WHERE id = ?",
+                (job,),
             )
             if not rows:
                 raise LookupError(job)
             row = rows[0]
+            contested = bool(row["lease_contested"])
             if row["lease_holder"] is not None and row["lease_holder"] != lease.holder:
-                current = Lease(row["lease_holder"], row["lease_pid"], row["lease_host"], row["lease_heartbeat"])
-                if lease.heartbeat - current.heartbeat < ttl and not is_gone(current):
-                    return current
+                current = Lease(
+                    row["lease_holder"],
+                    row["lease_pid"],
+                    row["lease_host"],
+                    row["lease_heartbeat"],
+                    row["lease_epoch"],
+                    row["lease_ttl"],
+                )
+                ttl = current.ttl if current.ttl is not None else lease.ttl or 0.0
+                if not is_gone(current):
+                    if lease.heartbeat - current.heartbeat < ttl:
+                        return current
+                    contested = True
+            epoch = int(row["lease_epoch"]) + 1
             self._db.execute(
-                "UPDATE jobs SET lease_holder = ?, lease_pid = ?, lease_host = ?, lease_heartbeat = ? WHERE id = ?",
-                (lease.holder, lease.pid, lease.host, lease.heartbeat, job),
+                "UPDATE jobs SET lease_holder = ?, lease_pid = ?, lease_host = ?, lease_heartbeat = ?,"
+                " lease_epoch = ?, lease_ttl = ?, lease_contested = ? WHERE id = ?",
+                (lease.holder, lease.pid, lease.host, lease.heartbeat, epoch, lease.ttl, int(contested), job),
             )
-        return None
+        return dataclasses.replace(lease, epoch=epoch)
 
-    def renew_lease(self, job: int, holder: str, heartbeat: float) -> bool:
+    def renew_lease(self, job: int, lease: Lease, heartbeat: float) -> bool:
+        """False when the lease is no longer this holder's: another runner took the job over."""
         return (
             self._write(
-                "UPDATE jobs SET lease_heartbeat = ? WHERE id = ? AND lease_holder = ?", (heartbeat, job, holder)
+                "UPDATE jobs SET lease_heartbeat = ? WHERE id = ? AND lease_holder = ? AND lease_epoch = ?",
+                (heartbeat, job, lease.holder, lease.epoch),
             )
             == 1
         )
 
-    def release_lease(self, job: int, holder: str) -> None:
+    def release_lease(self, job: int, lease: Lease) -> None:
         self._write(
             "UPDATE jobs SET lease_holder = NULL, lease_pid = NULL, lease_host = NULL, lease_heartbeat = NULL"
-            " WHERE id = ? AND lease_holder = ?",
-            (job, holder),
+            " WHERE id = ? AND lease_holder = ? AND lease_epoch = ?",
+            (job, lease.holder, lease.epoch),
+        )
+
+    @contextlib.contextmanager
+    def fenced(self, job: int, lease: Lease) -> Iterator[None]:
+        """A transaction that commits only while `lease` is the job's: the check and the writes are one unit, so a
+        runner that lost the job (paused past its lease, then continued) writes nothing."""
+        with self.transaction():
+            rows = self._rows(
+                "SELECT lease_holder, lease_pid, lease_host, lease_heartbeat, lease_epoch, lease_ttl FROM jobs"
+                " WHERE id = ?",
+                (job,),
+            )
+            if not rows or rows[0]["lease_holder"] != lease.holder or rows[0]["lease_epoch"] != lease.epoch:
+                row = rows[0] if rows else None
+                current = (
+                    Lease(row[0], row[1], row[2], row[3], row[4], row[5])
+                    if row is not None and row[0] is not None
+                    else None
+                )
+                raise LeaseLost(current)
+            yield
+
+    def set_job_status(self, job: int, before: str, after: str, finished_at: float | None = None) -> bool:
+        """Move the job from `before` to `after`; False (nothing changed) when it was no longer `before`."""
+        return (
+            self._write(
+                "UPDATE jobs SET status = ?, finished_at = COALESCE(?, finished_at) WHERE id = ? AND status = ?",
+                (after, finished_at, job, before),
+            )
+            == 1
         )
 
     # --- requests ---
@@ -385,9 +497,9 @@ class SQLiteJobStore:
         with self.transaction():
             try:
                 self._db.executemany(
-                    "INSERT INTO requests (job, line, custom_id, offset, length, tokens, inputs, model)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(job, *row) for row in rows],
+                    "INSERT INTO requests (job, line, custom_id, offset, length, tokens, inputs, model, digest)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(job, *row) for row in breathing(rows)],
                 )
             except sqlite3.IntegrityError:
                 raise self._duplicate(job, rows) from None
@@ -425,6 +537,26 @@ class SQLiteJobStore:
         )
         return _fetched(cursor)
 
+    def input_lines(self, job: int) -> Iterator[InputLine]:
+        """Every request of the job in line order, whatever its state: what the whole input is checked against."""
+        cursor = self._db.execute(
+            "SELECT line, offset, length, digest FROM requests WHERE job = ? ORDER BY line", (job,)
+        )
+        return _fetched(cursor)
+
+    def shard_input(self, job: int, shard: int) -> Iterator[InputLine]:
+        """The requests of a shard as `shard_lines` gives them, with the digest each is checked against."""
+        cursor = self._db.execute(
+            "SELECT line, offset, length, digest FROM requests WHERE job = ? AND shard = ? AND state = 1 ORDER BY line",
+            (job, shard),
+        )
+        return _fetched(cursor)
+
+    def refresh_input_stat(self, job: int, mtime_ns: int, inode: int) -> None:
+        """Record the input's new mtime and inode once its content was found identical (touched, or copied back):
+        later checks trust the stat again instead of hashing the whole file each time."""
+        self._write("UPDATE jobs SET input_mtime_ns = ?, input_inode = ? WHERE id = ?", (mtime_ns, inode, job))
+
     def set_outcomes(self, job: int, outcomes: Iterable[Outcome]) -> None:
         """Apply a merge's verdicts; a verdict without a result line keeps the one an earlier attempt left."""
         sql = (
@@ -448,7 +580,7 @@ class SQLiteJobStore:
                         job,
                         o.line,
                     )
-                    for o in outcomes
+                    for o in breathing(outcomes)
                 ),
             )
 
@@ -504,7 +636,7 @@ class SQLiteJobStore:
             self._insert("shards", record)
             self._db.executemany(
                 f"UPDATE requests SET state = {QUEUED}, shard = ? WHERE job = ? AND line = ? AND state = {PENDING}",
-                ((record.id, record.job, line) for line in lines),
+                ((record.id, record.job, line) for line in breathing(lines)),
             )
         return record
 
@@ -512,8 +644,47 @@ class SQLiteJobStore:
         rows = self._rows("SELECT * FROM shards WHERE job = ? AND state != ? ORDER BY id", (job, ShardState.DONE))
         return [_record(ShardRecord, row) for row in rows]
 
-    def update_shard(self, job: int, shard: int, changes: Mapping[str, Any]) -> None:
-        self._update("shards", ShardRecord, {"job": job, "id": shard}, changes)
+    def shard(self, job: int, shard: int) -> ShardRecord | None:
+        rows = self._rows("SELECT * FROM shards WHERE job = ? AND id = ?", (job, shard))
+        return _record(ShardRecord, rows[0]) if rows else None
+
+    def save_shard(self, before: ShardRecord, after: ShardRecord) -> None:
+        """Write what changed from `before` to `after`, only if the row is still `before`'s state (else
+        `ShardChanged`); a change the transition table does not allow raises before anything is written."""
+        if (before.job, before.id) != (after.job, after.id):
+            raise ValueError(f"shard {before.id} of job {before.job} cannot become shard {after.id} of {after.job}")
+        check_transition(before.id, before.state, after.state)
+        changes = {
+            field.name: _column(getattr(after, field.name))
+            for field in dataclasses.fields(ShardRecord)
+            if getattr(after, field.name) != getattr(before, field.name)
+        }
+        if not changes:
+            return
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        count = self._write(
+            f"UPDATE shards SET {assignments} WHERE job = ? AND id = ? AND state = ?",
+            [*changes.values(), before.job, before.id, before.state.value],
+        )
+        if count != 1:
+            raise ShardChanged(f"shard {before.id} of job {before.job} is no longer {before.state.value}")
+
+    def has_pending(self, job: int) -> bool:
+        row = self._db.execute(f"SELECT 1 FROM requests WHERE job = ? AND state = {PENDING} LIMIT 1", (job,))
+        return row.fetchone() is not None
+
+    def known_remote_ids(self, job: int) -> tuple[frozenset[str], frozenset[str]]:
+        """Every batch id and upload id the job ever recorded: what a reconcile must never cancel or delete."""
+        batches = {row[0] for row in self._db.execute("SELECT batch_id FROM batches WHERE job = ?", (job,))}
+        batches |= {
+            row[0]
+            for row in self._db.execute("SELECT batch_id FROM shards WHERE job = ? AND batch_id IS NOT NULL", (job,))
+        }
+        files = {
+            row[0]
+            for row in self._db.execute("SELECT file_id FROM shards WHERE job = ? AND file_id IS NOT NULL", (job,))
+        }
+        return frozenset(batches), frozenset(files)
 
     # --- batches, budgets, result files ---
 
@@ -570,7 +741,11 @@ def _record(record_type: type[_R], row: sqlite3.Row) -> _R:
     values: dict[str, Any] = {}
     for field in dataclasses.fields(record_type):  # type: ignore[arg-type]
         value = row[field.name]
-        values[field.name] = bool(value) if field.type in ("bool", bool) else value
+        if field.type in ("bool", bool):
+            value = bool(value)
+        elif field.type in ("ShardState", ShardState):
+            value = ShardState(value)
+        values[field.name] = value
     return record_type(**values)
 
 
@@ -580,4 +755,4 @@ def _fetched(cursor: sqlite3.Cursor) -> Iterator[Any]:
         chunk = cursor.fetchmany(_FETCH)
         if not chunk:
             return
-        yield from chunk
+        yield from breathing(chunk)

@@ -1,0 +1,255 @@
+"""`client.jobs` of an `AsyncBatchClient`: create, run, get, list, cancel and delete durable multi-batch jobs.
+
+The source of both clients' `jobs`: `jobs/_sync/api.py` (`Jobs`, for `BatchClient`) is generated from this file by
+`make unasync`. Store and file work runs in a worker thread here and inline there.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..._config import NOT_GIVEN, NotGiven
+from ..._exceptions import ConflictError, NotFoundError
+from .._concurrency import offload
+from ..creation import JobInput, JobSettings, create_job
+from ..effects import SaveShard
+from ..errors import JobBusyError
+from ..job import Job, snapshot
+from ..lease import JobLease
+from ..local_state import local_state_errors
+from ..local_work import LocalWork
+from ..operations import (
+    DEFAULT_MAX_POLL_INTERVAL,
+    DEFAULT_POLL_INTERVAL,
+    StateDir,
+    account_of,
+    batches_to_cancel,
+    check_lease_seconds,
+    check_run_args,
+    forget,
+    mark_cancelling,
+    read_job,
+    read_jobs,
+    target,
+)
+from ..operations import remote_files as files_of
+from ..records import FINISHED_STATUSES
+from ..runs import check_account, load_job
+from ..settings import STATE_DB, resolve_state_dir
+from ..store import JobStore, open_store
+from ..tokens import TokenEstimator
+from .driver import run_job
+
+if TYPE_CHECKING:
+    from ..._client import AsyncBatchClient
+
+__all__ = ["AsyncJobs"]
+
+
+@contextlib.asynccontextmanager
+async def opened_store(directory: Path) -> AsyncIterator[JobStore]:
+    store = await offload(open_store, directory)
+    try:
+        yield store
+    finally:
+        await offload(store.close)
+
+
+class AsyncJobs:
+    """Durable jobs: work bigger than one batch, resumable after a crash, never sent twice.
+
+    State lives in a SQLite store in the state directory: `state_dir=` on each call, else
+    `$OPENAI_BATCHES_STATE_DIR`, else `$XDG_STATE_HOME/openai-batches` or `~/.local/state/openai-batches`.
+    """
+
+    def __init__(self, client: AsyncBatchClient) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        name: str,
+        requests: JobInput,
+        *,
+        endpoint: str | None = None,
+        max_attempts: int | NotGiven = NOT_GIVEN,
+        max_in_flight: int | NotGiven = NOT_GIVEN,
+        enqueued_token_limit: int | NotGiven | None = NOT_GIVEN,
+        max_batch_requests: int | NotGiven | None = NOT_GIVEN,
+        completion_window: str = "24h",
+        token_estimator: TokenEstimator | None = None,
+        state_dir: StateDir = None,
+    ) -> Job:
+        """Record a job over `requests` (a JSONL path, read in place, or an iterable of requests, spooled once).
+
+        Every request is checked as the service would check it, and indexed; nothing is sent yet (`run` does).
+        Creating a job again with the same name and the same input returns it, with any setting given here updated;
+        other input raises `JobConflictError`, a changed input `JobInputChangedError`. Defaults: `max_attempts=3`,
+        `max_in_flight=8`, no token limit, shards up to the service's 50,000 requests (`max_batch_requests` lowers
+        that).
+        """
+        settings = JobSettings(max_attempts, max_in_flight, enqueued_token_limit, max_batch_requests)
+        directory = resolve_state_dir(state_dir)
+        # Created in one transaction: a failure leaves no job behind, and the same call can be made again.
+        with local_state_errors(
+            name, directory / STATE_DB, True, next_step=f"job {name} was not created: create it again"
+        ):
+            return await offload(
+                create_job,
+                directory,
+                name,
+                requests,
+                endpoint=endpoint,
+                completion_window=completion_window,
+                settings=settings,
+                account=account_of(self._client),
+                estimator=token_estimator,
+            )
+
+    async def run(
+        self,
+        job: Job | str,
+        *,
+        on_update: Callable[[Job], object] | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        lease_seconds: float | None = None,
+        state_dir: StateDir = None,
+    ) -> Job:
+        """Run the job until every request has its final result, and return it; safe to call again at any time.
+
+        A run resumes where any earlier one stopped, crashed or was killed, adopting what that one left at the
+        service instead of sending it twice. `on_update(job)` is called on every change. One runner holds a job at
+        a time: `JobBusyError` if another does. It renews its lease while it runs; `lease_seconds` (default 120)
+        is how long a runner that stopped renewing (paused, frozen) keeps the job before another may take it
+        over, and a runner that lost it that way stops with `JobLeaseLostError` without changing anything more.
+        Ctrl-C (KeyboardInterrupt) leaves the job resumable, its batches running.
+        """
+        check_run_args(on_update, poll_interval, max_poll_interval)
+        lease = check_lease_seconds(lease_seconds)
+        name, directory = target(job, state_dir)
+        with local_state_errors(name, directory / STATE_DB, True):
+            return await self._run(name, directory, on_update, poll_interval, max_poll_interval, lease)
+
+    async def _run(
+        self,
+        name: str,
+        directory: Path,
+        on_update: Callable[[Job], object] | None,
+        poll_interval: float,
+        max_poll_interval: float,
+        lease: float,
+    ) -> Job:
+        async with opened_store(directory) as store:
+            await run_job(
+                self._client,
+                store,
+                name,
+                directory,
+                account_of(self._client).fingerprint,
+                on_update=on_update,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
+                lease_seconds=lease,
+            )
+            return await offload(_current, store, name, directory)
+
+    async def get(self, name: str, *, state_dir: StateDir = None) -> Job:
+        """The job as it stands (`JobNotFoundError` if there is none of that name)."""
+        directory = resolve_state_dir(state_dir)
+        with local_state_errors(name, directory / STATE_DB, True):
+            return await offload(read_job, name, directory)
+
+    async def list(self, *, state_dir: StateDir = None) -> builtins.list[Job]:
+        """Every job in the state directory, oldest first."""
+        directory = resolve_state_dir(state_dir)
+        with local_state_errors(None, directory / STATE_DB, False):
+            return await offload(read_jobs, directory)
+
+    async def cancel(
+        self, name: str, *, wait: bool = False, lease_seconds: float | None = None, state_dir: StateDir = None
+    ) -> Job:
+        """Cancel the job: its batches at the service are cancelled, nothing new is sent. What finished stays.
+
+        A finished job is returned as it is. While a runner holds the job, this only marks it cancelling and that
+        runner cancels its batches; otherwise this call does, holding the job's lease meanwhile. The results of the
+        cancelled batches (what they finished first) are collected by a runner: with `wait=True` this call (it
+        returns once the job is `cancelled`), or a later `run`.
+        """
+        lease_ttl = check_lease_seconds(lease_seconds)
+        directory = resolve_state_dir(state_dir)
+        with local_state_errors(name, directory / STATE_DB, True, next_step=f"cancel job {name} again"):
+            finished = await self._cancel(name, directory, lease_ttl)
+        if finished is not None:
+            return finished
+        if wait:
+            return await self.run(name, lease_seconds=lease_seconds, state_dir=directory)
+        return await self.get(name, state_dir=directory)
+
+    async def _cancel(self, name: str, directory: Path, lease_ttl: float) -> Job | None:
+        """Mark the job cancelling and cancel its batches unless a runner holds it; the job if it had finished."""
+        async with opened_store(directory) as store:
+            record = await offload(load_job, store, name)
+            if record.status in FINISHED_STATUSES:
+                return await offload(snapshot, store, record, directory)
+            check_account(record, str(self._client.base_url), account_of(self._client).fingerprint)
+            await offload(mark_cancelling, store, record)
+            lease = await offload(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)
+            try:
+                await offload(lease.acquire)
+            except JobBusyError:
+                pass  # its runner cancels the batches at its next step
+            else:
+                try:
+                    work = LocalWork(store, record, lease.lease)
+                    for shard in await offload(batches_to_cancel, store, record):
+                        await offload(lease.check)
+                        # Final already, or gone: the runner's next poll says which.
+                        with contextlib.suppress(ConflictError, NotFoundError):
+                            await self._client.batches.cancel(shard.batch_id or "")
+                        await offload(work.apply, [SaveShard(shard, dataclasses.replace(shard, cancel_requested=True))])
+                finally:
+                    await offload(lease.release)
+        return None
+
+    async def delete(
+        self, name: str, *, remote_files: bool = False, lease_seconds: float | None = None, state_dir: StateDir = None
+    ) -> None:
+        """Forget the job: its state and folder go, batches still running are cancelled; with `remote_files`, its
+        uploads and result files on the service are deleted too. Refused (`JobBusyError`) while a runner holds it."""
+        lease_ttl = check_lease_seconds(lease_seconds)
+        directory = resolve_state_dir(state_dir)
+        with local_state_errors(name, directory / STATE_DB, True, next_step=f"delete job {name} again"):
+            await self._delete(name, directory, lease_ttl, remote_files)
+
+    async def _delete(self, name: str, directory: Path, lease_ttl: float, remote_files: bool) -> None:
+        async with opened_store(directory) as store:
+            record = await offload(load_job, store, name)
+            lease = await offload(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)
+            await offload(lease.acquire)
+            try:
+                running = []
+                if record.status not in FINISHED_STATUSES:
+                    await offload(mark_cancelling, store, record)
+                    running = await offload(batches_to_cancel, store, record)
+                if running or remote_files:
+                    check_account(record, str(self._client.base_url), account_of(self._client).fingerprint)
+                for shard in running:
+                    await offload(lease.check)
+                    with contextlib.suppress(ConflictError, NotFoundError):
+                        await self._client.batches.cancel(shard.batch_id or "")
+                for file_id in await offload(files_of, store, record) if remote_files else []:
+                    await offload(lease.check)
+                    with contextlib.suppress(NotFoundError):
+                        await self._client.files.delete(file_id)
+                await offload(forget, store, record, directory)
+            finally:
+                await offload(lease.release)
+
+
+def _current(store: JobStore, name: str, directory: Path) -> Job:
+    return snapshot(store, load_job(store, name), directory)

@@ -1,0 +1,37 @@
+"""The few places where the async driver and its generated sync twin differ, as functions of the same shape.
+
+The async source (`_async/`) calls `offload` and `gather_all`; `tools/unasync_jobs.py` writes the sync twin
+(`_sync/`) with `inline` and `one_by_one` in their place. File and SQLite work runs in a worker thread in async
+code, pausing now and then to let the loop in (`_breathing.py`), so a job never blocks its event loop; in sync
+code it simply runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from typing import ParamSpec, TypeVar
+
+from ._breathing import breathing_call
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+async def offload(function: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    return await asyncio.to_thread(functools.partial(breathing_call, function, *args, **kwargs))
+
+
+def inline(function: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    return function(*args, **kwargs)
+
+
+async def gather_all(awaitables: Iterable[Awaitable[_R]]) -> list[_R]:
+    """Run the step's actions concurrently; their events in the actions' order."""
+    return list(await asyncio.gather(*awaitables))
+
+
+def one_by_one(results: Iterable[_R]) -> list[_R]:
+    """The sync twin of `gather_all`: the actions already ran, one after another, as the list was built."""
+    return list(results)
