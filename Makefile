@@ -62,7 +62,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict overlays/openai_batches server/openai_batches_server $(GEN_DIR)
-	$(BIN)/mypy --strict tools/update_spec.py tools/cut_spec_extract.py tools/mutate.py tools/spec_update
+	$(BIN)/mypy --strict tools/update_spec.py tools/cut_spec_extract.py tools/mutate.py tools/unasync_jobs.py tools/spec_update
 
 $(PRISM): tools/prism/package.json tools/prism/package-lock.json
 	npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error

@@ -140,11 +140,16 @@ TARGETS = (
             "tests/server/test_large_files.py",
         ),
     ),
-    # The job runner: its decision core is sans-I/O, so its own tests drive it by events in milliseconds.
+    # The job runner: its decision core is sans-I/O, so its own tests drive it with data in milliseconds.
     Target(
         "jobs.core",
         "overlays/openai_batches/jobs/core.py",
-        ("tests/test_jobs_decisions.py", "tests/test_jobs_crash_points.py", "tests/test_jobs_core.py"),
+        (
+            "tests/test_jobs_decide.py",
+            "tests/test_jobs_decisions.py",
+            "tests/test_jobs_crash_points.py",
+            "tests/test_jobs_core.py",
+        ),
     ),
     Target(
         "jobs.planning",
@@ -156,16 +161,21 @@ TARGETS = (
         "overlays/openai_batches/jobs/merge.py",
         ("tests/test_jobs_merge.py", "tests/test_jobs_crash_points.py", "tests/test_jobs_core.py"),
     ),
-    # The runners carry the core's actions out against a real (local) service, sync and async.
+    # The driver (its async source; the sync twin is generated from it) and the local work it carries out.
     Target(
-        "jobs.runner_sync",
-        "overlays/openai_batches/jobs/runner_sync.py",
-        ("tests/test_jobs_runners.py", "tests/test_jobs.py"),
+        "jobs.driver",
+        "overlays/openai_batches/jobs/_async/driver.py",
+        ("tests/test_jobs_runners.py", "tests/test_jobs_fencing.py", "tests/test_jobs.py"),
     ),
     Target(
-        "jobs.runner_async",
-        "overlays/openai_batches/jobs/runner_async.py",
-        ("tests/test_jobs_runners.py", "tests/test_jobs.py"),
+        "jobs.local_work",
+        "overlays/openai_batches/jobs/local_work.py",
+        ("tests/test_jobs_fencing.py", "tests/test_jobs_decisions.py", "tests/test_jobs_core.py"),
+    ),
+    Target(
+        "jobs.lease",
+        "overlays/openai_batches/jobs/lease.py",
+        ("tests/test_jobs_fencing.py", "tests/test_jobs_runners.py"),
     ),
 )
 
@@ -242,16 +252,6 @@ EQUIVALENT.update(
             "leave out the call",
         ): "a poll clock left behind by an ended batch is never read again (a "
         "resubmitted shard gets a new one); forgetting it keeps the core's memory flat in the number of shards",
-    }
-)
-
-# The job runners'.
-EQUIVALENT.update(
-    {
-        ("jobs.runner_async", "number += 1", "1 -> 2"): (
-            "the async download's chunk counter is only compared with 0 (the first chunk is flushed before its crash "
-            "point); counting by two leaves every later chunk just as non-zero"
-        ),
     }
 )
 

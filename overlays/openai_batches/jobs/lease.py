@@ -81,10 +81,14 @@ class JobLease:
         return current
 
     def check(self) -> None:
-        """Right before a request that changes the service: the lease is held with at least half of it to run."""
+        """Right before a request that changes the service: the lease is still this runner's (read from the store,
+        not assumed: another host's clock may have judged it lapsed early), with at least half of it to run."""
         with self._lock:
-            if self._lost is False and self._clock() - self._renewed >= self.ttl / 2:
-                self._renew()
+            if self._lost is False:
+                if self._clock() - self._renewed >= self.ttl / 2:
+                    self._renew()
+                else:
+                    self._verify()
             if self._lost is not False:
                 raise self._error()
 
@@ -115,6 +119,14 @@ class JobLease:
         if self._store.renew_lease(self.job.id, self.lease, now):
             self._renewed = now
             return
+        self._note_holder()
+
+    def _verify(self) -> None:
+        job = self._store.get_job(self.job.name)
+        if job is None or job.lease_holder != self.lease.holder or job.lease_epoch != self.lease.epoch:
+            self._note_holder()
+
+    def _note_holder(self) -> None:
         job = self._store.get_job(self.job.name)
         self._lost = (
             Lease(job.lease_holder, job.lease_pid or 0, job.lease_host or "?", job.lease_heartbeat or 0.0)
@@ -123,10 +135,14 @@ class JobLease:
         )
 
     def _error(self) -> JobLeaseLostError:
-        current = self._lost if isinstance(self._lost, Lease) else None
-        where = f"process {current.pid} on {current.host}" if current is not None else "another runner"
-        return JobLeaseLostError(
-            f"job {self.job.name} was taken over by {where} while this runner was paused or could not renew its "
-            "lease; this runner stopped without changing anything more, and the job goes on there",
-            job=self.job.name,
-        )
+        return lease_lost(self.job.name, self._lost if isinstance(self._lost, Lease) else None)
+
+
+def lease_lost(job: str, current: Lease | None) -> JobLeaseLostError:
+    """The error of a runner that found its job held by another (`current`, when known)."""
+    where = f"process {current.pid} on {current.host}" if current is not None else "another runner"
+    return JobLeaseLostError(
+        f"job {job} was taken over by {where} while this runner was paused or could not renew its lease; this "
+        "runner stopped without changing anything more, and the job goes on there",
+        job=job,
+    )

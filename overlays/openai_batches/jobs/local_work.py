@@ -29,6 +29,7 @@ from .effects import (
     WriteShardFile,
 )
 from .errors import JobLeaseLostError
+from .lease import lease_lost
 from .merge import merge_shard
 from .planning import plan_shards, write_shard_file
 from .records import REQUEST_CANCELLED, JobRecord, Lease, ShardState
@@ -65,7 +66,7 @@ class LocalWork:
                 for effect in effects:
                     self._apply(effect)
         except LeaseLost as lost:
-            raise self.lost(lost.current) from None
+            raise lease_lost(self.job.name, lost.current) from None
         except ShardChanged as changed:
             raise JobLeaseLostError(
                 f"job {self.job.name}: {changed}; another runner is changing the job, so this one stopped",
@@ -73,14 +74,6 @@ class LocalWork:
             ) from None
         if any(isinstance(effect, MergeShard) for effect in effects):
             crash_point("merged")
-
-    def lost(self, current: Lease | None) -> JobLeaseLostError:
-        where = f"process {current.pid} on {current.host}" if current is not None else "another runner"
-        return JobLeaseLostError(
-            f"job {self.job.name} was taken over by {where} while this runner was paused or could not renew its "
-            "lease; this runner stopped without changing anything more, and the job goes on there",
-            job=self.job.name,
-        )
 
     def _apply(self, effect: Effect) -> None:
         store, job = self.store, self.job
