@@ -66,7 +66,7 @@ def call(mode: str, server: LocalServer, method: str, *args: Any, key: str = KEY
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LocalServer]:
-    with run_server(tmp_path / "data", api_keys=[KEY, OTHER_KEY], tick=0) as running:
+    with run_server(tmp_path / "data", api_keys=[KEY, OTHER_KEY], tick=0, ignore_idempotency_key=True) as running:
         yield running
 
 
@@ -163,6 +163,7 @@ def test_five_percent_of_lines_failing_with_500_on_the_first_attempt_all_end_suc
         tmp_path / "data",
         api_keys=[KEY],
         tick=0,
+        ignore_idempotency_key=True,
         line_failure_rate=0.05,
         line_failure_status=500,
         line_failure_attempts=1,
@@ -182,7 +183,12 @@ def test_five_percent_of_lines_failing_with_500_on_the_first_attempt_all_end_suc
 
 def test_lines_failing_with_400_are_final_after_one_attempt_and_reported(tmp_path: Path) -> None:
     with run_server(
-        tmp_path / "data", api_keys=[KEY], tick=0, line_failure_rate=0.1, line_failure_status=400
+        tmp_path / "data",
+        api_keys=[KEY],
+        tick=0,
+        ignore_idempotency_key=True,
+        line_failure_rate=0.1,
+        line_failure_status=400,
     ) as server:
         path = write_input(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(300)])
         job = call("sync", server, "create", "final", path, max_batch_requests=100, state_dir=tmp_path / "s")

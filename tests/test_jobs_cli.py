@@ -31,7 +31,7 @@ def request(custom_id: str, text: str = "hello") -> dict[str, Any]:
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
-    with run_server(tmp_path / "data", api_keys=[KEY], tick=0) as running:
+    with run_server(tmp_path / "data", api_keys=[KEY], tick=0, ignore_idempotency_key=True) as running:
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("OPENAI_BASE_URL", running.base_url)
         monkeypatch.setenv("OPENAI_BATCHES_STATE_DIR", str(tmp_path / "state"))

@@ -346,7 +346,7 @@ class StateDisk:
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
-    with run_server(tmp_path / "data", api_keys=[KEY], tick=0) as running:
+    with run_server(tmp_path / "data", api_keys=[KEY], tick=0, ignore_idempotency_key=True) as running:
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("OPENAI_BASE_URL", running.base_url)
         monkeypatch.delenv("OPENAI_BATCHES_STATE_DIR", raising=False)

@@ -1204,6 +1204,7 @@ def jobs_child(requests: int, out: Path) -> None:
     from openai_batches.jobs.job_results import write_results
     from openai_batches.jobs.merge import merge_shard
     from openai_batches.jobs.planning import plan_shards, write_shard_file
+    from openai_batches.jobs.records import ShardState
     from openai_batches.jobs.store import open_store
     from openai_batches.jobs.tokens import HeuristicEstimator
 
@@ -1246,11 +1247,14 @@ def jobs_child(requests: int, out: Path) -> None:
                     for line in lines:
                         answers.write(_job_result(json.loads(line)["custom_id"]))
                 number = store.add_result_file(job.id, f"batch_{shard.id}", "output", str(output))
-                store.update_shard(
-                    job.id,
-                    shard.id,
-                    {"state": "downloaded", "batch_id": f"batch_{shard.id}", "batch_status": "completed"},
-                )
+                # The shard's way through the service, as a run records it, to a batch whose results are here.
+                current = shard
+                for state in ("uploading", "uploaded", "creating", "submitted", "ended", "downloaded"):
+                    moved = dataclasses.replace(
+                        current, state=ShardState(state), batch_id=f"batch_{shard.id}", batch_status="completed"
+                    )
+                    store.save_shard(current, moved)
+                    current = moved
                 files[shard.id] = [(number, output)]
             start = time.perf_counter()
             for shard in store.active_shards(job.id):

@@ -37,7 +37,8 @@ What it does
   a `custom_id` starting with `fail-`, or put `"x_fail": true` or `"x_fail": {"status_code": 500, "message": "..."}`
   in the request body: they land in the error file with that status and an error body.
 - `Idempotency-Key` on `POST /v1/batches` (and `POST /v1/files`): the same key and body return the first result;
-  the same key with another body answers 409.
+  the same key with another body answers 409. With `--ignore-idempotency-key` (`run_server(ignore_idempotency_key=
+  True)`) the header is ignored, as the public API ignores it: a repeated create makes a second batch.
 - Fault injection for resilience tests: `--latency`, `--fault-rate` with `--fault-status` (429 and 500 by default,
   each with the real error body; 429s carry `retry-after`), `--fault-seed` for reproducible runs.
 
