@@ -140,6 +140,16 @@ def test_refusals_exit_2(
     assert server.requests_served == served, "nothing was sent for an unknown job"
 
 
+def test_an_unknown_job_in_an_empty_state_folder_leaves_it_empty(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    for command in ("resume", "status", "results", "cancel", "delete"):
+        code, _, err = run(capsys, "job", command, "nothing", "--state-dir", str(empty))
+        assert code == 2 and "no job named 'nothing'" in error_line(err), command
+    assert not empty.exists(), "no store was created for a job that is not there"
+
+
 def test_results_of_an_unfinished_job_exit_7(
     server: LocalServer, requests_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

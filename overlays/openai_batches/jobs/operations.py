@@ -49,10 +49,15 @@ def target(job: Job | str, state_dir: StateDir) -> tuple[str, Path]:
     return job, resolve_state_dir(state_dir)
 
 
-def read_job(name: str, state_dir: Path) -> Job:
-    """A job as it stands in the state directory (no client needed: nothing is sent)."""
+def require_jobs(name: str, state_dir: Path) -> None:
+    """A state directory with no store holds no job: said so, without creating the store (nothing to resume)."""
     if not (state_dir / STATE_DB).exists():
         raise JobNotFoundError(f"no job named {name!r}: {state_dir} holds no jobs", job=name)
+
+
+def read_job(name: str, state_dir: Path) -> Job:
+    """A job as it stands in the state directory (no client needed: nothing is sent)."""
+    require_jobs(name, state_dir)
     with open_store(state_dir) as store:
         return snapshot(store, load_job(store, name), state_dir)
 

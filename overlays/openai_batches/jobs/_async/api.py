@@ -35,6 +35,7 @@ from ..operations import (
     mark_cancelling,
     read_job,
     read_jobs,
+    require_jobs,
     target,
 )
 from ..operations import remote_files as files_of
@@ -144,6 +145,7 @@ class AsyncJobs:
         max_poll_interval: float,
         lease: float,
     ) -> Job:
+        require_jobs(name, directory)
         async with opened_store(directory) as store:
             await run_job(
                 self._client,
@@ -192,6 +194,7 @@ class AsyncJobs:
 
     async def _cancel(self, name: str, directory: Path, lease_ttl: float) -> Job | None:
         """Mark the job cancelling and cancel its batches unless a runner holds it; the job if it had finished."""
+        require_jobs(name, directory)
         async with opened_store(directory) as store:
             record = await offload(load_job, store, name)
             if record.status in FINISHED_STATUSES:
@@ -227,6 +230,7 @@ class AsyncJobs:
             await self._delete(name, directory, lease_ttl, remote_files)
 
     async def _delete(self, name: str, directory: Path, lease_ttl: float, remote_files: bool) -> None:
+        require_jobs(name, directory)
         async with opened_store(directory) as store:
             record = await offload(load_job, store, name)
             lease = await offload(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)

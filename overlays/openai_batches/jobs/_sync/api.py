@@ -32,6 +32,7 @@ from ..operations import (
     mark_cancelling,
     read_job,
     read_jobs,
+    require_jobs,
     target,
 )
 from ..operations import remote_files as files_of
@@ -141,6 +142,7 @@ class Jobs:
         max_poll_interval: float,
         lease: float,
     ) -> Job:
+        require_jobs(name, directory)
         with opened_store(directory) as store:
             run_job(
                 self._client,
@@ -189,6 +191,7 @@ class Jobs:
 
     def _cancel(self, name: str, directory: Path, lease_ttl: float) -> Job | None:
         """Mark the job cancelling and cancel its batches unless a runner holds it; the job if it had finished."""
+        require_jobs(name, directory)
         with opened_store(directory) as store:
             record = inline(load_job, store, name)
             if record.status in FINISHED_STATUSES:
@@ -224,6 +227,7 @@ class Jobs:
             self._delete(name, directory, lease_ttl, remote_files)
 
     def _delete(self, name: str, directory: Path, lease_ttl: float, remote_files: bool) -> None:
+        require_jobs(name, directory)
         with opened_store(directory) as store:
             record = inline(load_job, store, name)
             lease = inline(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)
