@@ -24,9 +24,9 @@ fine = dataclasses.replace(shard, state=ShardState.DONE, batch_status="completed
 def test_mypy_refuses_a_wrong_shard_field_and_a_state_that_is_not_the_enumeration(tmp_path: Path) -> None:
     source = tmp_path / "changes.py"
     source.write_text(SNIPPET)
+    command = [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-error-summary"]
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--cache-dir", str(tmp_path / "cache")]
-        + ["--no-error-summary", str(source)],
+        [*command, "--cache-dir", str(tmp_path / "cache"), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
