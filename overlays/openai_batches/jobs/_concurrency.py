@@ -28,8 +28,20 @@ def inline(function: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -
 
 
 async def gather_all(awaitables: Iterable[Awaitable[_R]]) -> list[_R]:
-    """Run the step's actions concurrently; their events in the actions' order."""
-    return list(await asyncio.gather(*awaitables))
+    """Run the step's actions concurrently; their events in the actions' order.
+
+    When one raises (the lease was lost, the run is interrupted), the others are cancelled and waited for before the
+    error goes on: nothing of a run that stopped keeps sending behind its back. What they may already have sent is
+    recorded as intended, and the next run looks for it.
+    """
+    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def one_by_one(results: Iterable[_R]) -> list[_R]:
