@@ -23,7 +23,8 @@ from .conftest import PROJECT
 from .server_spec import build
 from .support import KEY
 
-pytestmark = pytest.mark.fuzz
+# The suite's 300 s default would stop a run on a busy machine before its own 900 s bound on the fuzzers does.
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(960)]
 
 SEED = 20_251_013
 MAX_EXAMPLES = 1700
