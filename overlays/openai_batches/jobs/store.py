@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from ._breathing import breathing
+from ._breathing import breathe, breathing
 from .records import (
     FINAL,
     PENDING,
@@ -755,4 +755,5 @@ def _fetched(cursor: sqlite3.Cursor) -> Iterator[Any]:
         chunk = cursor.fetchmany(_FETCH)
         if not chunk:
             return
-        yield from breathing(chunk)
+        breathe()
+        yield from chunk
