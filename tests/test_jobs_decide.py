@@ -19,6 +19,8 @@ from openai_batches.jobs.actions import (
     DeleteUpload,
     Download,
     Failed,
+    FindBatch,
+    FindUpload,
     Poll,
     Polled,
     Reconcile,
@@ -119,6 +121,26 @@ def test_a_planned_shard_records_its_upload_intent_and_file_before_the_upload() 
     uploading = shard(state=ShardState.UPLOADING, filename=filename, intent_at=2000.0)
     assert step.effects == [SaveShard(shard(), uploading), WriteShardFile(uploading, path)]
     assert step.actions == [Upload(1, path, filename, f"openai-batches-job:{UID}:1:1:upload")]
+    assert not step.local and not step.done, "a step with requests to send is not for local work alone"
+
+
+def test_a_shard_left_uploading_or_creating_is_looked_for_since_its_intent_before_anything_is_sent_again() -> None:
+    uploading = shard(1, state=ShardState.UPLOADING, filename="f1", intent_at=2000.0)
+    creating = shard(2, state=ShardState.CREATING, file_id="file-2", intent_at=2100.0)
+    metadata = {"job": "eval", "job_id": UID, "shard": "2", "attempt": "1", "submission": "1"}
+    assert core().decide(view(uploading, creating), 3000.0).actions == [
+        FindUpload(1, "f1", 2000.0 - CLOCK_SLACK),
+        FindBatch(2, metadata, 2100.0 - CLOCK_SLACK),
+    ]
+
+
+def test_a_permanent_failure_stops_the_run_with_its_error() -> None:
+    c = core()
+    (upload,) = c.decide(view(shard()), 2000.0).actions
+    refused = ValueError("400: invalid file")
+    with pytest.raises(ValueError, match="400: invalid file") as raised:
+        c.record(Failed(upload, refused, transient=False), 2001.0)
+    assert raised.value is refused
 
 
 def test_max_in_flight_holds_back_the_third_shard() -> None:
@@ -261,6 +283,32 @@ def test_a_contested_job_is_reconciled_again_after_a_lease() -> None:
     assert [type(a) for a in c.decide(contested, 2001.0).actions] == [Poll]
     assert Reconcile not in [type(a) for a in c.decide(contested, 2029.0).actions]
     assert [type(a) for a in c.decide(contested, 2030.0).actions] == [Reconcile]
+
+
+@pytest.mark.parametrize(("lease_seconds", "every"), [(None, 120.0), (1.0, 5.0)])
+def test_a_contested_job_is_reconciled_once_a_lease_and_at_most_every_five_seconds(
+    lease_seconds: float | None, every: float
+) -> None:
+    settings = {} if lease_seconds is None else {"lease_seconds": lease_seconds}  # None: the default two minutes
+    c = core(**settings)
+    contested = view(shard(state=ShardState.SUBMITTED, batch_id="b"), job=job(lease_contested=True))
+    assert [type(a) for a in c.decide(contested, 2000.0).actions] == [Reconcile]
+    c.record(Reconciled((), ()), 2000.0)
+    assert Reconcile not in [type(a) for a in c.decide(contested, 2000.0 + every - 0.1).actions]
+    assert [type(a) for a in c.decide(contested, 2000.0 + every).actions] == [Reconcile]
+
+
+def test_a_contested_job_waits_no_longer_than_its_next_reconcile() -> None:
+    c = JobCore(job(), FOLDER, poll_interval=100.0, max_poll_interval=100.0, lease_seconds=30.0)
+    submitted = shard(state=ShardState.SUBMITTED, batch_id="b")
+    contested = view(submitted, job=job(lease_contested=True))
+    assert [type(a) for a in c.decide(contested, 2000.0).actions] == [Reconcile]
+    c.record(Reconciled((), ()), 2000.0)
+    assert c.decide(contested, 2001.0).actions == [Poll(1, "b")]
+    c.record(Polled(1, batch("b", "in_progress")), 2001.0)
+    step = c.decide(contested, 2002.0)
+    assert (step.actions, step.wait) == ([], 28.0), "the next reconcile (at 2030) comes before the next poll (2101)"
+    assert c.decide(view(submitted), 2002.0).wait == 99.0, "uncontested, only the poll is waited for"
 
 
 def test_a_failed_reconcile_is_retried_after_a_backoff() -> None:

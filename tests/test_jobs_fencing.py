@@ -12,9 +12,12 @@ import asyncio
 import dataclasses
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +26,19 @@ import pytest
 from helpers import API_KEY, BASE_URL
 from jobs_support import FakeService, drive, line, new_job
 from openai_batches import AsyncBatchClient, BatchClient
+from openai_batches._exceptions import InvalidParameterError
 from openai_batches._retry import RetryPolicy
+from openai_batches.jobs import lease as lease_module
 from openai_batches.jobs._async import driver as driver_async
 from openai_batches.jobs._sync import driver as driver_sync
 from openai_batches.jobs.actions import Cancel, DeleteUpload, Poll
 from openai_batches.jobs.core import JobCore
-from openai_batches.jobs.effects import SaveShard
+from openai_batches.jobs.effects import SaveShard, SetJobStatus
 from openai_batches.jobs.errors import JobBusyError, JobLeaseLostError
 from openai_batches.jobs.lease import JobLease, holder_gone
 from openai_batches.jobs.local_work import LocalWork
 from openai_batches.jobs.merge import merge_shard
-from openai_batches.jobs.operations import account_of
+from openai_batches.jobs.operations import account_of, check_lease_seconds
 from openai_batches.jobs.planning import plan_shards
 from openai_batches.jobs.records import JobRecord, Lease, ShardState
 from openai_batches.jobs.settings import job_folder
@@ -107,6 +112,18 @@ def test_a_holder_whose_process_exited_frees_the_job_at_once_and_uncontested(tmp
 # --- the lease of a run: checked before changes, renewed by its thread ----------------------------------------------
 
 
+def test_releasing_a_lease_stops_its_thread_and_frees_the_job_at_once(tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    mine = JobLease(store, job, ttl=60.0)
+    mine.acquire()
+    # A release that never stopped its renewing thread would wait on it for ever: it runs aside, so this can fail.
+    releasing = threading.Thread(target=mine.release, daemon=True)
+    releasing.start()
+    releasing.join(timeout=10)
+    assert not releasing.is_alive(), "release() waited for a renewing thread it never told to stop"
+    assert record_of(store).lease_holder is None
+
+
 def test_check_renews_a_lease_past_half_its_time_and_refuses_one_taken_over(tmp_path: Path) -> None:
     store, job = new_job(tmp_path, [line("r0")])
     now = [100.0]
@@ -156,6 +173,147 @@ def test_a_second_runner_is_refused_while_the_first_holds_the_job(tmp_path: Path
         first.release()
 
 
+def test_a_run_promises_a_two_minute_lease_unless_told_and_never_less_than_a_second(tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    assert (check_lease_seconds(None), check_lease_seconds(1), check_lease_seconds(2.5)) == (120.0, 1.0, 2.5)
+    with pytest.raises(InvalidParameterError, match=r"expected seconds >= 1, got 0\.99"):
+        check_lease_seconds(0.99)
+    mine = JobLease(store, job, clock=lambda: 100.0)
+    mine.acquire()
+    try:
+        assert (record_of(store).lease_ttl, record_of(store).lease_heartbeat) == (120.0, 100.0)
+    finally:
+        mine.release()
+
+
+def test_a_holder_on_another_host_is_judged_by_its_heartbeat_alone() -> None:
+    # Its process id means nothing here, even one that no process of this host has.
+    assert not holder_gone(Lease("a", dead_pid(), "some-other-host", 100.0))
+
+
+def test_a_live_holder_on_this_host_is_not_gone_and_is_not_signalled() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert not holder_gone(Lease("a", child.pid, socket.gethostname(), 100.0))
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+    assert child.wait(timeout=30) == 0, "asked only whether it exists: it ended on its own, not by a signal"
+
+
+def test_a_holder_this_runner_may_not_signal_is_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(pid: int, signal: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(lease_module.os, "kill", refused)  # another user's process
+    assert not holder_gone(Lease("a", 4242, socket.gethostname(), 100.0))
+
+
+def test_a_holder_in_another_process_with_our_pid_number_is_named_by_its_host(tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    store.acquire_lease(job.id, lease("other", time.time(), pid=os.getpid()), is_gone=never_gone)
+    with pytest.raises(JobBusyError, match=f"already being run by process {os.getpid()} on some-other-host"):
+        JobLease(store, job, ttl=60.0).acquire()
+
+
+class Siblings:
+    """The store, keeping the connections it hands out (`sibling()`) to tell whether each was closed."""
+
+    def __init__(self, store: SQLiteJobStore) -> None:
+        self._store = store
+        self.opened: list[SQLiteJobStore] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def sibling(self) -> SQLiteJobStore:
+        self.opened.append(self._store.sibling())
+        return self.opened[-1]
+
+    def all_closed(self) -> bool:
+        for connection in self.opened:
+            try:
+                connection.get_job("job")
+            except sqlite3.ProgrammingError:
+                continue
+            return False
+        return bool(self.opened)
+
+
+def test_a_lease_closes_its_connection_when_released_refused_or_never_taken(tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    for attempt in ("released", "refused", "never taken"):
+        siblings = Siblings(store)
+        mine = JobLease(siblings, job, ttl=60.0)  # type: ignore[arg-type]
+        if attempt == "released":
+            mine.acquire()
+            mine.release()
+        elif attempt == "refused":
+            first = JobLease(store, job, ttl=60.0)
+            first.acquire()
+            with pytest.raises(JobBusyError):
+                mine.acquire()
+            first.release()
+        else:
+            mine.release()  # a run that stopped before it took the job
+        assert siblings.all_closed(), attempt
+        assert record_of(store).lease_holder is None, attempt
+
+
+def test_the_lease_thread_renews_every_sixth_of_the_lease(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    waits: list[float | None] = []
+    waiting = threading.Event()
+
+    class Recorded(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout)
+            waiting.set()
+            return super().wait(timeout)
+
+    threads = types.SimpleNamespace(Event=Recorded, Lock=threading.Lock, Thread=threading.Thread)
+    monkeypatch.setattr(lease_module, "threading", threads)
+    mine = JobLease(store, job, ttl=60.0)
+    mine.acquire()
+    try:
+        assert waiting.wait(timeout=30)
+    finally:
+        mine.release()
+    assert waits[0] == 10.0
+
+
+def test_the_renewing_thread_never_keeps_a_program_from_exiting(tmp_path: Path) -> None:
+    # Should a run ever stop without releasing its lease, its thread must not hold the interpreter open at exit,
+    # which a non-daemon thread renewing for ever would.
+    store, job = new_job(tmp_path, [line("r0")])
+    mine = JobLease(store, job, ttl=60.0)
+    before = set(threading.enumerate())
+    mine.acquire()
+    try:
+        (renewing,) = set(threading.enumerate()) - before
+        assert renewing.daemon
+    finally:
+        mine.release()
+
+
+@pytest.mark.parametrize("how", ["released by its new holder", "deleted"])
+def test_a_lease_lost_to_a_holder_gone_since_says_another_runner(how: str, tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    now = [100.0]
+    mine = JobLease(store, job, ttl=10.0, clock=lambda: now[0])
+    mine.acquire()
+    try:
+        other = store.acquire_lease(job.id, lease("other", 200.0, pid=4242), is_gone=never_gone)
+        if how == "deleted":
+            store.delete_job(job.id)
+        else:
+            store.release_lease(job.id, other)
+        with pytest.raises(JobLeaseLostError, match="taken over by another runner while this runner was paused"):
+            mine.check()
+    finally:
+        mine.release()
+
+
 # --- local work: nothing recorded by a runner that lost the job -----------------------------------------------------
 
 
@@ -171,6 +329,18 @@ def test_a_runner_that_lost_the_job_records_nothing(tmp_path: Path) -> None:
     assert store.active_shards(job.id)[0].state == ShardState.PLANNED, "the intent was not recorded"
 
 
+def test_a_step_over_a_shard_another_runner_moved_is_refused_whole(tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    (planned,) = plan_shards(store, job)
+    work = LocalWork(store, job, store.acquire_lease(job.id, lease("a", 100.0), is_gone=never_gone))
+    theirs = dataclasses.replace(planned, state=ShardState.UPLOADING, filename="theirs", intent_at=150.0)
+    store.save_shard(planned, theirs)  # a runner that still writes without the lease (or a bug) got there first
+    mine = dataclasses.replace(planned, state=ShardState.UPLOADING, filename="mine", intent_at=200.0)
+    with pytest.raises(JobLeaseLostError, match="another runner is changing the job, so this one stopped"):
+        work.apply([SetJobStatus("created", "in_progress"), SaveShard(planned, mine)])
+    assert (record_of(store).status, store.active_shards(job.id)[0].filename) == ("created", "theirs")
+
+
 def test_merging_a_shard_a_second_time_counts_nothing(tmp_path: Path) -> None:
     store, job = new_job(tmp_path, [line("r0"), line("r1")], max_attempts=1)
     (shard,) = plan_shards(store, job)
@@ -184,6 +354,31 @@ def test_merging_a_shard_a_second_time_counts_nothing(tmp_path: Path) -> None:
     again = merge_shard(store, job, ended, [], cancelling=False)
     assert (sum(first.values()), sum(again.values())) == (2, 0)
     assert record_of(store).missing == 2, "not 4: the second merge saw the shard merged already"
+
+
+def test_a_shard_another_runner_merged_while_this_one_read_its_results_is_counted_once(tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0"), line("r1")], max_attempts=1)
+    (shard,) = plan_shards(store, job)
+    for state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
+        moved = dataclasses.replace(shard, state=state)
+        store.save_shard(shard, moved)
+        shard = moved
+    ended = dataclasses.replace(shard, state=ShardState.ENDED, batch_id="batch_1", batch_status="expired")
+    store.save_shard(shard, ended)
+    other = store.sibling()
+    merged_meanwhile: list[int] = []
+
+    def transaction() -> Any:
+        # This runner has judged every line; the other (a stalled runner that woke up) commits its merge first.
+        merged_meanwhile.append(sum(merge_shard(other, job, ended, [], cancelling=False).values()))
+        return store.transaction()
+
+    try:
+        again = merge_shard(Wrapped(store, transaction=transaction), job, ended, [], cancelling=False)  # type: ignore[arg-type]
+    finally:
+        other.close()
+    assert (merged_meanwhile, sum(again.values())) == ([2], 0)
+    assert record_of(store).missing == 2, "not 4: the shard was found merged inside the transaction"
 
 
 # --- reconcile: what a stalled runner sent is cancelled and deleted -------------------------------------------------
@@ -331,3 +526,64 @@ def test_cancel_while_another_runner_holds_the_job_only_marks_it_cancelling(mode
         runner.release()
     assert cancelled.status == "cancelling" and api.requests == [], "the holder sends the cancels, not this call"
     assert os.path.exists(tmp_path / "state"), "the job was not deleted"
+
+
+# --- a run cancelled while it takes the lease --------------------------------------------------------------------
+
+
+class Wrapped:
+    """An object that answers as `inner` does, except for the attributes given."""
+
+    def __init__(self, inner: Any, **replaced: Any) -> None:
+        self._inner = inner
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_an_async_run_cancelled_while_it_takes_the_lease_leaves_the_job_free(tmp_path: Path) -> None:
+    store, job = new_job(tmp_path, [line("r0")])
+    taking, go_on, taken = threading.Event(), threading.Event(), threading.Event()
+
+    def sibling() -> Any:
+        connection = store.sibling()
+
+        def acquire_lease(*args: Any, **kwargs: Any) -> Any:
+            taking.set()
+            go_on.wait(timeout=10)  # the lease's transaction waiting on the write lock, say
+            try:
+                return connection.acquire_lease(*args, **kwargs)
+            finally:
+                taken.set()
+
+        return Wrapped(connection, acquire_lease=acquire_lease)
+
+    api = FakeAPI(Clock())
+    arguments: dict[str, Any] = {"on_update": None, "poll_interval": 1.0, "max_poll_interval": 8.0}
+
+    async def main() -> None:
+        async def handler(request: httpx.Request) -> httpx.Response:
+            return api(request)
+
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        async with AsyncBatchClient(api_key=API_KEY, base_url=BASE_URL, http_client=http) as client:
+            run = driver_async.run_job(
+                client,
+                Wrapped(store, sibling=sibling),
+                "job",
+                tmp_path / "state",
+                job.account,
+                lease_seconds=60.0,
+                **arguments,
+            )
+            task = asyncio.ensure_future(run)
+            await asyncio.to_thread(taking.wait, 10)
+            task.cancel()  # asyncio.wait_for(client.jobs.run(...), timeout) running out, a TaskGroup cancelled
+            go_on.set()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.to_thread(taken.wait, 10)
+
+    asyncio.run(main())
+    assert record_of(store).lease_holder is None, "a retry in this process would get JobBusyError"

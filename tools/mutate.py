@@ -144,39 +144,48 @@ TARGETS = (
     Target(
         "jobs.core",
         "overlays/openai_batches/jobs/core.py",
-        (
-            "tests/test_jobs_decide.py",
-            "tests/test_jobs_decisions.py",
-            "tests/test_jobs_crash_points.py",
-            "tests/test_jobs_core.py",
-        ),
+        ("tests/test_jobs_decide.py", "tests/test_jobs_decisions.py"),
     ),
     Target(
         "jobs.planning",
         "overlays/openai_batches/jobs/planning.py",
-        ("tests/test_jobs_planning.py", "tests/test_jobs_crash_points.py", "tests/test_jobs_core.py"),
+        (
+            "tests/test_jobs_mutants.py",
+            "tests/test_jobs_planning.py",
+            "tests/test_jobs_crash_points.py",
+            # The unit tests of the check before a shard is written (the file's end-to-end runs take half a minute).
+            "tests/test_jobs_input_change.py::test_an_edit_the_stat_cannot_see_is_caught_by_the_line_digests",
+            "tests/test_jobs_input_change.py::test_a_changed_input_stops_every_shard",
+        ),
     ),
     Target(
         "jobs.merge",
         "overlays/openai_batches/jobs/merge.py",
-        ("tests/test_jobs_merge.py", "tests/test_jobs_crash_points.py", "tests/test_jobs_core.py"),
+        (
+            "tests/test_jobs_merge.py",
+            "tests/test_jobs_crash_points.py",
+            "tests/test_jobs_core.py",
+            "tests/test_jobs_fencing.py",
+        ),
     ),
-    # The driver (its async source; the sync twin is generated from it) and the local work it carries out.
+    # The driver (its async source; the sync twin is generated from it, so only the async tests see a mutant) and the
+    # local work it carries out.
     Target(
         "jobs.driver",
         "overlays/openai_batches/jobs/_async/driver.py",
-        ("tests/test_jobs_runners.py", "tests/test_jobs_fencing.py", "tests/test_jobs.py"),
+        ("tests/test_jobs_runners.py", "tests/test_jobs_fencing.py", "tests/test_jobs_mutants.py"),
     ),
     Target(
         "jobs.local_work",
         "overlays/openai_batches/jobs/local_work.py",
-        ("tests/test_jobs_fencing.py", "tests/test_jobs_decisions.py", "tests/test_jobs_core.py"),
+        (
+            "tests/test_jobs_mutants.py",
+            "tests/test_jobs_fencing.py",
+            "tests/test_jobs_crash_points.py",
+            "tests/test_jobs_decisions.py",
+        ),
     ),
-    Target(
-        "jobs.lease",
-        "overlays/openai_batches/jobs/lease.py",
-        ("tests/test_jobs_fencing.py", "tests/test_jobs_runners.py"),
-    ),
+    Target("jobs.lease", "overlays/openai_batches/jobs/lease.py", ("tests/test_jobs_fencing.py",)),
 )
 
 # Survivors judged equivalent: (module, start of the mutated line's code, mutant description) -> why nothing observable
@@ -252,6 +261,28 @@ EQUIVALENT.update(
             "leave out the call",
         ): "a poll clock left behind by an ended batch is never read again (a "
         "resubmitted shard gets a new one); forgetting it keeps the core's memory flat in the number of shards",
+        ("jobs.core", "self.changed = True", "True -> False"): (
+            "record()'s own news flag: every event that writes to the store sets it again through _save (a poll by "
+            "its own rule); the others (a failure, nothing found, an extra cancelled or deleted, a reconcile) write "
+            "nothing, so on_update would only be handed the same snapshot again"
+        ),
+        ("jobs.lease", "self._thread.join()", "leave out the call"): (
+            "once _stop is set the renewing thread only leaves its loop; a renewal it was about to make runs after "
+            "release() on the closed connection, fails and is swallowed (and renew_lease refuses a released lease "
+            "by holder anyway), so not waiting for it changes nothing a caller or the store sees"
+        ),
+        ("jobs.lease", "Lease(job.lease_holder, job.lease_pid or 0,", "0 -> 1"): (
+            "the new holder's pid when the store has none: acquire_lease writes holder, pid and host together, and "
+            "a process id is never 0, so the fallback is never taken"
+        ),
+        ("jobs.lease", "Lease(job.lease_holder, job.lease_pid or 0,", "or -> and"): (
+            "the `or 0.0` of the new holder's heartbeat (its pid's and host's `or` are pinned by the error "
+            "message): the lost lease's heartbeat is never read, the error names only the holder's process and host"
+        ),
+        ("jobs.lease", "Lease(job.lease_holder, job.lease_pid or 0,", "0.0 -> 1.0"): (
+            "the new holder's heartbeat when the store has none: never read (the error names only its process and "
+            "host), and a holder always has one"
+        ),
     }
 )
 

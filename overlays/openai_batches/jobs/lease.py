@@ -58,27 +58,32 @@ class JobLease:
         self._lost: Lease | bool | None = False  # False while held; the new holder (or None) once lost
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._abandoned = False
+        self._closed = False
 
     def acquire(self) -> Lease:
         """Take the job (`JobBusyError` if another live runner holds it) and start renewing."""
         with self._lock:
+            if self._abandoned:
+                raise JobBusyError(f"job {self.job.name}: the run stopped before it took the job", job=self.job.name)
             current = self._store.acquire_lease(self.job.id, self.lease, is_gone=holder_gone)
-        if current.holder != self.lease.holder:
-            self.close()
-            where = (
-                "this process"
-                if current.pid == os.getpid() and current.host == self.lease.host
-                else (f"process {current.pid} on {current.host}")
-            )
-            raise JobBusyError(
-                f"job {self.job.name} is already being run by {where}; wait for it to finish, or stop it "
-                "(the job stays resumable) and run it again",
-                job=self.job.name,
-            )
-        self.lease = current
-        self._thread = threading.Thread(target=self._keep, name=f"openai-batches-lease-{self.job.name}", daemon=True)
-        self._thread.start()
-        return current
+            if current.holder == self.lease.holder:
+                self.lease = current
+                name = f"openai-batches-lease-{self.job.name}"
+                self._thread = threading.Thread(target=self._keep, name=name, daemon=True)
+                self._thread.start()
+                return current
+        self.close()
+        where = (
+            "this process"
+            if current.pid == os.getpid() and current.host == self.lease.host
+            else (f"process {current.pid} on {current.host}")
+        )
+        raise JobBusyError(
+            f"job {self.job.name} is already being run by {where}; wait for it to finish, or stop it "
+            "(the job stays resumable) and run it again",
+            job=self.job.name,
+        )
 
     def check(self) -> None:
         """Right before a request that changes the service: the lease is still this runner's (read from the store,
@@ -92,17 +97,26 @@ class JobLease:
             if self._lost is not False:
                 raise self._error()
 
+    def abandon(self) -> None:
+        """The run stopped while `acquire` may still be running (in async code, in a worker thread that goes on):
+        a lease it took already is released now, and one it has yet to take is never taken."""
+        with self._lock:
+            self._abandoned = True
+        self.release()
+
     def release(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         with self._lock:
-            if self._lost is False:
+            if self._lost is False and not self._closed:
                 self._store.release_lease(self.job.id, self.lease)
         self.close()
 
     def close(self) -> None:
-        self._store.close()
+        if not self._closed:
+            self._closed = True
+            self._store.close()
 
     def _keep(self) -> None:
         while not self._stop.wait(self.ttl / 6):

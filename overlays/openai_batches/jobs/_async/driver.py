@@ -82,7 +82,12 @@ async def run_job(
     if record.status != CANCELLING:  # a cancelling job sends no request of its input: a changed file cannot matter
         await offload(check_input, store, record)
     lease = await offload(JobLease, store, record, ttl=lease_seconds, clock=clock)
-    await offload(lease.acquire)
+    try:
+        await offload(lease.acquire)
+    except BaseException:
+        # Cancelled or interrupted while the lease was being taken (in async code the thread goes on): let go of it.
+        await offload(lease.abandon)
+        raise
     try:
         fenced = _checking_after_pauses(client, lease)
         work = LocalWork(store, record, lease.lease)

@@ -73,7 +73,12 @@ def run_job(
     if record.status != CANCELLING:  # a cancelling job sends no request of its input: a changed file cannot matter
         inline(check_input, store, record)
     lease = inline(JobLease, store, record, ttl=lease_seconds, clock=clock)
-    inline(lease.acquire)
+    try:
+        inline(lease.acquire)
+    except BaseException:
+        # Cancelled or interrupted while the lease was being taken (in async code the thread goes on): let go of it.
+        inline(lease.abandon)
+        raise
     try:
         fenced = _checking_after_pauses(client, lease)
         work = LocalWork(store, record, lease.lease)
