@@ -8,6 +8,7 @@ the enqueued-token limit, or forget idempotency keys.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +41,7 @@ from openai_batches.jobs.creation import Account, JobSettings, create_job
 from openai_batches.jobs.job import Job, snapshot
 from openai_batches.jobs.lease import holder_gone
 from openai_batches.jobs.local_work import LocalWork
-from openai_batches.jobs.records import JobRecord, Lease
+from openai_batches.jobs.records import JobRecord, Lease, ShardRecord, ShardState
 from openai_batches.jobs.service import BatchView
 from openai_batches.jobs.settings import job_folder
 from openai_batches.jobs.store import SQLiteJobStore, open_store
@@ -109,6 +110,18 @@ class StoreCore:
 
     def record(self, event: Event, now: float) -> None:
         self.work.apply(self.core.record(event, now))
+
+
+def ended_shard(store: SQLiteJobStore, shard: ShardRecord, batch_status: str, **changes: Any) -> ShardRecord:
+    """The shard taken the way a run takes it, through the table of transitions, to a batch (`batch_1`) that ended
+    with `batch_status`; `changes` are the ended shard's other fields (its result files, say)."""
+    for state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
+        moved = dataclasses.replace(shard, state=state)
+        store.save_shard(shard, moved)
+        shard = moved
+    ended = dataclasses.replace(shard, state=ShardState.ENDED, batch_id="batch_1", batch_status=batch_status, **changes)
+    store.save_shard(shard, ended)
+    return ended
 
 
 def core_for(store: SQLiteJobStore, tmp_path: Path) -> StoreCore:

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import API_KEY, BASE_URL
-from jobs_support import FakeService, drive, line, new_job
+from jobs_support import FakeService, drive, ended_shard, line, new_job
 from openai_batches import AsyncBatchClient, BatchClient
 from openai_batches._exceptions import InvalidParameterError
 from openai_batches._retry import RetryPolicy
@@ -344,12 +344,7 @@ def test_a_step_over_a_shard_another_runner_moved_is_refused_whole(tmp_path: Pat
 def test_merging_a_shard_a_second_time_counts_nothing(tmp_path: Path) -> None:
     store, job = new_job(tmp_path, [line("r0"), line("r1")], max_attempts=1)
     (shard,) = plan_shards(store, job)
-    for state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
-        moved = dataclasses.replace(shard, state=state)
-        store.save_shard(shard, moved)
-        shard = moved
-    ended = dataclasses.replace(shard, state=ShardState.ENDED, batch_id="batch_1", batch_status="expired")
-    store.save_shard(shard, ended)
+    ended = ended_shard(store, shard, "expired")
     first = merge_shard(store, job, ended, [], cancelling=False)
     again = merge_shard(store, job, ended, [], cancelling=False)
     assert (sum(first.values()), sum(again.values())) == (2, 0)
@@ -359,12 +354,7 @@ def test_merging_a_shard_a_second_time_counts_nothing(tmp_path: Path) -> None:
 def test_a_shard_another_runner_merged_while_this_one_read_its_results_is_counted_once(tmp_path: Path) -> None:
     store, job = new_job(tmp_path, [line("r0"), line("r1")], max_attempts=1)
     (shard,) = plan_shards(store, job)
-    for state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
-        moved = dataclasses.replace(shard, state=state)
-        store.save_shard(shard, moved)
-        shard = moved
-    ended = dataclasses.replace(shard, state=ShardState.ENDED, batch_id="batch_1", batch_status="expired")
-    store.save_shard(shard, ended)
+    ended = ended_shard(store, shard, "expired")
     other = store.sibling()
     merged_meanwhile: list[int] = []
 

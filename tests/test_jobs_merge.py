@@ -7,17 +7,16 @@ outcome and error, or back to waiting for another attempt.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_support import line, new_job
+from jobs_support import ended_shard, line, new_job
 from openai_batches.jobs.merge import merge_shard, retryable_status, verdict
 from openai_batches.jobs.planning import plan_shards
-from openai_batches.jobs.records import FINAL, PENDING, ResultRow, ShardState
+from openai_batches.jobs.records import FINAL, PENDING, ResultRow
 from openai_batches.jobs.store import SQLiteJobStore
 
 
@@ -84,14 +83,7 @@ def rows(store: SQLiteJobStore, job: Any) -> dict[str, ResultRow]:
 
 
 def end(store: SQLiteJobStore, job: Any, shard: Any, status: str, **changes: Any) -> Any:
-    """The shard taken the way a run takes it, to a batch that ended with `status`."""
-    for state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
-        moved = dataclasses.replace(shard, state=state)
-        store.save_shard(shard, moved)
-        shard = moved
-    ended = dataclasses.replace(shard, state=ShardState.ENDED, batch_id="batch_1", batch_status=status, **changes)
-    store.save_shard(shard, ended)
-    return ended
+    return ended_shard(store, shard, status, **changes)
 
 
 def test_answers_merge_by_verdict_and_retries_wait_while_attempts_remain(tmp_path: Path) -> None:

@@ -9,13 +9,12 @@ an injected clock; none sleeps.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_support import line, new_job
+from jobs_support import ended_shard, line, new_job
 from openai_batches.jobs._async import driver as driver_async
 from openai_batches.jobs._sync import driver as driver_sync
 from openai_batches.jobs.actions import Action, Cancel, Create, DeleteUpload, Event, Poll, Polled, Reconcile, Upload
@@ -24,7 +23,7 @@ from openai_batches.jobs.errors import JobInputChangedError, JobLeaseLostError
 from openai_batches.jobs.lease import holder_gone
 from openai_batches.jobs.local_work import LocalWork
 from openai_batches.jobs.planning import plan_shards
-from openai_batches.jobs.records import JobRecord, Lease, ShardRecord, ShardState
+from openai_batches.jobs.records import JobRecord, Lease, ShardState
 from openai_batches.jobs.store import SQLiteJobStore
 from test_jobs_runners import (
     MODES,
@@ -79,17 +78,6 @@ def holding(store: SQLiteJobStore, job: JobRecord) -> LocalWork:
     return LocalWork(store, job, lease)
 
 
-def ended(store: SQLiteJobStore, shard: ShardRecord, batch_status: str) -> ShardRecord:
-    """The shard walked through the table of transitions to a batch that ended with no result file."""
-    for state in (ShardState.UPLOADING, ShardState.UPLOADED, ShardState.CREATING, ShardState.SUBMITTED):
-        moved = dataclasses.replace(shard, state=state)
-        store.save_shard(shard, moved)
-        shard = moved
-    done = dataclasses.replace(shard, state=ShardState.ENDED, batch_id="batch_1", batch_status=batch_status)
-    store.save_shard(shard, done)
-    return done
-
-
 def test_local_work_writes_each_effect_the_core_asks_for(tmp_path: Path) -> None:
     store, job = new_job(tmp_path, [line(f"r{i}") for i in range(5)], max_batch_requests=2, max_attempts=2)
     work = holding(store, job)
@@ -106,7 +94,7 @@ def test_local_work_writes_each_effect_the_core_asks_for(tmp_path: Path) -> None
     assert not view.has_pending
 
     # An expired batch that answered nothing: its requests wait for their second attempt.
-    work.apply([MergeShard(ended(store, view.shards[0], "expired"), False)])
+    work.apply([MergeShard(ended_shard(store, view.shards[0], "expired"), False)])
     view = work.view()
     assert [s.state for s in view.shards] == [ShardState.MERGED, ShardState.PLANNED, ShardState.PLANNED]
     assert view.has_pending
