@@ -26,6 +26,7 @@ from typing import BinaryIO, Literal
 from urllib.parse import parse_qsl, quote, unquote
 
 import anyio
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers
 from starlette.responses import Response as StarletteResponse
 from starlette.responses import StreamingResponse
@@ -175,10 +176,27 @@ class ApiApp:
 
 
 async def _json_body(headers: Headers, body: RequestBody) -> bytes:
+    _require_json_content_type(headers.get("content-type"))
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_JSON_BODY:
         raise too_large(MAX_JSON_BODY)
     return await body.read(MAX_JSON_BODY)
+
+
+def _require_json_content_type(value: str | None) -> None:
+    """JSON bodies come as `application/json` (in UTF-8, the only charset JSON has), as the SDKs send them.
+
+    A form or `text/plain` body that happens to parse as JSON is a client sending something else by mistake.
+    """
+    media_type, options = parse_options_header(value or "")
+    charset = options.get(b"charset", b"utf-8").lower()
+    if media_type != b"application/json" or charset not in (b"utf-8", b"utf8"):
+        shown = f"'{value}'" if value else "none"
+        raise invalid_request(
+            f"Invalid Content-Type header ({shown}): a JSON body must be sent as application/json in UTF-8.",
+            param="Content-Type",
+            code="unsupported_content_type",
+        )
 
 
 async def _send(response: Response, started: float, scope: Scope, receive: Receive, send: Send) -> None:

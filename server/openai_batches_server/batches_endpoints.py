@@ -20,7 +20,7 @@ from .errors import (
 from .http_types import Request, Response, json_response
 from .params import idempotency_key, integer_param, query_int, request_hash
 from .records import BatchRecord, batch_object
-from .strict_json import JSONRejected, loads
+from .strict_json import NOT_JSON, JSONRejected, loads
 
 ENDPOINTS = (
     "/v1/responses",
@@ -30,8 +30,10 @@ ENDPOINTS = (
     "/v1/moderations",
     "/v1/images/generations",
     "/v1/images/edits",
-    "/v1/videos",
 )
+# Endpoints the service took batches for once and now refuses, with the date it stopped (the official SDK's 3.63
+# documentation states it for /v1/videos).
+RETIRED_ENDPOINTS = {"/v1/videos": "2026-09-24"}
 COMPLETION_WINDOWS = ("24h",)
 CREATE_PARAMS = ("input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after")
 MAX_METADATA_KEYS, MAX_METADATA_KEY_LENGTH, MAX_METADATA_VALUE_LENGTH = 16, 64, 512
@@ -71,8 +73,13 @@ def _json_body(request: Request) -> dict[str, Any]:
     # Strict: a lone surrogate, NaN or absurd nesting is refused here, not met later as a 500 while echoing it.
     try:
         payload = loads(request.body)
-    except JSONRejected:
-        raise invalid_request(_UNPARSEABLE) from None
+    except JSONRejected as exc:
+        if str(exc) == NOT_JSON:
+            raise invalid_request(_UNPARSEABLE) from None
+        # Parseable, but not as UTF-8 JSON the service can store: say what and where instead of the generic hint.
+        raise invalid_request(
+            f"We could not parse the JSON body of your request: {exc}.", param=exc.place, code="invalid_json"
+        ) from None
     if not isinstance(payload, dict):
         raise invalid_request(_UNPARSEABLE)
     return payload
@@ -88,6 +95,15 @@ def _new_batch(ctx: Context, owner: str, payload: dict[str, Any]) -> BatchRecord
         if not isinstance(payload[name], str):
             raise invalid_type(name, "a string", payload[name])
     endpoint = payload["endpoint"]
+    if endpoint in RETIRED_ENDPOINTS:
+        raise invalid_request(
+            f"Invalid value: '{endpoint}'. Batches no longer accept this endpoint "
+            f"(since {RETIRED_ENDPOINTS[endpoint]}). Supported values are: "
+            + ", ".join(f"'{choice}'" for choice in ENDPOINTS)
+            + ".",
+            param="endpoint",
+            code="invalid_value",
+        )
     if endpoint not in ENDPOINTS:
         raise invalid_value("endpoint", endpoint, ENDPOINTS)
     if payload["completion_window"] not in COMPLETION_WINDOWS:

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from .config import Limits
 from .responders import respond
-from .strict_json import JSONRejected, loads
+from .strict_json import NOT_JSON, JSONRejected, loads
 
 MAX_REPORTED_ERRORS = 100
 
@@ -153,7 +153,7 @@ def _check_line(
 def _unparseable(exc: JSONRejected) -> str:
     # The service's wording for a line that is not JSON, and why when the cause is subtler than a syntax error.
     reason = str(exc)
-    if reason == "it is not valid JSON":
+    if reason == NOT_JSON:
         return "This line is not parseable as valid JSON."
     return f"This line is not parseable as valid JSON: {reason}."
 

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from .errors import integer_out_of_range, invalid_request, invalid_type, invalid_value
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+_DECIMAL = re.compile(r"-?[0-9]+")
 
 
 def query_int(query: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
+    # Plain ASCII decimal only: int() alone would also take "+5", "1_0", " 5 " and digits of other scripts. int()
+    # itself refuses more digits than sys.get_int_max_str_digits() with a ValueError, answered the same way.
     try:
+        if _DECIMAL.fullmatch(raw) is None:
+            raise ValueError(raw)
         value = int(raw)
     except ValueError:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise invalid_request(
-            f"Invalid '{name}': expected an integer, but got '{raw}' instead.", param=name, code="invalid_type"
+            f"Invalid '{name}': expected an integer, but got '{shown}' instead.", param=name, code="invalid_type"
         ) from None
     if not minimum <= value <= maximum:
         raise integer_out_of_range(name, value, minimum, maximum)

@@ -387,7 +387,15 @@ def _answer(
     except Exception:
         logger.exception("answering a request line (custom_id %r) failed", custom_id)
         reply = error_reply(500, SERVER_ERROR_MESSAGE)
-        return reply, _result_line(custom_id if isinstance(custom_id, str) else None, reply)
+        return reply, _result_line(_writable_id(custom_id), reply)
+
+
+def _writable_id(custom_id: object) -> str | None:
+    """The custom_id as it can go into an error line: the line must be written whatever the id holds, or the
+    lines answered before it in the same step would be lost with it."""
+    if not isinstance(custom_id, str):
+        return None
+    return custom_id.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _result_line(custom_id: str | None, reply: Reply) -> bytes:

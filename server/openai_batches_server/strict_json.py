@@ -1,16 +1,20 @@
-"""JSON as the service accepts it: what `json.loads` lets through but cannot be written back as valid JSON is refused.
+"""JSON as the service accepts it: UTF-8 text that can be written back as valid JSON, or a refusal saying why.
 
-Python's parser accepts three things a client can send that break the server later, far from the request:
+Python's parser accepts several things a client can send that break the server later, far from the request:
 
-- a lone surrogate escape (`"\\udc00"`): it parses into a `str` that cannot be encoded as UTF-8, so writing an
-  answer that echoes it fails;
+- bytes in another encoding: `json.loads(bytes)` guesses UTF-16 and UTF-32 from the first bytes and skips a byte
+  order mark, while the service reads request bodies and input lines as UTF-8 only;
+- a lone surrogate (U+D800 to U+DFFF), escaped (`"\\udc00"`) or as raw bytes (`ED B0 80`, which `json.loads(bytes)`
+  decodes with `surrogatepass`): it parses into a `str` that cannot be encoded as UTF-8, so hashing, storing or
+  echoing it fails;
 - `NaN`, `Infinity`, `-Infinity` and numbers too large for a float (`1e400` parses as infinity): they would be
   written back as bare `NaN` / `Infinity`, which no JSON parser reads;
 - nesting deeper than the interpreter's recursion limit (a `RecursionError`), or deep enough to exhaust it later.
 
-`loads` refuses all of them with `JSONRejected`, whose message says which; every other input parses as
-`json.loads` parses it. The checks cost next to nothing on ordinary input: the surrogate and depth walks run only
-when a cheap scan of the raw bytes says they could find something.
+`loads` refuses all of them with `JSONRejected`, whose message says which and where (a byte offset, or the path of
+the string that holds a surrogate); every other input parses as `json.loads` parses it. The checks cost next to
+nothing on ordinary input: the surrogate and depth walks run only when a cheap scan of the raw bytes says they could
+find something.
 """
 
 from __future__ import annotations
@@ -27,10 +31,23 @@ MAX_DEPTH = 128
 # A JSON escape that may encode half of a surrogate pair; false positives (an escaped backslash before "ud8") only
 # cost the exact check below.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+NOT_JSON = "it is not valid JSON"
+# Byte order marks, longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
 
 
 class JSONRejected(ValueError):
-    """The text is not JSON the server can store and echo; the message says why."""
+    """The text is not JSON the server can store and echo; the message says why, `place` where (when it can)."""
+
+    def __init__(self, reason: str, place: str | None = None) -> None:
+        super().__init__(reason)
+        self.place = place
 
 
 def _finite_float(text: str) -> float:
@@ -45,20 +62,48 @@ def _no_constant(name: str) -> Any:
 
 
 def loads(data: bytes | str) -> Any:
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if isinstance(data, str):
+        raw, text, raw_surrogate = data.encode("utf-8", "surrogatepass"), data, False
+    else:
+        raw = data
+        text, raw_surrogate = _utf8_text(data)
     try:
-        value = json.loads(data, parse_float=_finite_float, parse_constant=_no_constant)
+        value = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
     except JSONRejected:
         raise
     except RecursionError:
         raise JSONRejected(f"it is nested more than {MAX_DEPTH} levels deep") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise JSONRejected("it is not valid JSON") from exc
+    except ValueError as exc:
+        raise JSONRejected(NOT_JSON) from exc
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise JSONRejected(f"it is nested more than {MAX_DEPTH} levels deep")
-    if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
-        raise JSONRejected("it contains a lone surrogate escape (\\ud800 to \\udfff), which is not valid Unicode")
+    if raw_surrogate or _SURROGATE_ESCAPE.search(raw):
+        found = lone_surrogate(value)
+        if found is not None:
+            where, place = found
+            raise JSONRejected(
+                f"{where} contains a lone surrogate (U+D800 to U+DFFF, escaped or as raw bytes), "
+                "which is not valid Unicode",
+                place,
+            )
     return value
+
+
+def _utf8_text(data: bytes) -> tuple[str, bool]:
+    """The bytes as UTF-8 text, and whether raw surrogates were let through (to be refused with their place)."""
+    for mark, encoding in _BOMS:
+        if data.startswith(mark):
+            raise JSONRejected(f"it starts with a {encoding} byte order mark; send UTF-8 without one")
+    encoding = json.detect_encoding(data)
+    if encoding != "utf-8":
+        raise JSONRejected(f"it is encoded as {encoding.upper()}; JSON must be sent as UTF-8")
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError as exc:
+        try:
+            return data.decode("utf-8", "surrogatepass"), True
+        except UnicodeDecodeError:
+            raise JSONRejected(f"it is not valid UTF-8 (at byte {exc.start})") from None
 
 
 def _depth(value: Any) -> int:
@@ -79,18 +124,29 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    stack = [value]
+def lone_surrogate(value: Any) -> tuple[str, str | None] | None:
+    """The first string that cannot be encoded as UTF-8: how to name it ("the string at metadata.note") and its
+    path ("metadata.note", None at the top), or None when every string can be."""
+    stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
-        item = stack.pop()
+        item, path = stack.pop()
         if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
+            if not _encodable(item):
+                return (f"the string at {path}", path) if path else ("the string", None)
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            for key, child in reversed(item.items()):
+                if not _encodable(key):
+                    return (f"a key in {path}", path) if path else ("a key", None)
+                # The key is known to be encodable here, so the place can be shown in a message.
+                stack.append((child, f"{path}.{key}" if path else key))
         elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            stack.extend((child, f"{path}[{index}]") for index, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

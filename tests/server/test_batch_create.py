@@ -17,7 +17,6 @@ ENDPOINTS = [
     "/v1/moderations",
     "/v1/images/generations",
     "/v1/images/edits",
-    "/v1/videos",
 ]
 BATCH_FIELDS = {
     "id", "object", "endpoint", "model", "errors", "input_file_id", "completion_window", "status", "output_file_id",
@@ -53,11 +52,21 @@ def test_a_new_batch_is_validating_with_every_field_present(client: httpx.Client
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_all_eight_endpoints_are_accepted(client: httpx.Client, endpoint: str) -> None:
+def test_all_seven_endpoints_are_accepted(client: httpx.Client, endpoint: str) -> None:
     line = {"custom_id": "x", "method": "POST", "url": endpoint, "body": {"model": "m", "input": "hi", "prompt": "p"}}
     batch = create_batch(client, upload(client, jsonl([line]))["id"], endpoint)
     assert batch["endpoint"] == endpoint
     assert wait_for(client, batch["id"])["status"] == "completed"
+
+
+def test_video_batches_are_refused_since_the_service_stopped_taking_them(client: httpx.Client) -> None:
+    line = {"custom_id": "v", "method": "POST", "url": "/v1/videos", "body": {"model": "sora-2", "prompt": "waves"}}
+    file_id = upload(client, jsonl([line]))["id"]
+    response = client.post("/batches", json=payload(file_id, endpoint="/v1/videos"))
+    error = assert_error(response, 400, code="invalid_value", param="endpoint")
+    assert "'/v1/videos'" in error["message"] and "no longer" in error["message"] and "2026-09-24" in error["message"]
+    assert "'/v1/chat/completions'" in error["message"]
+    assert client.get("/batches").json()["data"] == []
 
 
 @pytest.mark.parametrize("name", ["input_file_id", "endpoint", "completion_window"])
