@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
+import os
 import random
+import re
 import shutil
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -54,14 +58,56 @@ def _schema(doc: Mapping[str, Any], name: str) -> Any:
     return doc["components"]["schemas"][name]
 
 
+def upstream_enum(doc: Mapping[str, Any], schema: str, prop: str) -> list[Any]:
+    """The values upstream lists for `schema.prop`, however it spells the enum (inline, $ref, allOf, open anyOf).
+
+    `schema` is a schema name, or `POST /batches` for that operation's JSON body, named or not.
+    """
+
+    def deref(node: Any) -> Any:
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+            node = _schema(doc, node["$ref"].removeprefix(REF))
+        return node
+
+    def values(node: Any) -> list[Any] | None:
+        node = deref(node)
+        if not isinstance(node, Mapping):
+            return None
+        if "enum" in node:
+            return [v for v in node["enum"] if v is not None]
+        for key in ("allOf", "anyOf", "oneOf"):
+            found = [v for v in map(values, node.get(key) or []) if v is not None]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    if " " in schema:
+        method, path = schema.split(" ", 1)
+        body = doc["paths"][path][method.lower()]["requestBody"]["content"]["application/json"]["schema"]
+        owner = deref(body)
+    else:
+        owner = _schema(doc, schema)
+    parts = [deref(p) for p in owner.get("allOf", [])]
+    sub = next(p["properties"][prop] for p in [owner, *parts] if prop in p.get("properties", {}))
+    found = values(sub)
+    assert found is not None, f"upstream's {schema} {prop} is no enum"
+    return found
+
+
 # --- the committed fragment is the tool's output ---
 
 
 def test_committed_openapi_yaml_is_what_the_tool_writes_from_the_vendored_upstream() -> None:
-    text, not_vendored, notes = update_spec.render(FULL, SPEC)
+    # Notes are for the reviewer of an update and never fail it: an override that stops applying to a newer
+    # document (a dropped value upstream has dropped too) must not turn `make check` red.
+    text, _, _ = update_spec.render(FULL, SPEC)
     assert text == OURS.read_text(encoding="utf-8"), "openapi.yaml differs from `make update-spec`; run it"
-    assert not_vendored == []
-    assert notes == [], "every override applies and every description of ours is used"
+
+
+def test_the_committed_extract_is_what_the_tool_cuts_from_the_vendored_upstream() -> None:
+    assert update_spec.render_extract(FULL, SPEC) == EXTRACT.read_text(encoding="utf-8"), (
+        "spec/upstream/openai-batch-files-extract.yaml is stale; run `make update-spec`"
+    )
 
 
 def test_same_input_gives_the_same_bytes() -> None:
@@ -76,44 +122,74 @@ def test_the_extract_and_the_whole_document_give_the_same_fragment() -> None:
     assert body(update_spec.render(EXTRACT, SPEC)[0]) == body(OURS.read_text(encoding="utf-8"))
 
 
-def test_header_records_the_upstream_source() -> None:
+def test_header_records_the_upstream_source(full: Mapping[str, Any]) -> None:
+    # Whatever document is vendored: the header says what its source record and its bytes say.
+    record = yaml.safe_load((SPEC / "upstream" / "openai-openapi.source.yaml").read_text(encoding="utf-8"))
     sha256 = hashlib.sha256(FULL.read_bytes()).hexdigest()
+    assert record["sha256"] == sha256
     header = "".join(line for line in OURS.read_text(encoding="utf-8").splitlines(keepends=True) if line[:1] == "#")
-    assert "openai/openai-openapi, branch main, commit f85dbe223d40e1a31cba812ab2d755c7e98a92a3 (2026-08-21)" in header
-    assert f"file openai-openapi.yaml, SHA-256 {sha256}" in header
-    assert "#   info.version 2.3.0; file openai-openapi.yaml" in header
+    branch = f", branch {record['branch']}" if record.get("branch") else ""
+    assert f"{record['repository']}{branch}, commit {record['commit']} ({record['date']})," in header
+    assert f"#   info.version {full['info']['version']}; file openai-openapi.yaml, SHA-256 {sha256}" in header
     assert "do not edit" in header
+    description = yaml.safe_load(EXTRACT.read_text(encoding="utf-8"))["info"]["description"]
+    assert f"commit {record['commit']}, {record['date']}, info.version {full['info']['version']})" in description
 
 
 def test_the_fragment_is_a_valid_openapi_document(fragment: Doc) -> None:
     validate(fragment)
 
 
+def _field_changes(old: Doc, new: Doc) -> tuple[set[str], set[str]]:
+    """`Schema.field` added and removed between two fragments, read from the fragments themselves."""
+
+    def fields(doc: Doc) -> set[str]:
+        schemas = doc["components"]["schemas"]
+        return {f"{name}.{prop}" for name, schema in schemas.items() for prop in schema.get("properties", {})}
+
+    return fields(new) - fields(old), fields(old) - fields(new)
+
+
+def _changelog_says(lines: list[str], old: Doc, new: Doc) -> None:
+    """The changelog lists every field added or removed, and nothing the fragments do not show."""
+    added, removed = _field_changes(old, new)
+    said_added = {f"{m[1]}.{m[2]}" for m in (re.match(r"(\w+): \+ field (\S+)", line) for line in lines) if m}
+    said_removed = {f"{m[1]}.{m[2]}" for m in (re.match(r"(\w+): - field (\S+)", line) for line in lines) if m}
+    new_schemas = set(new["components"]["schemas"])
+    old_schemas = set(old["components"]["schemas"])
+    # A field of a new schema shows as the schema's `+ schema` line, not field by field.
+    assert said_added == {f for f in added if f.split(".")[0] in old_schemas}
+    assert said_removed == {f for f in removed if f.split(".")[0] in new_schemas}
+    operations = [i for i, line in enumerate(lines) if line.split(":")[0].split(" ")[0].isupper()]
+    assert operations == list(range(len(operations))), "operations come first"
+    names = [line.split(":")[0] for line in lines[len(operations) :]]
+    assert names == sorted(names), "then schemas, by name"
+
+
 def test_real_history_reads_as_a_changelog() -> None:
-    """2024 -> 2025 -> now, as a reviewer of each update would have read it."""
+    """2024 -> 2025 -> 2026 -> now, as a reviewer of each update would have read it."""
     documents = [
         SPEC / "history" / "openai-openapi-2024-05-09-14138f3.yaml",
         SPEC / "history" / "openai-openapi-2025-04-29-498c71d.yaml",
+        SPEC / "history" / "openai-openapi-2026-05-13-5162af9.yaml",
         FULL,
     ]
     config = load_config(SPEC)
     fragments = [derive(load_openapi(path)[0], config).fragment for path in documents]
     to_2025 = [c.line() for c in compare(fragments[0], fragments[1]).changes]
-    assert to_2025[:3] == [
+    # What the Batch and Files API gained in its first year, as upstream's own documents say.
+    assert {
         "GET /files: + parameter limit (query), optional, integer",
         "GET /files: + parameter order (query), optional, ListOrder",
         "GET /files: + parameter after (query), optional, string",
-    ]
-    assert 'BatchEndpoint: + value "/v1/responses"' in to_2025
-    assert "ListFilesResponse: + field has_more (required, boolean)" in to_2025
-    to_now = [c.line() for c in compare(fragments[1], fragments[2]).changes]
-    assert to_now[:2] == [
-        "Batch: + field model (optional, string | null)",
-        "Batch: + field usage (optional, BatchUsage | null)",
-    ]
-    assert "CreateBatchRequest: + field output_expires_after (optional, BatchFileExpirationAfter)" in to_now
-    assert "CreateFileRequest: + field expires_after[seconds] (optional, integer)" in to_now
-    assert not any(line.endswith("- operation") or ": - field" in line for line in to_2025 + to_now)
+        'BatchEndpoint: + value "/v1/responses"',
+        "ListFilesResponse: + field has_more (required, boolean)",
+    } <= set(to_2025)
+    assert not any(line.endswith("- operation") or ": - field" in line for line in to_2025)
+    _changelog_says(to_2025, fragments[0], fragments[1])
+    # On to whatever document is vendored now: each changelog agrees with its two fragments.
+    for old, new in itertools.pairwise(fragments[1:]):
+        _changelog_says([c.line() for c in compare(old, new).changes], old, new)
 
 
 # --- the shaping rules, on the committed fragment ---
@@ -180,8 +256,12 @@ def test_every_upstream_field_and_value_is_vendored(fragment: Doc, full: Mapping
     for name in ("Batch", "CreateBatchRequest", "OpenAIFile", "ListBatchesResponse", "BatchRequestCounts"):
         assert list(_schema(fragment, name)["properties"]) == list(up[name]["properties"]), name
         assert _schema(fragment, name).get("required") == up[name].get("required"), name
-    assert _schema(fragment, "BatchStatus")["enum"] == up["Batch"]["properties"]["status"]["enum"]
-    assert _schema(fragment, "BatchEndpoint")["enum"] == up["CreateBatchRequest"]["properties"]["endpoint"]["enum"]
+    assert _schema(fragment, "BatchStatus")["enum"] == upstream_enum(full, "Batch", "status")
+    # Every value but those spec/overrides.yaml drops (each with its reason there).
+    dropped = load_config(SPEC).overrides.section("dropped_values")
+    gone = dropped["BatchEndpoint"].value if "BatchEndpoint" in dropped else []
+    upstream_endpoints = upstream_enum(full, "POST /batches", "endpoint")
+    assert _schema(fragment, "BatchEndpoint")["enum"] == [v for v in upstream_endpoints if v not in gone]
 
 
 def test_request_enums_are_open_except_constants_and_parameters(fragment: Doc) -> None:
@@ -323,9 +403,18 @@ def test_overrides_name_share_and_bound_schemas() -> None:
 
 
 def test_an_override_that_does_not_apply_is_noted() -> None:
-    overrides = {"nullable": {"Thing.gone": {"reason": "the service sends null for it"}}}
+    overrides = {
+        "nullable": {
+            "Thing.gone": {"reason": "the service sends null for it"},
+            "Renamed.id": {"reason": "the service sends null for it"},
+        }
+    }
     notes = _derive(_doc(copy.deepcopy(THING)), _config(overrides)).notes
-    assert "spec/overrides.yaml: nullable: Thing.gone does not apply to this document" in notes
+    assert "spec/overrides.yaml: nullable: Thing.gone does not apply to this document; Thing has no field gone" in notes
+    assert (
+        "spec/overrides.yaml: nullable: Renamed.id does not apply to this document; "
+        "this document has no schema Renamed" in notes
+    )
 
 
 def test_descriptions_upstream_when_short_ours_when_long() -> None:
@@ -385,15 +474,40 @@ def test_upstream_problems_are_named(change: Any, message: str) -> None:
     assert message in str(info.value)
 
 
-def test_two_different_enums_given_one_name_is_an_error() -> None:
+def test_an_enum_name_already_made_from_other_values_is_a_note_and_the_default_name() -> None:
+    # Two places overrides.yaml gives one enum name, whose values upstream has made differ: the update goes on.
     overrides = {
         "schema_names": {
             "Thing.status": {"name": "Kind", "reason": "a reason long enough"},
             "CreateThingRequest.kind": {"name": "Kind", "reason": "a reason long enough"},
         }
     }
-    with pytest.raises(SpecError, match=r"the schema Kind would be made from both Thing\.status and "):
-        _derive(_doc(copy.deepcopy(THING), copy.deepcopy(CREATE)), _config(overrides))
+    result = _derive(_doc(copy.deepcopy(THING), copy.deepcopy(CREATE)), _config(overrides))
+    schemas = result.fragment["components"]["schemas"]
+    assert schemas["Kind"]["enum"] == ["new", "done"]
+    assert schemas["CreateThingRequestKind"]["enum"] == ["/v1/a", "/v1/b-c"]
+    kind = schemas["CreateThingRequest"]["properties"]["kind"]
+    assert kind == {"anyOf": [{"$ref": REF + "CreateThingRequestKind"}, {"type": "string"}]}
+    assert (
+        "spec/overrides.yaml: schema_names: CreateThingRequest.kind names its enum Kind, but Kind is made from "
+        "Thing.status, whose values differ in this document; this one is named CreateThingRequestKind" in result.notes
+    )
+    validate(result.fragment)
+
+
+def test_two_different_objects_given_one_name_is_an_error() -> None:
+    thing = copy.deepcopy(THING)
+    thing["properties"]["box"] = {"type": "object", "properties": {"size": {"type": "integer"}}}
+    create = copy.deepcopy(CREATE)
+    create["properties"]["box"] = {"type": "object", "properties": {"label": {"type": "string"}}}
+    overrides = {
+        "schema_names": {
+            "Thing.box": {"name": "Box", "reason": "a reason long enough"},
+            "CreateThingRequest.box": {"name": "Box", "reason": "a reason long enough"},
+        }
+    }
+    with pytest.raises(SpecError, match=r"the schema Box would be made from both Thing\.box and "):
+        _derive(_doc(thing, create), _config(overrides))
 
 
 @pytest.mark.parametrize(
@@ -472,6 +586,8 @@ def test_check_passes_on_the_committed_fragment(capsys: pytest.CaptureFixture[st
     status, out, _ = _run(capsys, "--check")
     assert status == 0
     assert out.splitlines()[0].endswith("openapi.yaml is up to date with " + update_spec.display_path(FULL))
+    extract = update_spec.display_path(EXTRACT)
+    assert f"{extract} is up to date with {update_spec.display_path(FULL)}" in out.splitlines()
 
 
 def test_a_hand_edit_fails_the_check_and_the_update_restores_it(
@@ -490,9 +606,9 @@ def test_a_hand_edit_fails_the_check_and_the_update_restores_it(
     assert "run `make update-spec`" in err
     assert yaml.safe_load(edited.read_text(encoding="utf-8")) == spec, "--check must write nothing"
 
-    assert _run(capsys, "--output", str(edited))[0] == 0
+    assert _run(capsys, "--output", str(edited), "--no-extract")[0] == 0
     assert edited.read_text(encoding="utf-8") == OURS.read_text(encoding="utf-8")
-    status, out, _ = _run(capsys, "--output", str(edited))
+    status, out, _ = _run(capsys, "--output", str(edited), "--no-extract")
     assert (status, "is up to date" in out) == (0, True)
 
 
@@ -541,3 +657,15 @@ def test_bad_upstream_exits_2_with_one_line(
     assert err.startswith("update_spec: error: upstream: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_written_spec_is_readable_as_the_umask_allows_not_private(tmp_path: Path) -> None:
+    target = tmp_path / "openapi.yaml"
+    umask = os.umask(0o022)
+    try:
+        update_spec._write(target, "openapi: 3.1.0\n")
+    finally:
+        os.umask(umask)
+    assert target.read_text(encoding="utf-8") == "openapi: 3.1.0\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert list(tmp_path.iterdir()) == [target]

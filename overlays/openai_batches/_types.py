@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, TypeAlias, TypedDict
 
+# Values of BatchEndpoint (upstream's, less those spec/overrides.yaml drops: /v1/videos, which the service stopped
+# taking); tests/test_update_spec_dropped.py fails on one the spec does not offer.
 EndpointParam: TypeAlias = Literal[
     "/v1/responses",
     "/v1/chat/completions",
@@ -13,7 +15,6 @@ EndpointParam: TypeAlias = Literal[
     "/v1/moderations",
     "/v1/images/generations",
     "/v1/images/edits",
-    "/v1/videos",
 ]
 CompletionWindowParam: TypeAlias = Literal["24h"]
 FilePurposeParam: TypeAlias = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]

@@ -69,6 +69,7 @@ SECTIONS: dict[str, tuple[str | None, str]] = {
     "schema_names": ("name", "a schema name"),
     "known_values": ("enum", "the name of an enum schema"),
     "enum_member_names": ("names", "a mapping of enum value to member name"),
+    "dropped_values": ("values", "a list of enum values"),
     "nullable": (None, ""),
     "bounds": ("bounds", "a mapping of bound keywords"),
     "binary_responses": ("media_type", "a media type"),
@@ -102,6 +103,10 @@ def _check_bounds(value: object, where: str) -> None:
             raise SpecError(f"{where}: {key!r} is not a bound keyword (allowed: {allowed})")
 
 
+def _scalar(value: object) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def _check_value(section: str, value: object, where: str) -> None:
     if section == "bounds":
         _check_bounds(value, where)
@@ -109,6 +114,9 @@ def _check_value(section: str, value: object, where: str) -> None:
         names = list(value.values()) if isinstance(value, Mapping) else []
         if not names or not all(isinstance(v, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*", v) for v in names):
             raise SpecError(f"{where}: `names` must map each enum value to an UPPER_CASE member name")
+    elif section == "dropped_values":
+        if not isinstance(value, list) or not value or not all(_scalar(v) for v in value):
+            raise SpecError(f"{where}: `values` must list the enum values to leave out, e.g. [/v1/videos]")
     elif not isinstance(value, str) or not value.strip():
         raise SpecError(f"{where}: the value must be {SECTIONS[section][1]}")
 

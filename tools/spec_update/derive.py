@@ -15,10 +15,18 @@ Applied the same way to every upstream document, whatever its date:
 - annotations the generator does not need (examples, defaults, titles, `x-` extensions, formats other than
   `binary`) are dropped; bounds are kept, and overrides.yaml adds those upstream states only in prose;
 - descriptions: upstream's when short, ours (spec/descriptions.yaml) where upstream's is long or missing.
+
+Upstream reshapes its document now and then without changing the API: an enum moves between a property and a named
+schema, an enum is spelled open (`anyOf [<enum>, {type: string}]`), a field moves behind `allOf`. The last two give
+the fragment the plain spelling gives, and an enum overrides.yaml names by where it is used keeps that name wherever
+upstream now keeps it, so the generated classes the overlay uses stay put. An override or description that cannot
+apply to a document is a note, never an error: the update goes through, shaped as upstream wrote it there, and the
+note says what to look at.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +42,10 @@ TITLE = "OpenAI Batch API (openai-batches fragment)"
 DESCRIPTION = "The Batch endpoints of the OpenAI API and the Files endpoints a batch needs, shaped for openai-batches."
 # A description longer than this, or with more than one line or a link, is replaced by ours.
 SHORT_DESCRIPTION = 100
+# Keywords that describe a schema without constraining it: an allOf part made only of these adds no shape.
+ANNOTATIONS = frozenset(
+    {"description", "title", "example", "examples", "default", "deprecated", "readOnly", "writeOnly", "$comment"}
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,22 @@ def _is_enum(node: Mapping[str, Any]) -> bool:
     return "enum" in node or "const" in node
 
 
+def _annotation_only(node: object) -> bool:
+    return isinstance(node, Mapping) and all(k in ANNOTATIONS or str(k).startswith("x-") for k in node)
+
+
+def _plain_string(node: object) -> bool:
+    return (
+        isinstance(node, Mapping)
+        and node.get("type") == "string"
+        and _annotation_only({k: v for k, v in node.items() if k != "type"})
+    )
+
+
+def _values(values: list[Any]) -> str:
+    return ", ".join(json.dumps(v) for v in values)
+
+
 def _is_object(node: Mapping[str, Any]) -> bool:
     kind = node.get("type")
     return kind == "object" or (kind is None and ("properties" in node or "additionalProperties" in node))
@@ -124,13 +152,20 @@ def _bounds(node: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Deriver:
-    def __init__(self, upstream: Mapping[str, Any], config: Config) -> None:
+    def __init__(
+        self, upstream: Mapping[str, Any], config: Config, withdrawn: Mapping[tuple[str, str], str] | None = None
+    ) -> None:
         self.root = upstream
         components = upstream.get("components") or {}
         schemas = components.get("schemas") if isinstance(components, Mapping) else None
         self.schemas: Mapping[str, Any] = schemas if isinstance(schemas, Mapping) else {}
         self.config = config
-        self.overrides = {name: config.overrides.section(name) for name in _SECTIONS}
+        # Overrides an earlier pass found cannot apply to this document, each with the note that says why.
+        self.withdrawn: Mapping[tuple[str, str], str] = withdrawn or {}
+        self.overrides = {
+            name: {loc: e for loc, e in config.overrides.section(name).items() if (name, loc) not in self.withdrawn}
+            for name in _SECTIONS
+        }
         self.applied: set[tuple[str, str]] = set()
         self.described: set[str] = set()
         self.components: dict[str, dict[str, Any]] = {}
@@ -139,6 +174,9 @@ class Deriver:
         self.known_values: dict[str, str] = {}  # location -> enum it lists
         self.directions: dict[str, str] = {}
         self.notes: list[str] = []
+        self.unresolved: dict[tuple[str, str], str] = {}
+        self.constants: set[str] = set()  # enums upstream marks as constants, wherever it keeps them
+        self.resolving: set[str] = set()
 
     # --- overrides and descriptions ---
 
@@ -249,6 +287,26 @@ class Deriver:
                         out["description"] = description
                 else:
                     out[key] = rest
+        parts = out.get("allOf")
+        substantive = [p for p in parts if not _annotation_only(p)] if isinstance(parts, list) else []
+        if (
+            isinstance(parts, list)
+            and len(substantive) == 1
+            and isinstance(substantive[0], Mapping)
+            and _annotation_only({k: v for k, v in out.items() if k != "allOf"})
+        ):
+            # `allOf [<schema>, {description: ...}]` is upstream's way to annotate a schema beside a $ref: the schema.
+            annotations: dict[str, Any] = {}
+            for part in parts:
+                if part is not substantive[0] and isinstance(part, Mapping):
+                    annotations.update(part)
+            inner, inner_null = self.split_null(substantive[0], where)
+            nullable |= inner_null
+            del out["allOf"]
+            description = out.get("description", annotations.get("description", inner.get("description")))
+            out = {**annotations, **out, **inner}
+            if description is not None:
+                out["description"] = description
         ref = out.get("$ref")
         if isinstance(ref, str) and ref.startswith(SCHEMA_REF):
             # A named schema that admits null is made nullable where it is used; it stays one model.
@@ -256,18 +314,24 @@ class Deriver:
             nullable |= target_null
         return out, nullable
 
-    def register(self, name: str, schema: dict[str, Any], origin: str) -> None:
+    def clashes(self, name: str, schema: Mapping[str, Any]) -> bool:
+        """Whether `name` is already made from something else than `schema` (descriptions aside)."""
         existing = self.components.get(name)
-        if existing is not None and name not in self.building:
+        if existing is None or name in self.building:
+            return False
 
-            def shape(s: Mapping[str, Any]) -> dict[str, Any]:
-                return {k: v for k, v in s.items() if k != "description"}
+        def shape(s: Mapping[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in s.items() if k != "description"}
 
-            if shape(existing) != shape(schema):
-                raise SpecError(
-                    f"the schema {name} would be made from both {self.origins[name]} and {origin}, which differ "
-                    f"upstream; give one of them another name in spec/overrides.yaml (schema_names)"
-                )
+        return shape(existing) != shape(schema)
+
+    def register(self, name: str, schema: dict[str, Any], origin: str) -> None:
+        if self.clashes(name, schema):
+            raise SpecError(
+                f"the schema {name} would be made from both {self.origins[name]} and {origin}, which differ "
+                f"upstream; give one of them another name in spec/overrides.yaml (schema_names)"
+            )
+        if name in self.components and name not in self.building:
             return
         self.components[name] = schema
         self.origins.setdefault(name, origin)
@@ -276,6 +340,9 @@ class Deriver:
         values = sequence(node["enum"], origin, "enum") if "enum" in node else [node["const"]]
         if not values or not all(isinstance(v, str | int | float | bool) for v in values):
             raise SpecError(f"upstream: {origin}: an enum lists no values, or values that are not scalars: {values!r}")
+        if node.get("x-stainless-const") is True or "const" in node:
+            self.constants.add(name)
+        values = self.drop_values(name, values)
         kind = node.get("type") or ("string" if all(isinstance(v, str) for v in values) else None)
         schema: dict[str, Any] = {"type": kind} if kind else {}
         description = self.describe(name, node.get("description") if name == origin else None)
@@ -284,6 +351,12 @@ class Deriver:
         schema["enum"] = values
         strings = [v for v in values if isinstance(v, str)]
         custom = self.override("enum_member_names", name)
+        unknown = [v for v in custom.value if v not in strings] if custom is not None else []
+        if unknown:
+            self.notes.append(
+                f"spec/overrides.yaml: enum_member_names: {name}: this document does not list {_values(unknown)}; "
+                "those member names are unused"
+            )
         if strings and (custom is not None or not all(v[:1].isalpha() for v in strings)):
             names = [custom.value.get(v) if custom and v in custom.value else member_name(v) for v in strings]
             if len(set(names)) != len(names):
@@ -293,6 +366,27 @@ class Deriver:
                 )
             schema["x-enum-varnames"] = names
         return schema
+
+    def drop_values(self, name: str, values: list[Any]) -> list[Any]:
+        """The enum's values without those overrides.yaml leaves out; an entry with nothing to drop is a note."""
+        entry = self.overrides["dropped_values"].get(name)
+        if entry is None:
+            return values
+        self.applied.add(("dropped_values", name))
+        absent = [v for v in entry.value if v not in values]
+        if absent:
+            self.notes.append(
+                f"spec/overrides.yaml: dropped_values: {name}: this document does not list {_values(absent)}, so "
+                "the entry drops nothing there (remove it once upstream no longer lists the value)"
+            )
+        kept = [v for v in values if v not in entry.value]
+        if not kept:
+            self.notes.append(
+                f"spec/overrides.yaml: dropped_values: {name}: dropping {_values(entry.value)} would leave no value; "
+                "the enum keeps upstream's values"
+            )
+            return values
+        return kept
 
     def object_schema(self, node: Mapping[str, Any], name: str, direction: str) -> dict[str, Any]:
         node = self.merge_all_of(node, name)
@@ -306,8 +400,12 @@ class Deriver:
         out_required: list[str] = []
         for prop, sub in properties.items():
             location = f"{name}.{prop}"
-            if self.override("form_brackets", location):
-                members = self.form_members(sub, location, f"{name}{pascal(str(prop))}", direction)
+            members = (
+                self.form_members(sub, location, f"{name}{pascal(str(prop))}", direction)
+                if self.override("form_brackets", location)
+                else None
+            )
+            if members is not None:
                 for member, (member_schema, member_required) in members.items():
                     key = f"{prop}[{member}]"
                     shaped[key] = member_schema
@@ -353,16 +451,24 @@ class Deriver:
 
     def form_members(
         self, node: Any, location: str, inline_name: str, direction: str
-    ) -> dict[str, tuple[dict[str, Any], bool]]:
-        """The members of a nested object of a form body, each sent as its own `parent[member]` field."""
+    ) -> dict[str, tuple[dict[str, Any], bool]] | None:
+        """The members of a nested object of a form body, each sent as its own `parent[member]` field.
+
+        None, with a note, when upstream's field is no object with properties: it is then sent as upstream declares.
+        """
         owner = inline_name
-        if isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith(SCHEMA_REF):
-            owner = node["$ref"][len(SCHEMA_REF) :]
-        target, _ = self.split_null(self.deref(node, location), location)
+        folded, _ = self.split_null(node, location)
+        if isinstance(folded.get("$ref"), str) and folded["$ref"].startswith(SCHEMA_REF):
+            owner = folded["$ref"][len(SCHEMA_REF) :]
+        target, _ = self.split_null(self.deref(folded, location), location)
         target = self.merge_all_of(target, location)
         properties = target.get("properties")
         if not isinstance(properties, Mapping) or not properties:
-            raise SpecError(f"spec/overrides.yaml: form_brackets: {location} is not an object with properties upstream")
+            self.notes.append(
+                f"spec/overrides.yaml: form_brackets: {location} is not an object with properties in this document; "
+                "it is sent as upstream declares it"
+            )
+            return None
         required = set(names(target.get("required"), location, "required"))
         return {
             str(member): (
@@ -399,6 +505,9 @@ class Deriver:
         if name not in self.schemas:
             raise SpecError(f"upstream: {where}: $ref {SCHEMA_REF}{name} points to nothing")
         node, _ = self.split_null(self.schemas[name], f"{SCHEMA_REF}{name}")
+        spelled_open = self.open_enum(node, f"{SCHEMA_REF}{name}")
+        if spelled_open is not None and _is_enum(spelled_open):
+            node = spelled_open
         direction = self.directions.get(name, REQUEST)
         self.building.add(name)
         self.components[name] = {}  # claims the name while its fields are shaped
@@ -415,13 +524,84 @@ class Deriver:
         self.origins[name] = f"{SCHEMA_REF}{name}"
         return name
 
+    def open_enum(self, node: Mapping[str, Any], where: str) -> Mapping[str, Any] | None:
+        """The enum of an enum upstream spells open (`anyOf [<enum>, {type: string}]`), else None.
+
+        The rules open enums themselves, so this spelling and the plain enum give the same fragment.
+        """
+        for key in ("anyOf", "oneOf"):
+            branches = node.get(key)
+            if not isinstance(branches, list) or len(branches) != 2:
+                continue
+            others = [b for b in branches if not _plain_string(b)]
+            if len(others) != 1 or not isinstance(others[0], Mapping):
+                continue
+            candidate: Mapping[str, Any] = others[0]
+            if not _is_enum(candidate) and not (
+                isinstance(candidate.get("$ref"), str) and self.enum_target(candidate["$ref"], where) is not None
+            ):
+                continue
+            outer = {k: v for k, v in node.items() if k != key}
+            return {**candidate, **outer} if _annotation_only(outer) else None
+        return None
+
+    def enum_target(self, ref: str, where: str) -> str | None:
+        """The name of the upstream schema `ref` points to, if that schema is an enum."""
+        if not ref.startswith(SCHEMA_REF):
+            return None
+        name = ref[len(SCHEMA_REF) :]
+        if name not in self.schemas:
+            raise SpecError(f"upstream: {where}: $ref {ref} points to nothing")
+        if name in self.resolving:
+            return None  # a schema whose open spelling refers to itself is no enum
+        self.resolving.add(name)
+        try:
+            node, _ = self.split_null(self.schemas[name], ref)
+            spelled_open = self.open_enum(node, ref) if not _is_enum(node) else None
+        finally:
+            self.resolving.discard(name)
+        return name if _is_enum(node) or (spelled_open is not None and _is_enum(spelled_open)) else None
+
+    def enum_name(self, location: str) -> Override | None:
+        """The override that names the enum used at `location`, if any."""
+        return self.override("schema_names", location) or self.override("known_values", location)
+
+    def hoist_enum(self, node: Mapping[str, Any], where: Where, upstream_name: str | None = None) -> str:
+        """The fragment's name for the enum used at `where`: the one overrides.yaml gives the place, else the default.
+
+        The default is upstream's own name for a named enum (`upstream_name`), the generator's for an inline one.
+        The name overrides.yaml gives follows the enum between the two spellings; when that name is already made
+        from an enum with other values, the enum keeps its default name and a note says so.
+        """
+        named = self.enum_name(where.location)
+        if upstream_name is not None and (named is None or str(named.value) == upstream_name):
+            return self.component(upstream_name, where.location)
+        name = str(named.value) if named else where.name
+        notes, constant = len(self.notes), name in self.constants
+        schema = self.enum_schema(node, name, where.location)
+        if named is not None and self.clashes(name, schema):
+            # What enum_schema noted or marked was about another enum than the one that has the name.
+            del self.notes[notes:]
+            if not constant:
+                self.constants.discard(name)
+            default = upstream_name or where.name
+            self.notes.append(
+                f"spec/overrides.yaml: {named.section}: {where.location} names its enum {name}, but {name} is made "
+                f"from {self.origins[name]}, whose values differ in this document; this one is named {default}"
+            )
+            if upstream_name is not None:
+                return self.component(upstream_name, where.location)
+            name, schema = default, self.enum_schema(node, default, where.location)
+        self.register(name, schema, where.location)
+        return name
+
     def hoist(self, node: Mapping[str, Any], where: Where) -> str:
         """Give an inline enum or object a schema of its own; return its name."""
+        if _is_enum(node):
+            return self.hoist_enum(node, where)
         named = self.override("schema_names", where.location) or self.override("known_values", where.location)
         name = str(named.value) if named else where.name
-        if _is_enum(node):
-            self.register(name, self.enum_schema(node, name, where.location), where.location)
-        elif name not in self.building:
+        if name not in self.building:
             self.building.add(name)
             try:
                 schema = self.object_schema(node, name, where.direction)
@@ -436,9 +616,24 @@ class Deriver:
         if isinstance(ref, str):
             if not ref.startswith(SCHEMA_REF):
                 return self.core(self.split_null(self.deref(node, where.location), where.location)[0], where)
+            target = self.enum_target(ref, where.location)
+            if target is not None:
+                # An enum upstream keeps in a schema of its own: named as overrides.yaml names the place, if it does.
+                upstream, _ = self.split_null(self.schemas[target], ref)
+                spelled_open = self.open_enum(upstream, ref)
+                enum = self.hoist_enum(spelled_open if spelled_open is not None else upstream, where, target)
+                return {"$ref": SCHEMA_REF + enum}, enum
             name = self.component(ref[len(SCHEMA_REF) :], where.location)
-            upstream, _ = self.split_null(self.schemas[name], ref)
-            return {"$ref": SCHEMA_REF + name}, (name if _is_enum(upstream) else None)
+            renamed = self.overrides["schema_names"].get(where.location)
+            if renamed is not None and ("schema_names", where.location) not in self.applied:
+                # An object upstream now names itself keeps upstream's name: its fields' locations follow it.
+                self.applied.add(("schema_names", where.location))
+                if str(renamed.value) != name:
+                    self.notes.append(
+                        f"spec/overrides.yaml: schema_names: {where.location}: upstream now uses its own schema "
+                        f"{name} here, which keeps upstream's name, not {renamed.value}"
+                    )
+            return {"$ref": SCHEMA_REF + name}, None
         if _is_enum(node):
             name = self.hoist(node, where)
             return {"$ref": SCHEMA_REF + name}, name
@@ -450,6 +645,9 @@ class Deriver:
                 inner, _ = self.split_null(parts[0], where.location)
                 return self.core(inner, where)
             return {"$ref": SCHEMA_REF + self.hoist(node, where)}, None
+        spelled_open = self.open_enum(node, where.location)
+        if spelled_open is not None:
+            return self.core(spelled_open, where)
         for key in ("anyOf", "oneOf"):
             if isinstance(node.get(key), list):
                 return {"anyOf": [self.use(b, where.branch(i)) for i, b in enumerate(node[key])]}, None
@@ -474,7 +672,7 @@ class Deriver:
             self.applied.add(("known_values", where.location))
             self.known_values[where.location] = enum = str(listed.value)
             core = {"$ref": SCHEMA_REF + enum}
-        const = node.get("x-stainless-const") is True or "const" in node
+        const = node.get("x-stainless-const") is True or "const" in node or enum in self.constants
         open_enum = enum is not None and (
             where.direction == RESPONSE or listed is not None or not (where.parameter or const)
         )
@@ -601,10 +799,13 @@ class Deriver:
             tags.extend(t for t in shaped.get("tags", []) if t not in tags)
         for location, enum in self.known_values.items():
             if "enum" not in self.components.get(enum, {}):
-                raise SpecError(
-                    f"spec/overrides.yaml: known_values: {location} lists the values of {enum}, "
-                    "which this document does not define as an enum"
+                self.unresolved[("known_values", location)] = (
+                    f"spec/overrides.yaml: known_values: {location} lists the values of {enum}, which this document "
+                    f"does not define as an enum, so {location} stays a plain string (if upstream renamed or moved "
+                    "that enum, name it anew in schema_names)"
                 )
+        if self.unresolved:
+            return Derivation({}, [], [])  # derive() runs again without these overrides
 
         fragment: dict[str, Any] = {"openapi": "3.1.0", "info": self.info()}
         servers = sequence(self.root.get("servers"), "the document", "servers")
@@ -623,7 +824,8 @@ class Deriver:
             components["securitySchemes"] = schemes
         components["schemas"] = {name: self.components[name] for name in sorted(self.components)}
         fragment["components"] = components
-        return Derivation(fragment, self.notes + self.unused(), self.not_vendored())
+        notes = [*self.withdrawn.values(), *self.notes, *self.unused()]
+        return Derivation(fragment, list(dict.fromkeys(notes)), self.not_vendored())
 
     def info(self) -> dict[str, Any]:
         up = self.root.get("info")
@@ -649,16 +851,30 @@ class Deriver:
 
     def unused(self) -> list[str]:
         notes = [
-            f"spec/overrides.yaml: {e.section}: {e.location} does not apply to this document"
+            f"spec/overrides.yaml: {e.section}: {e.location} does not apply to this document{self.hint(e.location)}"
             for e in self.config.overrides.entries
-            if (e.section, e.location) not in self.applied
+            if (e.section, e.location) not in self.applied and (e.section, e.location) not in self.withdrawn
         ]
         notes.extend(
             f"spec/descriptions.yaml: {location} is not used (upstream's own is short, or there is no such place)"
+            f"{self.hint(location)}"
             for location in self.config.descriptions
             if location not in self.described
         )
         return notes
+
+    def hint(self, location: str) -> str:
+        """Why a `Schema.field` location found nothing, when the schema or its field is missing (renamed upstream?)."""
+        if " " in location:
+            return ""  # an operation, a parameter or a response
+        schema, _, rest = location.partition(".")
+        schema = re.split(r"[\[{<]", schema, maxsplit=1)[0]
+        if schema not in self.components:
+            return f"; this document has no schema {schema}"
+        field = re.split(r"[.\[{<]", rest, maxsplit=1)[0]
+        if field and field not in self.components[schema].get("properties", {}):
+            return f"; {schema} has no field {field}"
+        return ""
 
     def not_vendored(self) -> list[str]:
         roots = {op.path.split("/")[1] for op in self.config.operations}
@@ -677,6 +893,7 @@ _SECTIONS = (
     "schema_names",
     "known_values",
     "enum_member_names",
+    "dropped_values",
     "nullable",
     "bounds",
     "binary_responses",
@@ -685,5 +902,15 @@ _SECTIONS = (
 
 
 def derive(upstream: Mapping[str, Any], config: Config) -> Derivation:
-    """The fragment for `config`'s operations, shaped by the rules, from the upstream document."""
-    return Deriver(upstream, config).derive()
+    """The fragment for `config`'s operations, shaped by the rules, from the upstream document.
+
+    An override found to name an enum this document lacks is only known once every schema is made; the document is
+    derived again without it, so the places it names keep upstream's shape, and its note says why.
+    """
+    withdrawn: dict[tuple[str, str], str] = {}
+    while True:
+        deriver = Deriver(upstream, config, withdrawn)
+        result = deriver.derive()
+        if not deriver.unresolved:
+            return result
+        withdrawn.update(deriver.unresolved)

@@ -39,18 +39,8 @@ def _path_item(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def cut(root: Mapping[str, Any], resources: Iterable[str]) -> dict[str, Any]:
-    """The paths whose first segment is one of `resources`, with every component they reference (transitively)."""
-    wanted = set(resources)
-    paths = {
-        str(path): _path_item(item)
-        for path, item in root["paths"].items()
-        if str(path).split("/")[1:2] and str(path).split("/")[1] in wanted and isinstance(item, Mapping)
-    }
-    if not paths:
-        raise SpecError(f"the document has no path under {', '.join('/' + r for r in sorted(wanted))}")
-    components: dict[str, dict[str, Any]] = {}
-    pending = list(_refs(paths))
+def _close(root: Mapping[str, Any], pending: list[str], components: dict[str, dict[str, Any]]) -> None:
+    """Add to `components` every component the refs in `pending` reach, transitively."""
     seen: set[str] = set()
     while pending:
         ref = pending.pop()
@@ -62,9 +52,36 @@ def cut(root: Mapping[str, Any], resources: Iterable[str]) -> dict[str, Any]:
             raise SpecError(f"cannot extract $ref {ref!r}: only `#/components/<kind>/<name>` is supported")
         node: Any = root.get("components", {}).get(parts[1], {}).get(parts[2])
         if node is None:
-            raise SpecError(f"$ref {ref!r} points to nothing")
+            node = components.get(parts[1], {}).get(parts[2])
+            if node is None:
+                raise SpecError(f"$ref {ref!r} points to nothing")
         components.setdefault(parts[1], {})[parts[2]] = node
         pending.extend(_refs(node))
+
+
+def cut(
+    root: Mapping[str, Any],
+    resources: Iterable[str],
+    schemas: Iterable[str] = (),
+    keep_examples: bool = False,
+) -> dict[str, Any]:
+    """The paths whose first segment is one of `resources`, with every component they reference (transitively).
+
+    `schemas` names more schemas to keep with what they reference, those the document has; `keep_examples` keeps
+    the operation examples (`x-oaiMeta`).
+    """
+    wanted = set(resources)
+    paths = {
+        str(path): _path_item(item) if not keep_examples else dict(item)
+        for path, item in root["paths"].items()
+        if str(path).split("/")[1:2] and str(path).split("/")[1] in wanted and isinstance(item, Mapping)
+    }
+    if not paths:
+        raise SpecError(f"the document has no path under {', '.join('/' + r for r in sorted(wanted))}")
+    components: dict[str, dict[str, Any]] = {}
+    available = (root.get("components") or {}).get("schemas") or {}
+    extra = [f"#/components/schemas/{name}" for name in schemas if name in available]
+    _close(root, [*_refs(paths), *extra], components)
 
     security = root.get("security")
     schemes = (root.get("components") or {}).get("securitySchemes") or {}
@@ -88,4 +105,42 @@ def cut(root: Mapping[str, Any], resources: Iterable[str]) -> dict[str, Any]:
         extract["tags"] = tags
     extract["paths"] = paths
     extract["components"] = {kind: dict(sorted(items.items())) for kind, items in sorted(components.items())}
+    return extract
+
+
+# The schemas of the vendored extract besides those the paths reference: the error body every failed call returns.
+ERROR_SCHEMAS = ("Error", "ErrorResponse")
+EXTRACT_TITLE = "OpenAI API - Batch and Files extract"
+
+
+def batch_files_extract(
+    root: Mapping[str, Any], provenance: str, supplement: Mapping[str, Any], supplement_source: str
+) -> dict[str, Any]:
+    """The extract of the vendored document the Prism and server tests read (spec/upstream/README.md).
+
+    The /batches and /files paths, examples kept, with what they reference and the error schemas; then each schema
+    of `supplement` the document lacks (the batch JSONL line formats, which the document on main dropped), so that
+    a newer document that defines them again is taken as upstream wrote it.
+    """
+    extract = cut(root, ["batches", "files"], ERROR_SCHEMAS, keep_examples=True)
+    components: dict[str, dict[str, Any]] = {k: dict(v) for k, v in extract["components"].items()}
+    schemas = components.setdefault("schemas", {})
+    carried = [name for name in supplement if name not in schemas]
+    for name in carried:
+        schemas[name] = supplement[name]
+    _close(root, [ref for name in carried for ref in _refs(supplement[name])], components)
+    extract["components"] = {kind: dict(sorted(items.items())) for kind, items in sorted(components.items())}
+    description = (
+        f"Extract of the OpenAI OpenAPI spec ({provenance}) limited to the Batch and Files paths plus every "
+        f"component they reference, and {' / '.join(ERROR_SCHEMAS)}."
+    )
+    if carried:
+        verb, pronoun = ("is", "it is") if len(carried) == 1 else ("are", "they are")
+        description += f" {' and '.join(carried)} {verb} not in that spec; {pronoun} copied from {supplement_source}."
+    info = root.get("info")
+    extract["info"] = {
+        "title": EXTRACT_TITLE,
+        "description": description,
+        **{k: v for k, v in (info if isinstance(info, Mapping) else {}).items() if k not in ("title", "description")},
+    }
     return extract

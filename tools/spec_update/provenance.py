@@ -31,6 +31,15 @@ class Source:
         branch = f", branch {r['branch']}" if r.get("branch") else ""
         return [f"Upstream: {r['repository']}{branch}, commit {r['commit']} ({r['date']}),", file]
 
+    def summary(self) -> str:
+        """Where the document comes from, in one line (the description of the vendored extract)."""
+        version = f"info.version {self.version}" if self.version else "no info.version"
+        if self.record is None:
+            return f"file {self.file_name}, SHA-256 {self.sha256}, {version}; repository, commit and date unknown"
+        r = self.record
+        branch = f", branch {r['branch']}" if r.get("branch") else ""
+        return f"{r['repository']}{branch}, commit {r['commit']}, {r['date']}, {version}"
+
 
 def source_file_name(file_name: str) -> str:
     stem = file_name.removesuffix(".gz").removesuffix(".yaml").removesuffix(".yml").removesuffix(".json")

@@ -9,7 +9,6 @@ class BatchEndpoint(StrEnum):
     IMAGES_GENERATIONS = "/v1/images/generations"
     MODERATIONS = "/v1/moderations"
     RESPONSES = "/v1/responses"
-    VIDEOS = "/v1/videos"
 
     def __str__(self) -> str:
         return str(self.value)
