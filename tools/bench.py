@@ -11,7 +11,8 @@
     python tools/bench.py --server-only --baseline-server OLD/server   # the local server against another tree's
 
 The last section measures the local server itself (`bench_server.py`): uploads/s and retrieves/s at 1 and 64
-concurrent clients, and with `--baseline-server` the same against another checkout's server, interleaved.
+concurrent clients, and with `--baseline-server` the same against another checkout's server, interleaved; then how
+file listings grow from 1,000 to 20,000 files (`bench_server_listing.py`, issue 20).
 
 The floor is the leanest correct use of httpx (issue 14): URLs built once as text, one status check
 (`status_code == 200`), `json.loads` of the bytes. The floor before issue 14 (a `base_url` client, query `params=`,
@@ -64,6 +65,7 @@ from typing import Any
 
 import bench_jobs_loop
 import bench_server
+import bench_server_listing
 import httpx
 
 API_KEY = "sk-bench-0000000000000000000000000000000000000000"
@@ -1537,8 +1539,10 @@ def print_jobs_target(report: dict[str, Any]) -> None:
 
 def run_server_section(params: Params, baseline: Path | None) -> dict[str, Any]:
     print("  measuring the local server" + (f" against {baseline}" if baseline else ""), file=sys.stderr, flush=True)
-    report = bench_server.run(params.server_rounds, params.server_block_seconds, baseline)
+    report = bench_server.run(params.server_rounds, params.server_block_seconds, baseline, smoke=params.smoke)
     bench_server.print_report(report)
+    report["listing"] = bench_server_listing.run(params.smoke, baseline)
+    bench_server_listing.print_report(report["listing"])
     return report
 
 

@@ -12,6 +12,11 @@ resets or refuses is counted as an error and opened again.
 
 Rounds interleave the servers and rotate their order; a ratio (this tree / baseline) is taken per round and
 summarised as median (min-max), so machine load that comes and goes hits both sides alike.
+
+Then memory under parallel uploads (issue 20): a fresh server per tree takes 200 uploads of 5 MB at once (16 of
+1 MB with `--smoke`), each on its own connection, and its resident set (VmRSS, Linux) is reported before the burst,
+at its peak during it (sampled every 10 ms) and a second after it, with the most descriptors it held open. An upload
+refused with 503 (over the server's upload cap) is sent again after its Retry-After and counted.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -43,6 +49,13 @@ INPUT_LINE = (
     b'"body":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is 2+2?"}]}}\n'
 )
 INPUT_FILE = b"".join(INPUT_LINE % number for number in range(10))
+MIB = 1024 * 1024
+MEMORY_UPLOADS, MEMORY_UPLOAD_BYTES = 200, 5 * MIB
+SMOKE_MEMORY_UPLOADS, SMOKE_MEMORY_UPLOAD_BYTES = 16, 1 * MIB
+MEMORY_SAMPLE_SECONDS = 0.01
+SETTLE_SECONDS = 1.0
+SEND_PIECE = 256 * 1024
+BOUNDARY = "bench-memory"
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,9 @@ class ServerUnderTest:
     """`openai_batches_server serve` from one source tree, in a child process with a fresh data directory."""
 
     def __init__(self, label: str, source: Path) -> None:
+        if not (source / "openai_batches_server" / "__main__.py").is_file():
+            # Else the child would import the installed package instead, and measure this tree under another label.
+            raise RuntimeError(f"no openai_batches_server package in {source}")
         self.label = label
         self.source = source
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-server-")
@@ -188,10 +204,117 @@ async def _block(server: ServerUnderTest, op: str, clients: int, seconds: float)
     return outcome.completed / (time.perf_counter() - started), outcome
 
 
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _descriptors(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def _upload(server: ServerUnderTest, head: bytes, payload: bytes, tail: bytes, refused: list[int]) -> None:
+    """One upload on a connection of its own, sent again after Retry-After for as long as the server answers 503."""
+    while True:
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        try:
+            writer.write(head)
+            for start in range(0, len(payload), SEND_PIECE):
+                writer.write(payload[start : start + SEND_PIECE])
+                await writer.drain()
+            writer.write(tail)
+            await writer.drain()
+            answer = await reader.read(65536)
+        except ConnectionError:
+            answer = await reader.read(65536)  # refused while sending: the answer may still be there
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        status = answer[9:12]
+        if status == b"200":
+            return
+        if status != b"503":
+            raise RuntimeError(f"an upload was answered {answer[:200]!r}")
+        refused.append(1)
+        retry_after = re.search(rb"(?i)\r\nretry-after: *(\d+)", answer)
+        await asyncio.sleep(float(retry_after.group(1)) if retry_after else 1.0)
+
+
+async def _burst(server: ServerUnderTest, uploads: int, size: int) -> dict[str, Any]:
+    pid = server.process.pid
+    preamble = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nuser_data\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'
+    ).encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    head = (
+        f"POST /v1/files HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nAuthorization: Bearer {KEY}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        f"Content-Length: {len(preamble) + size + len(tail)}\r\n\r\n"
+    ).encode() + preamble
+    payload = b"x" * size
+    before = _rss_bytes(pid)
+    peak = {"rss": before, "descriptors": _descriptors(pid)}
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        while not done.is_set():
+            peak["rss"] = max(peak["rss"], _rss_bytes(pid))
+            peak["descriptors"] = max(peak["descriptors"], _descriptors(pid))
+            await asyncio.sleep(MEMORY_SAMPLE_SECONDS)
+
+    sampler = asyncio.create_task(sample())
+    refused: list[int] = []
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(_upload(server, head, payload, tail, refused) for _ in range(uploads)))
+    finally:
+        seconds = time.perf_counter() - started
+        done.set()
+        await sampler
+    await asyncio.sleep(SETTLE_SECONDS)
+    return {
+        "uploads": uploads,
+        "upload_bytes": size,
+        "seconds": seconds,
+        "refused_503": len(refused),
+        "rss_before_bytes": before,
+        "rss_peak_bytes": peak["rss"],
+        "rss_after_bytes": _rss_bytes(pid),
+        "peak_descriptors": peak["descriptors"],
+    }
+
+
+def measure_upload_memory(sources: dict[str, Path], smoke: bool) -> dict[str, Any]:
+    """RSS of a fresh server per tree before, during and after a burst of parallel uploads."""
+    if not Path("/proc/self/status").exists():
+        return {"skipped": "needs /proc (Linux) to read a process's resident set"}
+    uploads, size = (
+        (SMOKE_MEMORY_UPLOADS, SMOKE_MEMORY_UPLOAD_BYTES) if smoke else (MEMORY_UPLOADS, MEMORY_UPLOAD_BYTES)
+    )
+    results: dict[str, Any] = {}
+    for label, source in sources.items():
+        server = ServerUnderTest(label, source)
+        try:
+            results[label] = asyncio.run(_burst(server, uploads, size))
+        finally:
+            server.close()
+    return results
+
+
 def run(
-    rounds: int, block_seconds: float, baseline: Path | None = None, source: Path = ROOT / "server"
+    rounds: int,
+    block_seconds: float,
+    baseline: Path | None = None,
+    source: Path = ROOT / "server",
+    *,
+    smoke: bool = False,
 ) -> dict[str, Any]:
-    """Every server x operation x concurrency, `rounds` times interleaved; rates, errors and per-round ratios."""
+    """Every server x operation x concurrency, `rounds` times interleaved; rates, errors and per-round ratios; then
+    memory under a burst of parallel uploads."""
     servers = [ServerUnderTest("this tree", source)]
     try:
         if baseline is not None:
@@ -224,6 +347,7 @@ def run(
             key: _summary([a / b for a, b in zip(rates["this tree"][key], rates["baseline"][key], strict=True) if b])
             for key in rates["this tree"]
         }
+    report["memory"] = measure_upload_memory({server.label: server.source for server in servers}, smoke)
     return report
 
 
@@ -260,3 +384,18 @@ def print_report(report: dict[str, Any]) -> None:
         worst = min(report["ratios"][f"{op}_1"]["median"] for op in OPERATIONS)
         verdict = "met" if worst >= 0.8 else "NOT met"
         print(f"  target: one client at >= 0.8x the baseline (no more than 20 % slower): {worst:.2f}x, {verdict}")
+    print_memory(report.get("memory", {}))
+
+
+def print_memory(memory: dict[str, Any]) -> None:
+    if "skipped" in memory:
+        print(f"  upload memory: skipped: {memory['skipped']}")
+        return
+    for label, row in memory.items():
+        mb = 1e6
+        print(
+            f"  upload memory, {label}, {row['uploads']} parallel uploads of {row['upload_bytes'] / MIB:g} MiB: "
+            f"RSS before {row['rss_before_bytes'] / mb:.0f} MB, during (peak) {row['rss_peak_bytes'] / mb:.0f} MB, "
+            f"after {row['rss_after_bytes'] / mb:.0f} MB; {row['seconds']:.1f} s, "
+            f"{row['refused_503']} refused with 503 and sent again, at most {row['peak_descriptors']} descriptors"
+        )

@@ -31,8 +31,8 @@ What it does
   like the service validates them, all of it before any line runs, and a bad file fails the batch with
   line-numbered `errors`. Cancel gives `cancelling -> cancelled` with partial results; a batch past its completion
   window (`--completion-window-seconds`) becomes `expired`, its unanswered requests written to the error file with
-  code `batch_expired`. A batch the server itself fails on (a full disk) ends `failed` with the lines it finished
-  published.
+  code `batch_expired`. A full disk pauses a batch at its last recorded line until there is room again; a batch
+  the server fails on otherwise (an I/O error) ends `failed` with the lines it finished published.
 - Each request line gets a deterministic offline answer (see `responders`). To make lines fail on purpose, give them
   a `custom_id` starting with `fail-`, or put `"x_fail": true` or `"x_fail": {"status_code": 500, "message": "..."}`
   in the request body: they land in the error file with that status and an error body.

@@ -36,11 +36,13 @@ from . import batches_endpoints as batches
 from . import files_endpoints as files
 from . import ids
 from .auth import Authenticator
+from .capacity import UploadSlots
 from .context import Context
-from .errors import APIError, invalid_request, not_found, server_error
+from .disk_space import is_disk_full
+from .errors import APIError, insufficient_storage, invalid_request, not_found, server_error
 from .faults import FaultInjector
 from .http_types import Request, Response, error_response
-from .request_body import ClientDisconnected, RequestBody, too_large
+from .request_body import BodyLimits, ClientDisconnected, RequestBody, too_large
 from .uploads import receive_form
 
 logger = logging.getLogger(__name__)
@@ -114,12 +116,19 @@ class ApiApp:
     """The ASGI application: `await app(scope, receive, send)` for each HTTP request."""
 
     def __init__(
-        self, context: Context, authenticator: Authenticator, faults: FaultInjector, *, idle_timeout: float
+        self,
+        context: Context,
+        authenticator: Authenticator,
+        faults: FaultInjector,
+        *,
+        body_limits: BodyLimits,
+        uploads: UploadSlots,
     ) -> None:
         self.context = context
         self.authenticator = authenticator
         self.faults = faults
-        self.idle_timeout = idle_timeout
+        self.body_limits = body_limits
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,16 +136,26 @@ class ApiApp:
             return
         started = time.monotonic()
         headers = Headers(scope=scope)
-        body = RequestBody(headers, receive, self.idle_timeout)
+        body = RequestBody(headers, receive, self.body_limits)
         try:
             response = await self._answer(scope, headers, body)
         except APIError as exc:
             response = error_response(exc)
         except ClientDisconnected:
             return
-        except Exception:
-            logger.exception("unhandled error answering %s %s", scope["method"], scope["path"])
-            response = error_response(server_error())
+        except Exception as exc:
+            if is_disk_full(exc, self.context.storage.root):
+                logger.warning(
+                    "no room left in %s answering %s %s: %s",
+                    self.context.storage.root,
+                    scope["method"],
+                    scope["path"],
+                    exc,
+                )
+                response = error_response(insufficient_storage())
+            else:
+                logger.exception("unhandled error answering %s %s", scope["method"], scope["path"])
+                response = error_response(server_error())
         if body.unread:
             # The rest of the body is still on the connection, where it would be read as the next request.
             response.close_connection = True
@@ -163,6 +182,8 @@ class ApiApp:
                 headers,
                 temp_dir=self.context.storage.tmp_dir,
                 max_file_bytes=self.context.config.limits.upload_bytes,
+                accepted=files.FORM_FIELDS,
+                slots=self.uploads,
             )
         try:
             response = route.endpoint(self.context, request)

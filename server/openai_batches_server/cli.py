@@ -18,9 +18,13 @@ from types import FrameType
 
 from .config import (
     API_KEYS_ENV,
+    BODY_RATE_WINDOW,
+    DEFAULT_BODY_TIMEOUT,
     DEFAULT_COMPLETION_WINDOW_SECONDS,
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MIN_BODY_RATE,
     DEFAULT_STEP_SECONDS,
+    MAX_DEFAULT_CONNECTIONS,
     WATCH_TICK,
     Faults,
     LineFailures,
@@ -70,6 +74,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close a connection that sends no request, or stalls mid-body, for this long "
         f"(default: {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_positive_float,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SECONDS",
+        help="answer 408 and close the connection when a request body has not arrived whole this long after its "
+        f"head, however steadily it trickles (default: {DEFAULT_BODY_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--min-body-rate",
+        type=_non_negative_float,
+        default=DEFAULT_MIN_BODY_RATE,
+        metavar="BYTES_PER_SECOND",
+        help=f"answer 408 and close the connection when a request body brings fewer bytes than this a second over "
+        f"the last {BODY_RATE_WINDOW:g} s (the first {BODY_RATE_WINDOW:g} s are grace); 0 = no minimum "
+        f"(default: {DEFAULT_MIN_BODY_RATE:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        metavar="N",
+        help="connections open at once; one more is answered 503 with Retry-After and closed (default: a third of "
+        f"the descriptor limit left after 64, at most {MAX_DEFAULT_CONNECTIONS}, so 320 under `ulimit -n 1024`)",
+    )
+    serve.add_argument(
+        "--max-uploads",
+        type=_positive_int,
+        metavar="N",
+        help="uploads read at once; one more is answered 503 with Retry-After before its body is read "
+        "(default: half of --max-connections)",
     )
     pace = serve.add_mutually_exclusive_group()
     pace.add_argument(
@@ -204,6 +239,10 @@ def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[S
             enqueued_token_limit=args.enqueued_token_limit,
             line_failures=line_failures,
             idle_timeout=args.idle_timeout,
+            body_timeout=args.body_timeout,
+            min_body_rate=args.min_body_rate,
+            max_connections=args.max_connections,
+            max_uploads=args.max_uploads,
             ignore_idempotency_key=args.ignore_idempotency_key,
             **pace,
         )

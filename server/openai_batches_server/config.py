@@ -26,6 +26,18 @@ DEFAULT_COMPLETION_WINDOW_SECONDS = 24 * 60 * 60
 # a request body may stall no longer than this; then the connection is closed. Above the 5 s for which HTTP clients
 # (httpx, the openai SDK) keep an idle connection for reuse, so the server never closes one a client is reusing.
 DEFAULT_IDLE_TIMEOUT = 20.0
+# The idle timeout alone lets a body that trickles in a byte at a time hold its connection (and upload file) forever.
+# So a whole body must also arrive within DEFAULT_BODY_TIMEOUT, and at DEFAULT_MIN_BODY_RATE bytes/s or more over
+# each BODY_RATE_WINDOW (the first window is grace: a body is never too slow before it has been arriving that long).
+DEFAULT_BODY_TIMEOUT = 300.0
+DEFAULT_MIN_BODY_RATE = 1024.0
+BODY_RATE_WINDOW = 10.0
+# Connections are capped below the descriptor limit, so that the server answers 503 before accept() and open()
+# fail: each connection may hold a second descriptor (an upload's temporary file, a download's file), and a third of
+# what is left after the server's own files stays free for the connections it refuses, which it must accept first.
+MAX_DEFAULT_CONNECTIONS = 1024
+MIN_DEFAULT_CONNECTIONS = 8
+RESERVED_DESCRIPTORS = 64
 
 MIB = 1024 * 1024
 # The limits the real service states in prose (files up to 512 MB; a batch input file up to 200 MB and 50,000
@@ -118,6 +130,13 @@ class ServerConfig:
     # /v1/batches and /v1/files, so a repeated create makes a second object. False: a repeated key answers with the
     # first object, a repeated key with another body is a 409.
     ignore_idempotency_key: bool = False
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    # Bytes per second, over each `body_rate_window` seconds the server waits for the body; 0: no minimum.
+    min_body_rate: float = DEFAULT_MIN_BODY_RATE
+    body_rate_window: float = BODY_RATE_WINDOW
+    # None: derived from the descriptor limit at start (`default_max_connections`); uploads: half the connections.
+    max_connections: int | None = None
+    max_uploads: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -134,6 +153,16 @@ class ServerConfig:
             raise ValueError(f"enqueued token limit must be at least 1, got {self.enqueued_token_limit}")
         if not 0 < self.idle_timeout < float("inf"):
             raise ValueError(f"idle timeout must be a positive number of seconds, got {self.idle_timeout}")
+        for name in ("body_timeout", "body_rate_window"):
+            value = getattr(self, name)
+            if not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number of seconds, got {value}")
+        if not 0 <= self.min_body_rate < float("inf"):
+            raise ValueError(f"min_body_rate must be a finite number of bytes per second, got {self.min_body_rate}")
+        for name in ("max_connections", "max_uploads"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
         if not self.api_keys and not self.allow_any_key and not is_loopback(self.host):
             raise ValueError(
                 f"refusing to serve {self.host!r} without an API key: anyone who can reach it could use the server. "
@@ -149,6 +178,21 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def default_max_connections(descriptor_limit: int | None) -> int:
+    """The connection cap when none is given, for a process that may open `descriptor_limit` files (None: no limit)."""
+    if descriptor_limit is None:
+        return MAX_DEFAULT_CONNECTIONS
+    share = (descriptor_limit - RESERVED_DESCRIPTORS) // 3
+    return max(MIN_DEFAULT_CONNECTIONS, min(MAX_DEFAULT_CONNECTIONS, share))
+
+
+def connection_caps(config: ServerConfig, descriptor_limit: int | None) -> tuple[int, int]:
+    """How many connections, and how many uploads among them, the server takes at once."""
+    connections = config.max_connections or default_max_connections(descriptor_limit)
+    uploads = config.max_uploads or max(1, connections // 2)
+    return connections, uploads
 
 
 def describe_pace(config: ServerConfig) -> str:

@@ -107,6 +107,20 @@ def server_error() -> APIError:
     return APIError(500, SERVER_ERROR_MESSAGE, error_type="server_error")
 
 
+INSUFFICIENT_STORAGE_MESSAGE = (
+    "The server's disk is full, so this request could not be stored; nothing stored before was lost. Delete files "
+    "you no longer need (DELETE /v1/files/{file_id} works while the disk is full) or free space on the server's "
+    "disk, then send the request again."
+)
+
+
+def insufficient_storage() -> APIError:
+    """507: a write found the disk full. Not worth an automatic retry: the disk stays full until someone frees it."""
+    return APIError(
+        507, INSUFFICIENT_STORAGE_MESSAGE, error_type="server_error", code="insufficient_storage", headers=NO_RETRY
+    )
+
+
 def json_type_name(value: object) -> str:
     """The article-and-noun the real API uses for a JSON value's type ("an integer", "a string")."""
     if value is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 from . import ids
@@ -45,36 +47,40 @@ def _store_upload(ctx: Context, request: Request, fields: dict[str, str], files:
     key = None if ctx.config.ignore_idempotency_key else idempotency_key(request.headers)
     fingerprint = request_hash([upload.sha256, upload.filename, purpose, lifetime])
     storage = ctx.storage
-    with storage.transaction():
-        if key is not None:
-            earlier = storage.idempotent_request(request.owner, "files", key)
-            if earlier is not None:
-                if earlier[0] != fingerprint:
-                    raise idempotency_conflict(key)
-                record = storage.file_by_id(earlier[1])
-                assert record is not None
-                return json_response(file_object(record))
-        created = int(ctx.now())
-        file_id = ids.file_id()
-        destination = storage.files_dir / file_id
-        os.replace(upload.path, destination)
-        record = FileRecord(
-            id=file_id,
-            owner=request.owner,
-            bytes=upload.size,
-            created_at=created,
-            expires_at=None if lifetime is None else created + lifetime,
-            filename=upload.filename,
-            purpose=purpose,
-            path=storage.relative(destination),
-        )
-        try:
+    destination: Path | None = None
+    # The bytes are moved into place before the row is written; whatever fails after the move, the COMMIT included
+    # (where a full disk shows), takes them back out, so no unlisted file is left holding space.
+    try:
+        with storage.transaction():
+            if key is not None:
+                earlier = storage.idempotent_request(request.owner, "files", key)
+                if earlier is not None:
+                    if earlier[0] != fingerprint:
+                        raise idempotency_conflict(key)
+                    record = storage.file_by_id(earlier[1])
+                    assert record is not None
+                    return json_response(file_object(record))
+            created = int(ctx.now())
+            file_id = ids.file_id()
+            destination = storage.files_dir / file_id
+            os.replace(upload.path, destination)
+            record = FileRecord(
+                id=file_id,
+                owner=request.owner,
+                bytes=upload.size,
+                created_at=created,
+                expires_at=None if lifetime is None else created + lifetime,
+                filename=upload.filename,
+                purpose=purpose,
+                path=storage.relative(destination),
+            )
             storage.add_file(record)
             if key is not None:
                 storage.remember_request(request.owner, "files", key, fingerprint, file_id, created)
-        except BaseException:
+    except BaseException:
+        if destination is not None:
             destination.unlink(missing_ok=True)
-            raise
+        raise
     return json_response(file_object(record))
 
 
@@ -100,7 +106,7 @@ def list_files(ctx: Context, request: Request) -> Response:
     query = request.query
     limit = query_int(query, "limit", 10_000, 1, 10_000)
     order = query_choice(query, "order", "desc", ("asc", "desc"))
-    records, has_more = ctx.storage.list_files(
+    page = ctx.storage.file_page(
         request.owner,
         now=ctx.now(),
         purpose=query.get("purpose"),
@@ -108,16 +114,12 @@ def list_files(ctx: Context, request: Request) -> Response:
         ascending=order == "asc",
         after=query.get("after"),
     )
-    data = [file_object(record) for record in records]
-    return json_response(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": has_more,
-        }
-    )
+    # The objects come as JSON text from the storage; only the envelope is encoded here.
+    body = (
+        f'{{"object": "list", "data": [{", ".join(page.objects)}], "first_id": {json.dumps(page.first_id)}, '
+        f'"last_id": {json.dumps(page.last_id)}, "has_more": {json.dumps(page.has_more)}}}'
+    ).encode()
+    return Response(200, {"content-type": "application/json"}, body, length=len(body))
 
 
 def _visible_file(ctx: Context, request: Request) -> FileRecord:
@@ -134,7 +136,7 @@ def retrieve_file(ctx: Context, request: Request) -> Response:
 
 def delete_file(ctx: Context, request: Request) -> Response:
     file_id = request.path_params["file_id"]
-    if not ctx.storage.delete_file(request.owner, file_id, ctx.now()):
+    if not ctx.storage.remove_file(request.owner, file_id, ctx.now()):
         raise not_found(f"No such File object: {file_id}", param="id")
     return json_response({"id": file_id, "object": "file", "deleted": True})
 

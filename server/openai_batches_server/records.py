@@ -2,7 +2,8 @@
 
 Rows hold a little more than the API shows: the owner (a hash of the API key), where the bytes live, and the batch
 runner's bookmarks (how far into the input it got, how many bytes of output it has written). The `*_object`
-functions are the only place the public JSON is assembled, so every endpoint answers with the same fields.
+functions (and `FILE_OBJECT_SHAPE`, which file listings build their objects from) are the only place the public JSON
+is assembled, so every endpoint answers with the same fields.
 """
 
 from __future__ import annotations
@@ -69,17 +70,32 @@ class BatchRecord:
     seq: int = 0
 
 
+@dataclass(frozen=True)
+class Column:
+    """A File object field read from the files table's column of this name."""
+
+    name: str
+
+
+# The File object, field by field in wire order: a column, or a value every file shows. Listings build the same
+# object inside SQLite from this table (`storage.file_page`), so the two cannot drift apart.
+FILE_OBJECT_SHAPE: tuple[tuple[str, Column | str | None], ...] = (
+    ("id", Column("id")),
+    ("object", "file"),
+    ("bytes", Column("bytes")),
+    ("created_at", Column("created_at")),
+    ("expires_at", Column("expires_at")),
+    ("filename", Column("filename")),
+    ("purpose", Column("purpose")),
+    ("status", "processed"),
+    ("status_details", None),
+)
+
+
 def file_object(record: FileRecord) -> dict[str, Any]:
     return {
-        "id": record.id,
-        "object": "file",
-        "bytes": record.bytes,
-        "created_at": record.created_at,
-        "expires_at": record.expires_at,
-        "filename": record.filename,
-        "purpose": record.purpose,
-        "status": "processed",
-        "status_details": None,
+        name: getattr(record, source.name) if isinstance(source, Column) else source
+        for name, source in FILE_OBJECT_SHAPE
     }
 
 

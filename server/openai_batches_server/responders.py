@@ -5,6 +5,11 @@ Each answer is derived only from the request body, so the same input file always
 embeddings are unit vectors drawn from a hash of model and input, moderations flag a few trigger words. Token usage
 counts whitespace-separated words, which is crude but stable and adds up across a batch.
 
+Chat and Responses requests that ask for structure get it (`structured_answers`): a `json_schema` response format
+gets JSON content valid against the schema, `json_object` a JSON object, and a `tool_choice` that forces a call gets
+a function call with arguments valid against the function's `parameters`; the values are seeded with the custom_id.
+JSON output is counted at four characters a token, and tool definitions and formats add to the prompt tokens.
+
 Making a line fail on purpose (so error files can be produced and tested):
 
 - a `custom_id` starting with `fail-` answers 400 with an `invalid_request_error` body;
@@ -27,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import structured_answers as structured
 from .errors import SERVER_ERROR_MESSAGE, json_type_name
 
 logger = logging.getLogger(__name__)
@@ -71,7 +77,7 @@ def respond(endpoint: str, custom_id: str, body: Mapping[str, Any], *, now: int)
     responder = RESPONDERS.get(endpoint, _generic)
     try:
         return responder(body, custom_id, now)
-    except RequestRejected as exc:
+    except (RequestRejected, structured.StructuredRejected) as exc:
         return error_reply(400, exc.message, param=exc.param, code=exc.code)
     except Exception:
         # A body shape no responder foresaw costs that one line a 500, as a server bug would on the real service,
@@ -243,20 +249,41 @@ def _chat_completion(body: Mapping[str, Any], custom_id: str, now: int) -> Reply
         "",
     )
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
-    reply, truncated = _truncate(_echo(last_user), limit)
     prompt_tokens = sum(words(t) for t in texts)
-    completion_tokens = words(reply) * n
-    choice: dict[str, Any] = {
-        "message": {"role": "assistant", "content": reply, "refusal": None, "annotations": []},
-        "logprobs": None,
-        "finish_reason": "length" if truncated else "stop",
-    }
+    # A few look-ups decide whether a line wants more than text; only then is anything else read.
+    plan = None
+    if (
+        "response_format" in body
+        or "tools" in body
+        or "tool_choice" in body
+        or "functions" in body
+        or "function_call" in body
+    ):
+        plan = structured.chat_plan(body, texts)
+        prompt_tokens += structured.definition_tokens(body, structured.CHAT_DEFINITIONS)
+    if plan is None:
+        reply, truncated = _truncate(_echo(last_user), limit)
+        completion_tokens = words(reply) * n
+        choice: dict[str, Any] = {
+            "message": {"role": "assistant", "content": reply, "refusal": None, "annotations": []},
+            "logprobs": None,
+            "finish_reason": "length" if truncated else "stop",
+        }
+        choices = [{"index": i, **choice} for i in range(n)]
+    else:
+        choices = []
+        completion_tokens = 0
+        for index in range(n):
+            answer = plan.answer(f"{custom_id}\x00{index}", _echo(last_user))
+            message, finish_reason, tokens = _chat_message(answer, limit, _digest(model, custom_id, str(index)))
+            choices.append({"index": index, "message": message, "logprobs": None, "finish_reason": finish_reason})
+            completion_tokens += tokens
     response = {
         "id": "chatcmpl-" + _digest(model, custom_id, "chat")[:29],
         "object": "chat.completion",
         "created": now,
         "model": model,
-        "choices": [{"index": i, **choice} for i in range(n)],
+        "choices": choices,
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -273,6 +300,36 @@ def _chat_completion(body: Mapping[str, Any], custom_id: str, now: int) -> Reply
         "system_fingerprint": "fp_offline",
     }
     return Reply(200, response, prompt_tokens, completion_tokens, model)
+
+
+def _chat_message(answer: structured.Answer, limit: object, digest: str) -> tuple[dict[str, Any], str, int]:
+    """The assistant message of a structured answer, its finish_reason and its completion tokens."""
+    message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None, "annotations": []}
+    if answer.content is not None:
+        content, truncated = _truncate_json(answer.content, limit)
+        message["content"] = content
+        return message, "length" if truncated else "stop", structured.json_tokens(content)
+    tokens = sum(structured.json_tokens(call.name) + structured.json_tokens(call.arguments) for call in answer.calls)
+    if answer.legacy:
+        call = answer.calls[0]
+        message["function_call"] = {"name": call.name, "arguments": call.arguments}
+        return message, "function_call", tokens
+    message["tool_calls"] = [
+        {
+            "id": "call_" + _digest(digest, str(number))[:24],
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        for number, call in enumerate(answer.calls)
+    ]
+    return message, "stop" if answer.named else "tool_calls", tokens
+
+
+def _truncate_json(text: str, limit: object) -> tuple[str, bool]:
+    """JSON cut where the token limit falls, as a model stopped mid-answer leaves it (no longer parseable)."""
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 and structured.json_tokens(text) > limit:
+        return text[: limit * 4], True
+    return text, False
 
 
 def _response_input_texts(value: object) -> tuple[list[str], str]:
@@ -305,10 +362,51 @@ def _response(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
     max_output_tokens = _optional_int(body, "max_output_tokens")
     metadata = _metadata(body)
     user = body.get("user")
-    reply, truncated = _truncate(_echo(last_user), max_output_tokens)
     input_tokens = sum(words(t) for t in texts)
-    output_tokens = words(reply)
     digest = _digest(model, custom_id, "response")
+    answer = None
+    text_format: dict[str, Any] = {"type": "text"}
+    tool_choice: object = "auto"
+    tools: list[Any] = []
+    if "text" in body or "tools" in body or "tool_choice" in body:
+        request = structured.response_request(body, texts)
+        input_tokens += structured.definition_tokens(body, structured.RESPONSE_DEFINITIONS)
+        text_format, tool_choice, tools = request.text_format, request.tool_choice, request.tools
+        if request.plan is not None:
+            answer = request.plan.answer(custom_id, _echo(last_user))
+    output: list[dict[str, Any]]
+    truncated = False
+    if answer is not None and answer.calls:
+        output = [
+            {
+                "type": "function_call",
+                "id": "fc_" + _digest(digest, "call", str(number))[:48],
+                "call_id": "call_" + _digest(digest, "call_id", str(number))[:24],
+                "name": call.name,
+                "arguments": call.arguments,
+                "status": "completed",
+            }
+            for number, call in enumerate(answer.calls)
+        ]
+        output_tokens = sum(
+            structured.json_tokens(call.name) + structured.json_tokens(call.arguments) for call in answer.calls
+        )
+    else:
+        if answer is None or answer.content is None:
+            reply, truncated = _truncate(_echo(last_user), max_output_tokens)
+            output_tokens = words(reply)
+        else:
+            reply, truncated = _truncate_json(answer.content, max_output_tokens)
+            output_tokens = structured.json_tokens(reply)
+        output = [
+            {
+                "type": "message",
+                "id": "msg_" + digest[16:64],
+                "status": "incomplete" if truncated else "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": reply, "annotations": [], "logprobs": []}],
+            }
+        ]
     response = {
         "id": "resp_" + digest[:48],
         "object": "response",
@@ -319,24 +417,16 @@ def _response(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
         "instructions": instructions if isinstance(instructions, str) else None,
         "max_output_tokens": max_output_tokens,
         "model": model,
-        "output": [
-            {
-                "type": "message",
-                "id": "msg_" + digest[16:64],
-                "status": "incomplete" if truncated else "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": reply, "annotations": [], "logprobs": []}],
-            }
-        ],
-        "parallel_tool_calls": True,
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls") is not False,
         "previous_response_id": None,
         "reasoning": {"effort": None, "summary": None},
         "service_tier": "default",
         "store": True,
         "temperature": temperature,
-        "text": {"format": {"type": "text"}},
-        "tool_choice": "auto",
-        "tools": [],
+        "text": {"format": text_format},
+        "tool_choice": tool_choice,
+        "tools": tools,
         "top_p": top_p,
         "truncation": "disabled",
         "usage": {

@@ -13,10 +13,12 @@ finishing a batch is one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from typing import Any, BinaryIO
 
 from . import ids
 from .config import ServerConfig
+from .disk_space import is_disk_full
 from .enqueued_tokens import ENQUEUED_STATUSES, token_limit_error
 from .errors import SERVER_ERROR_MESSAGE
 from .input_validation import ValidationResult, request_lines, validate_input_file
@@ -42,6 +45,9 @@ CHUNK_LINES = 200
 SWEEP_INTERVAL = 1.0
 # With no batch in flight the runner looks again after this long; creating or cancelling a batch wakes it at once.
 IDLE_WAIT = 0.5
+# A batch that met a full disk tries again after this long (monotonic seconds): the disk stays full until a user
+# frees it, and every attempt answers a chunk of lines only to find no room for them.
+NO_SPACE_RETRY = 1.0
 # The status a batch in a closing status ends in once that status has lasted its step.
 _CLOSED = {"finalizing": "completed", "cancelling": "cancelled"}
 
@@ -78,6 +84,8 @@ class BatchRunner:
         self._thread = threading.Thread(target=self._loop, name="openai-batches-runner", daemon=True)
         self._last_sweep = -math.inf
         self._line_failures = LineFailurePlan(config.line_failures)
+        # Batch id -> when (monotonic) a batch that met a full disk tries again.
+        self._waiting_for_space: dict[str, float] = {}
 
     def start(self) -> None:
         self._storage.restart_pacing(self._clock())
@@ -129,17 +137,48 @@ class BatchRunner:
         False if every batch is waiting for its time (the next line, or the end of its status step).
         """
         busy = False
+        started = self._monotonic()
         for batch in self._storage.unfinished_batches():
             if self._stop.is_set():
                 break
+            if self._waiting_for_space.get(batch.id, -math.inf) > started:
+                continue
             try:
                 busy = self._advance(batch) or busy
-            except Exception:
-                # Only a fault of the server's own (a full disk, a bug) lands here: input was validated up front and
-                # every line answers on its own. The lines finished so far are committed; they are published.
+            except Exception as exc:
+                if is_disk_full(exc, self._storage.root):
+                    self._wait_for_space(batch, exc)
+                    continue
+                # Only a fault of the server's own (a bug) lands here: input was validated up front and every line
+                # answers on its own. The lines finished so far are committed; they are published.
                 logger.exception("batch %s failed inside the local server", batch.id)
                 self._fail(batch, "server_error", "The local server failed while processing this batch.")
+            else:
+                self._waiting_for_space.pop(batch.id, None)
         return busy
+
+    def _wait_for_space(self, batch: BatchRecord, exc: BaseException) -> None:
+        """A full disk does not fail the batch: it stays as its last commit left it and tries again later.
+
+        Whatever this attempt wrote went beyond the sizes recorded (result lines are written before the progress
+        that counts them, and publishing cuts files to the recorded sizes), so the next attempt answers the same
+        lines from the same place and each line is still answered once. Those bytes are cut off now: left until the
+        next attempt, they would hold the room a user frees by deleting files.
+        """
+        if batch.id not in self._waiting_for_space:
+            logger.warning(
+                "batch %s waits for room on the disk (%s); it goes on from its last recorded line", batch.id, exc
+            )
+        self._waiting_for_space[batch.id] = self._monotonic() + NO_SPACE_RETRY
+        # The recorded sizes as committed now: this attempt may have committed some progress before it failed.
+        recorded = self._storage.batch_by_id(batch.id) or batch
+        for path, size in (
+            (self._output_path(batch), recorded.output_bytes),
+            (self._errors_path(batch), recorded.error_bytes),
+        ):
+            with contextlib.suppress(OSError):
+                if path.stat().st_size > size:
+                    os.truncate(path, size)
 
     def sweep(self) -> None:
         """Free the bytes of deleted and expired files (they are already invisible through the API)."""

@@ -5,8 +5,10 @@
 
 The HTTP side (Starlette and uvicorn) comes with the `[server]` extra and is imported only when a server starts, so
 `import openai_batches_server` works without it and starting fails with `ServerExtraMissing`, which says what to
-install. Stopping is orderly: no new connections, requests being answered get a few seconds to finish, idle
-connections are closed, the runner finishes its current step (which always ends in a commit), then SQLite closes.
+install. Connections and uploads are capped below the process's descriptor limit (`capacity`), and request bodies
+have deadlines (`request_body`). Stopping is orderly: no new connections, requests being answered get a few seconds
+to finish, idle connections are closed, the runner finishes its current step (which always ends in a commit), then
+SQLite closes.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING
 
 from .auth import Authenticator
+from .capacity import RefusalLog, UploadSlots
 from .config import (
     DEFAULT_COMPLETION_WINDOW_SECONDS,
     Faults,
     Limits,
     LineFailures,
     ServerConfig,
+    connection_caps,
     describe_pace,
     is_loopback,
 )
@@ -39,6 +43,7 @@ from .storage import Storage
 if TYPE_CHECKING:
     from .app import ApiApp
     from .http_server import HTTPServer
+    from .request_body import BodyLimits
 
 logger = logging.getLogger("openai_batches_server")
 
@@ -118,11 +123,23 @@ class LocalServer:
             runner = BatchRunner(storage, self.config)
             authenticator = Authenticator(self.config.api_keys)
             context = Context(self.config, storage, runner.wake)
+            descriptors = descriptor_limit()
+            max_connections, max_uploads = connection_caps(self.config, descriptors)
+            refusals = RefusalLog()
             app = stack.ApiApp(
-                context, authenticator, FaultInjector(self.config.faults), idle_timeout=self.config.idle_timeout
+                context,
+                authenticator,
+                FaultInjector(self.config.faults),
+                body_limits=body_limits(self.config),
+                uploads=UploadSlots(max_uploads, refusals),
             )
             http: HTTPServer = stack.HTTPServer(
-                app, self.config.host, self.config.port, idle_timeout=self.config.idle_timeout
+                app,
+                self.config.host,
+                self.config.port,
+                idle_timeout=self.config.idle_timeout,
+                max_connections=max_connections,
+                refusals=refusals,
             )
         except BaseException:
             storage.close()
@@ -151,6 +168,15 @@ class LocalServer:
                 "ignoring Idempotency-Key headers: a repeated create makes a new object, as the public API does"
             )
         logger.info("data directory %s; %s", storage.root, describe_pace(self.config))
+        logger.info("%s", describe_caps(self.config, max_connections, max_uploads))
+        # Each connection may hold a second descriptor; the refused ones need some too.
+        if descriptors is not None and 2 * max_connections > descriptors:
+            logger.warning(
+                "--max-connections %d may use more descriptors than this process may open (%d): past that, "
+                "uploads are refused with 503 and connections wait to be accepted (raise `ulimit -n`)",
+                max_connections,
+                descriptors,
+            )
 
     def stop(self) -> None:
         http, runner, storage = self._http, self._runner, self._storage
@@ -172,6 +198,35 @@ class LocalServer:
         self.stop()
 
 
+def descriptor_limit() -> int | None:
+    """How many files this process may have open (its soft RLIMIT_NOFILE), or None where there is no such limit."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def body_limits(config: ServerConfig) -> BodyLimits:
+    from .request_body import BodyLimits  # part of the HTTP stack, like everything that imports starlette
+
+    return BodyLimits(
+        idle_timeout=config.idle_timeout,
+        body_timeout=config.body_timeout,
+        min_rate=config.min_body_rate,
+        rate_window=config.body_rate_window,
+    )
+
+
+def describe_caps(config: ServerConfig, max_connections: int, max_uploads: int) -> str:
+    rate = f", at {config.min_body_rate:g} bytes/s or more" if config.min_body_rate else ""
+    return (
+        f"at most {max_connections} connections and {max_uploads} uploads at once; request bodies within "
+        f"{config.body_timeout:g} s{rate}"
+    )
+
+
 @contextmanager
 def run_server(
     data_dir: str | os.PathLike[str],
@@ -190,6 +245,10 @@ def run_server(
     line_failure_seed: int = 0,
     line_failure_attempts: int | None = None,
     idle_timeout: float | None = None,
+    body_timeout: float | None = None,
+    min_body_rate: float | None = None,
+    max_connections: int | None = None,
+    max_uploads: int | None = None,
     allow_any_key: bool = False,
     ignore_idempotency_key: bool = False,
 ) -> Iterator[LocalServer]:
@@ -198,7 +257,10 @@ def run_server(
     `tick` paces every request line and status step at that many seconds (0: everything at once); by default each
     status step takes half a second and lines run as fast as the machine allows. `enqueued_token_limit` and the
     `line_failure_*` arguments are the `serve` options of the same names. `idle_timeout` closes connections that
-    send nothing for that long (default 20 s). Without `api_keys`, a host other than loopback needs
+    send nothing for that long (default 20 s); a request body must also arrive whole within `body_timeout` (300 s)
+    and at `min_body_rate` bytes/s or more (1024; 0: no minimum), or it is answered 408. `max_connections` and
+    `max_uploads` cap what the server takes at once (default: derived from the descriptor limit, uploads half the
+    connections); beyond them it answers 503 with Retry-After. Without `api_keys`, a host other than loopback needs
     `allow_any_key=True`. `ignore_idempotency_key=True` (the `serve` option `--ignore-idempotency-key`) ignores the
     `Idempotency-Key` header on every endpoint, as the public API does for /v1/batches and /v1/files, so a create
     repeated with the same key makes a second file or batch; by default a repeated key answers with the first object
@@ -221,6 +283,10 @@ def run_server(
         ),
         **({} if tick is None else {"step_seconds": tick, "line_seconds": tick}),
         **({} if idle_timeout is None else {"idle_timeout": idle_timeout}),
+        **({} if body_timeout is None else {"body_timeout": body_timeout}),
+        **({} if min_body_rate is None else {"min_body_rate": min_body_rate}),
+        max_connections=max_connections,
+        max_uploads=max_uploads,
     )
     with LocalServer(config) as server:
         yield server

@@ -4,10 +4,21 @@
     DIR/files/<file id>          uploaded bytes
     DIR/batches/<batch id>/      a batch's output.jsonl and errors.jsonl, appended while it runs
     DIR/tmp/                     uploads still arriving (emptied at start)
+    DIR/space-reserve            room given up when the disk is full, so that deleting files still works
 
 One connection behind one re-entrant lock: every statement is short (bytes never pass through SQLite), so
 serialising them costs nothing measurable and rules out "database is locked" under the threaded HTTP server.
 WAL with synchronous=NORMAL survives a killed process, which is the failure a development server meets.
+
+Listings read only the rows they show: each page is one keyset query on a partial index of the files still present
+(`after` becomes `seq < ?` or `seq > ?`), so a page costs the same with a thousand files or a million, and the File
+objects are built inside SQLite. Endpoints run on the event loop; a listing that grew with the table would stall
+every other request.
+
+A full disk: removing a file frees its bytes first and records that second, and a write that records freed space may
+fold SQLite's log back into the database and give up the space reserve to find room (`disk_space`). A removal whose
+row still cannot be written is remembered and hidden until it can; a removal cut short by a stop is found at the next
+start, by the file's bytes being gone.
 """
 
 from __future__ import annotations
@@ -15,14 +26,25 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
+import math
+import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .records import UNFINISHED, BatchRecord, FileRecord
+from .disk_space import SpaceReserve, free_bytes, is_disk_full
+from .records import FILE_OBJECT_SHAPE, UNFINISHED, BatchRecord, Column, FileRecord, file_object
+
+logger = logging.getLogger(__name__)
+
+# Seconds after which a removal a full disk kept from being recorded is tried again, even with no more room.
+UNRECORDED_RETRY = 1.0
 
 try:
     import fcntl
@@ -40,10 +62,10 @@ CREATE TABLE IF NOT EXISTS files (
     filename TEXT NOT NULL,
     purpose TEXT NOT NULL,
     path TEXT NOT NULL,
+    -- 1 once the file is gone for its owner: deleted, or expired and its bytes freed (indexes are in _MIGRATIONS).
     deleted INTEGER NOT NULL DEFAULT 0,
     blob_removed INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS files_by_owner ON files (owner, seq);
 CREATE TABLE IF NOT EXISTS batches (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -106,6 +128,19 @@ CREATE TABLE IF NOT EXISTS enqueued_peaks (
 );
 """
 
+# Steps that bring a data directory written by an older server up to date, in order; `PRAGMA user_version` counts
+# those done. A new directory takes them too (on empty tables they cost nothing).
+_MIGRATIONS = (
+    # Keyset pages on indexes of the files still present, one per filter a listing has. Files whose bytes a sweep
+    # freed after they expired leave those indexes, as the sweep now does; the owner index they replace goes.
+    """
+    UPDATE files SET deleted = 1 WHERE blob_removed = 1 AND deleted = 0;
+    CREATE INDEX IF NOT EXISTS files_live ON files (owner, seq) WHERE deleted = 0;
+    CREATE INDEX IF NOT EXISTS files_live_by_purpose ON files (owner, purpose, seq) WHERE deleted = 0;
+    DROP INDEX IF EXISTS files_by_owner;
+    """,
+)
+
 _JSON_COLUMNS = frozenset({"metadata", "errors"})
 _BATCH_COLUMNS = tuple(f.name for f in dataclasses.fields(BatchRecord))
 _FILE_COLUMNS = tuple(f.name for f in dataclasses.fields(FileRecord))
@@ -113,6 +148,36 @@ _FILE_COLUMNS = tuple(f.name for f in dataclasses.fields(FileRecord))
 
 class DataDirBusy(RuntimeError):
     """Another server process holds the data directory; two runners would answer each request line twice."""
+
+
+@dataclass
+class FilePage:
+    """One page of a file listing, each File object already as JSON text."""
+
+    objects: list[str]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+def _json_object_sql(shape: tuple[tuple[str, Column | str | None], ...]) -> tuple[str, tuple[Any, ...]]:
+    """SQLite's `json_object(...)` for `shape`, with its names and constant values as parameters."""
+    terms: list[str] = []
+    params: list[Any] = []
+    for name, source in shape:
+        terms.append("?")
+        params.append(name)
+        if isinstance(source, Column):
+            terms.append(source.name)
+        else:
+            # A bound text or NULL is what JSON shows it as; a bool or a number would need json() around it.
+            assert source is None or isinstance(source, str), source
+            terms.append("?")
+            params.append(source)
+    return f"json_object({', '.join(terms)})", tuple(params)
+
+
+_FILE_JSON, _FILE_JSON_PARAMS = _json_object_sql(FILE_OBJECT_SHAPE)
 
 
 class Storage:
@@ -133,11 +198,27 @@ class Storage:
                 leftover.unlink()
         self._lock = threading.RLock()
         self._depth = 0
+        self._reserve = SpaceReserve(self.root / "space-reserve")
+        # Files whose bytes are gone but whose removal could not be recorded yet (a full disk): hidden until it is.
+        self._unrecorded: set[str] = set()
+        # After a failed try: the free space then, and when (monotonic) to try again whatever the free space.
+        self._free_when_unrecorded = -1
+        self._retry_unrecorded_at = -math.inf
         self._db = sqlite3.connect(self.root / "state.sqlite3", check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(f"BEGIN;\n{_SCHEMA}\nCOMMIT;")
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(f"BEGIN;\n{_SCHEMA}\nCOMMIT;")
+            self._migrate()
+            self._json_in_sql = _has_json_functions(self._db)
+            self._reconcile_removed_bytes()
+            self._reserve.restore()
+        except BaseException:
+            # The directory lock goes with the failed start: a second try must not find it held.
+            self._db.close()
+            self._lock_file.close()
+            raise
 
     def _acquire_dir_lock(self) -> Any:
         handle = (self.root / ".lock").open("a+")
@@ -148,6 +229,35 @@ class Storage:
                 handle.close()
                 raise DataDirBusy(f"another server is using {self.root}") from None
         return handle
+
+    def _migrate(self) -> None:
+        (done,) = self._db.execute("PRAGMA user_version").fetchone()
+        for number, step in enumerate(_MIGRATIONS[done:], start=done + 1):
+            try:
+                self._db.executescript(f"BEGIN IMMEDIATE;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;")
+            except sqlite3.Error as exc:
+                self._rollback()
+                if not is_disk_full(exc, self.root):
+                    raise
+                # Every step only speeds things up: the server works without it and the next start tries again.
+                logger.warning(
+                    "the disk of %s is full: data directory update %d waits for the next start", self.root, number
+                )
+                return
+
+    def _reconcile_removed_bytes(self) -> None:
+        """Record as removed every file whose bytes are gone: a stop between freeing them and recording it."""
+        rows = self._query("SELECT id, path FROM files WHERE deleted = 0 AND blob_removed = 0")
+        # One listing of files/ instead of a stat per upload: this runs at every start, over every file.
+        uploads = {f"files/{name}" for name in os.listdir(self.files_dir)}
+        gone = [
+            row["id"]
+            for row in rows
+            if row["path"] not in uploads and (row["path"].startswith("files/") or not self.blob(row["path"]).exists())
+        ]
+        if gone:
+            self._unrecorded.update(gone)
+            self._record_unrecorded()
 
     def close(self) -> None:
         with self._lock:
@@ -175,12 +285,23 @@ class Storage:
                     yield
                 except BaseException:
                     if self._depth == 1:
-                        self._db.execute("ROLLBACK")
+                        self._rollback()
                     raise
                 if self._depth == 1:
-                    self._db.execute("COMMIT")
+                    try:
+                        self._db.execute("COMMIT")
+                    except BaseException:
+                        # A COMMIT that failed otherwise than by a full disk can leave the transaction open, and
+                        # every later BEGIN would fail.
+                        self._rollback()
+                        raise
             finally:
                 self._depth -= 1
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (it does on a full disk): a second ROLLBACK would raise and hide why.
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _query(self, sql: str, params: Collection[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -195,6 +316,27 @@ class Storage:
         with self.transaction():
             return self._db.execute(sql, tuple(params)).rowcount
 
+    def _execute_to_free(self, sql: str, params: Collection[Any] = ()) -> int:
+        """`_execute` for a write that frees space or records freed space: on a full disk it makes room and retries.
+
+        First SQLite's log is folded back into the database, so the write reuses the log's room instead of growing
+        it; then the space reserve goes. Inside an outer transaction nothing can be retried.
+        """
+        with self._lock:
+            for make_room in (self._restart_log, self._reserve.release, None):
+                try:
+                    return self._execute(sql, params)
+                except sqlite3.Error as exc:
+                    if make_room is None or self._depth or not is_disk_full(exc, self.root):
+                        raise
+                make_room()
+        raise AssertionError("unreachable")
+
+    def _restart_log(self) -> None:
+        # Fails too when the log holds pages the database file would have to grow for: then the reserve is next.
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+
     # --- files ---
 
     def add_file(self, record: FileRecord) -> None:
@@ -204,10 +346,15 @@ class Storage:
 
     def file_for_owner(self, owner: str, file_id: str, now: float) -> FileRecord | None:
         """The file as its owner may see it: not deleted and not past `expires_at`."""
-        rows = self._query(
-            "SELECT * FROM files WHERE id = ? AND owner = ? AND deleted = 0 AND (expires_at IS NULL OR expires_at > ?)",
-            (file_id, owner, now),
-        )
+        with self._lock:
+            self._record_unrecorded()
+            if file_id in self._unrecorded:
+                return None
+            rows = self._query(
+                "SELECT * FROM files WHERE id = ? AND owner = ? AND deleted = 0"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (file_id, owner, now),
+            )
         return _file_from_row(rows[0]) if rows else None
 
     def file_by_id(self, file_id: str) -> FileRecord | None:
@@ -217,6 +364,40 @@ class Storage:
     def list_files(
         self, owner: str, *, now: float, purpose: str | None, limit: int, ascending: bool, after: str | None
     ) -> tuple[list[FileRecord], bool]:
+        with self._lock:
+            query = self._file_page_query(owner, now, purpose, ascending, after)
+            if query is None:
+                return [], False
+            rows, more = self._page(f"SELECT * {query[0]}", query[1], limit)
+        return [_file_from_row(row) for row in rows], more
+
+    def file_page(
+        self, owner: str, *, now: float, purpose: str | None, limit: int, ascending: bool, after: str | None
+    ) -> FilePage:
+        """A page of the owner's files as the list endpoint shows them: `list_files` with the objects built in SQL."""
+        if not self._json_in_sql:
+            records, more = self.list_files(
+                owner, now=now, purpose=purpose, limit=limit, ascending=ascending, after=after
+            )
+            objects = [json.dumps(file_object(record), ensure_ascii=False) for record in records]
+            return FilePage(objects, records[0].id if records else None, records[-1].id if records else None, more)
+        with self._lock:
+            query = self._file_page_query(owner, now, purpose, ascending, after)
+            if query is None:
+                return FilePage([], None, None, False)
+            rows, more = self._page(f"SELECT id, {_FILE_JSON} {query[0]}", [*_FILE_JSON_PARAMS, *query[1]], limit)
+        return FilePage([row[1] for row in rows], rows[0][0] if rows else None, rows[-1][0] if rows else None, more)
+
+    def _file_page_query(
+        self, owner: str, now: float, purpose: str | None, ascending: bool, after: str | None
+    ) -> tuple[str, list[Any]] | None:
+        """The FROM ... ORDER BY of a listing page and its parameters; None if `after` names no file of the owner.
+
+        Every condition but the expiry is a column of the index the page walks (`deleted = 0` is what puts a row in
+        it), so the page reads the rows it shows and one more; the only rows it steps over are files that expired
+        in the last moments, before the sweep took them out of the index.
+        """
+        self._record_unrecorded()
         where = ["owner = ?", "deleted = 0", "(expires_at IS NULL OR expires_at > ?)"]
         params: list[Any] = [owner, now]
         if purpose is not None:
@@ -226,12 +407,82 @@ class Storage:
             # Deleted and expired rows keep their place, so a cursor naming one still marks a position.
             cursor = self._query("SELECT seq FROM files WHERE id = ? AND owner = ?", (after, owner))
             if not cursor:
-                return [], False
+                return None
             where.append("seq > ?" if ascending else "seq < ?")
             params.append(cursor[0]["seq"])
-        order = "ASC" if ascending else "DESC"
-        rows, more = self._page(f"SELECT * FROM files WHERE {' AND '.join(where)} ORDER BY seq {order}", params, limit)
-        return [_file_from_row(row) for row in rows], more
+        if self._unrecorded:
+            where.append(f"id NOT IN ({', '.join('?' * len(self._unrecorded))})")
+            params.extend(sorted(self._unrecorded))
+        return f"FROM files WHERE {' AND '.join(where)} ORDER BY seq {'ASC' if ascending else 'DESC'}", params
+
+    def remove_file(self, owner: str, file_id: str, now: float) -> bool:
+        """Delete the owner's file and free its bytes at once; False if the owner has no such file.
+
+        The bytes go first and the record second, so that a full disk can always be emptied through the API: the
+        freed room (or the room `_execute_to_free` finds) is what the record is written in. The input of a batch
+        still running keeps its bytes until the batch ends; the sweep frees them then.
+        """
+        with self._lock:
+            record = self.file_for_owner(owner, file_id, now)
+            if record is None:
+                return False
+            freed = False
+            if not self._read_by_unfinished_batch(file_id):
+                try:
+                    self.blob(record.path).unlink(missing_ok=True)
+                    freed = True
+                except OSError:
+                    # Windows refuses while a download holds the file open: the sweep frees it later.
+                    logger.warning("could not remove the bytes of %s yet; the sweep will", file_id, exc_info=True)
+            try:
+                self._execute_to_free(
+                    "UPDATE files SET deleted = 1, blob_removed = ? WHERE id = ?", (int(freed), file_id)
+                )
+            except sqlite3.Error as exc:
+                if not freed:
+                    raise
+                # The bytes are gone whatever happens next: the file must not show as present meanwhile.
+                logger.warning("the removal of %s is recorded once the disk lets it (%s)", file_id, exc)
+                self._unrecorded.add(file_id)
+                self._unrecorded_failed()
+            self._reserve.restore()
+            return True
+
+    def _read_by_unfinished_batch(self, file_id: str) -> bool:
+        placeholders = ", ".join("?" * len(UNFINISHED))
+        rows = self._query(
+            f"SELECT 1 FROM batches WHERE status IN ({placeholders}) AND input_file_id = ? LIMIT 1",
+            (*UNFINISHED, file_id),
+        )
+        return bool(rows)
+
+    def _record_unrecorded(self) -> None:
+        """Record the removals that a full disk kept from being recorded, once it lets them (outside a transaction).
+
+        Tried again once the disk has more room than when the last try failed, or a while after it: sooner it
+        would fail the same way, and each try on a full disk costs a checkpoint attempt.
+        """
+        with self._lock:
+            if not self._unrecorded or self._depth:
+                return
+            if time.monotonic() < self._retry_unrecorded_at and free_bytes(self.root) <= self._free_when_unrecorded:
+                return
+            pending = sorted(self._unrecorded)
+            try:
+                self._execute_to_free(
+                    f"UPDATE files SET deleted = 1, blob_removed = 1 WHERE id IN ({', '.join('?' * len(pending))})",
+                    pending,
+                )
+            except sqlite3.Error as exc:
+                self._unrecorded_failed()
+                if not is_disk_full(exc, self.root):
+                    logger.exception("recording the removal of %d file(s) failed", len(pending))
+                return
+            self._unrecorded.difference_update(pending)
+
+    def _unrecorded_failed(self) -> None:
+        self._free_when_unrecorded = free_bytes(self.root)
+        self._retry_unrecorded_at = time.monotonic() + UNRECORDED_RETRY
 
     def delete_file(self, owner: str, file_id: str, now: float) -> bool:
         return (
@@ -255,7 +506,17 @@ class Storage:
         return [_file_from_row(row) for row in rows]
 
     def mark_blob_removed(self, file_id: str) -> None:
-        self._execute("UPDATE files SET blob_removed = 1 WHERE id = ?", (file_id,))
+        # A file whose bytes are gone is gone for good (an expired one too): out of the live indexes, a listing
+        # never steps over it.
+        try:
+            self._execute_to_free("UPDATE files SET deleted = 1, blob_removed = 1 WHERE id = ?", (file_id,))
+        except sqlite3.Error as exc:
+            if not is_disk_full(exc, self.root):
+                raise
+            # Already invisible (deleted or expired): the next sweep finds it again and records it then.
+            logger.debug("the disk is full: recording that the bytes of %s are gone waits for the next sweep", file_id)
+            return
+        self._reserve.restore()
 
     # --- batches ---
 
@@ -311,10 +572,18 @@ class Storage:
     def restart_pacing(self, now: float) -> None:
         """After a restart, unfinished batches go on at the configured pace instead of catching up on the downtime."""
         placeholders = ", ".join("?" * len(UNFINISHED))
-        self._execute(
-            f"UPDATE batches SET phase_mark = ?, progress_mark = ? WHERE status IN ({placeholders})",
-            (now, now, *UNFINISHED),
-        )
+        try:
+            self._execute(
+                f"UPDATE batches SET phase_mark = ?, progress_mark = ? WHERE status IN ({placeholders})",
+                (now, now, *UNFINISHED),
+            )
+        except sqlite3.Error as exc:
+            if not is_disk_full(exc, self.root):
+                raise
+            # Not worth refusing to start over: a server that starts can be asked to delete files.
+            logger.warning(
+                "the disk of %s is full: batches in flight catch up on the time the server was stopped", self.root
+            )
 
     # --- enqueued tokens ---
 
@@ -361,6 +630,15 @@ class Storage:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (owner, scope, key, request_hash, object_id, now),
         )
+
+
+def _has_json_functions(db: sqlite3.Connection) -> bool:
+    """Whether this SQLite has its JSON functions (built in since 3.38, an option before): else listings use Python."""
+    try:
+        db.execute("SELECT json_object('a', 1)").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def _to_column(name: str, value: Any) -> Any:

@@ -3,12 +3,19 @@
 Memory stays flat whatever the upload's size: python-multipart hands over each part's bytes as slices of the chunk
 just received, file parts go to a temporary file in the data directory (moved into place, never copied, once the
 upload is accepted), and plain fields are held only up to a small limit. What the parser leaves to its caller is
-checked here: part count, header and field sizes, the file size limit, and that a field comes at most once (the
-last of two `purpose` fields must not silently win).
+checked here: part count, header and field sizes, that a field comes at most once (the last of two `purpose`
+fields must not silently win), and the size limit, which holds for the whole request: the file bytes of all its
+parts together, and the body with its multipart framing (so an epilogue or a pile of fields cannot stand in for
+file bytes). When the endpoint names the parts it takes, any other part is refused at its headers, before a byte
+of it reaches the disk.
+
+An upload holds a slot (`capacity.UploadSlots`) from before its body is read until the form is complete, so the
+number of temporary files open at once is bounded; an upload beyond the cap is answered 503 at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -20,7 +27,8 @@ from typing import Any, BinaryIO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from .errors import APIError, invalid_request, payload_too_large
+from .capacity import UploadSlots, out_of_descriptors, service_unavailable
+from .errors import APIError, invalid_request, payload_too_large, unknown_parameter
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024
@@ -67,32 +75,44 @@ async def receive_form(
     temp_dir: Path,
     max_file_bytes: int,
     file_fields: Collection[str] = ("file",),
+    accepted: Collection[str] | None = None,
     max_field_bytes: int = MAX_FIELD_BYTES,
+    slots: UploadSlots | None = None,
 ) -> FormData:
-    """The whole form. A part with a filename, or named in `file_fields`, is written to a file in `temp_dir`.
+    """The whole form. A part named in `file_fields` is written to a file in `temp_dir`, and so is any part with a
+    filename unless `accepted` is given: then only the names in `accepted` are taken, and only `file_fields` as files.
 
-    Refusals are the API's errors: 413 (closing the connection) for a file over `max_file_bytes`, 400 for anything
-    malformed, oversized or repeated.
+    Refusals are the API's errors: 413 (closing the connection) past `max_file_bytes` of file bytes in all, or of
+    body beyond the framing allowance; 400 for anything malformed, oversized, repeated or not accepted; 503 when
+    `slots` has none free, before any of the body is read.
     """
     boundary = boundary_from_content_type(headers.get("content-type", ""))
+    body_limit = max_file_bytes + MULTIPART_OVERHEAD
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_file_bytes + MULTIPART_OVERHEAD:
+    if declared.isdigit() and int(declared) > body_limit:
         raise file_too_large(max_file_bytes)
-    collector = _Collector(temp_dir, max_file_bytes, file_fields, max_field_bytes)
-    parser = MultipartParser(boundary, callbacks=collector.callbacks())  # type: ignore[arg-type]
-    try:
-        async for chunk in chunks:
-            parser.write(chunk)
-        parser.finalize()
-        if not collector.ended:
-            raise _invalid("the body ended before the closing boundary")
-    except MultipartParseError as exc:
-        collector.discard()
-        raise _invalid(str(exc).rstrip(".")) from None
-    except BaseException:
-        collector.discard()
-        raise
-    return collector.form
+    with contextlib.ExitStack() as stack:
+        if slots is not None:
+            stack.enter_context(slots.hold())
+        collector = _Collector(temp_dir, max_file_bytes, file_fields, accepted, max_field_bytes, slots)
+        parser = MultipartParser(boundary, callbacks=collector.callbacks())  # type: ignore[arg-type]
+        received = 0
+        try:
+            async for chunk in chunks:
+                received += len(chunk)
+                if received > body_limit:
+                    raise file_too_large(max_file_bytes)
+                parser.write(chunk)
+            parser.finalize()
+            if not collector.ended:
+                raise _invalid("the body ended before the closing boundary")
+        except MultipartParseError as exc:
+            collector.discard()
+            raise _invalid(str(exc).rstrip(".")) from None
+        except BaseException:
+            collector.discard()
+            raise
+        return collector.form
 
 
 def file_too_large(limit: int) -> APIError:
@@ -106,13 +126,25 @@ def _invalid(reason: str) -> APIError:
 class _Collector:
     """python-multipart's callbacks: builds the form part by part, enforcing the limits as bytes arrive."""
 
-    def __init__(self, temp_dir: Path, max_file_bytes: int, file_fields: Collection[str], max_field_bytes: int):
+    def __init__(
+        self,
+        temp_dir: Path,
+        max_file_bytes: int,
+        file_fields: Collection[str],
+        accepted: Collection[str] | None,
+        max_field_bytes: int,
+        slots: UploadSlots | None,
+    ):
         self.form = FormData()
         self.ended = False
         self._temp_dir = temp_dir
         self._max_file_bytes = max_file_bytes
         self._file_fields = file_fields
+        self._accepted = accepted
         self._max_field_bytes = max_field_bytes
+        self._slots = slots
+        # File bytes of every part so far: the size limit is the request's, not each part's.
+        self._file_bytes = 0
         self._parts = 0
         self._headers: dict[bytes, bytes] = {}
         self._header_bytes = 0
@@ -181,8 +213,23 @@ class _Collector:
         raw_filename = options.get(b"filename")
         self._filename = None if raw_filename is None else raw_filename.decode("utf-8", "replace")
         self._value.clear()
-        if self._filename is not None or self._name in self._file_fields:
-            fd, raw_path = tempfile.mkstemp(prefix="upload-", dir=self._temp_dir)
+        as_file = self._name in self._file_fields
+        if self._accepted is not None:
+            if self._name not in self._accepted:
+                raise unknown_parameter(self._name)
+            if self._filename is not None and not as_file:
+                raise invalid_request(
+                    f"Invalid multipart request: '{self._name}' must be a form field, not a file.", param=self._name
+                )
+        if as_file or (self._filename is not None and self._accepted is None):
+            try:
+                fd, raw_path = tempfile.mkstemp(prefix="upload-", dir=self._temp_dir)
+            except OSError as exc:
+                if not out_of_descriptors(exc):
+                    raise
+                if self._slots is None:
+                    raise service_unavailable("The server has run out of open files.") from None
+                raise self._slots.no_descriptor("uploads", exc) from None
             self._sink = os.fdopen(fd, "wb")
             self._sink_path = Path(raw_path)
             self._size = 0
@@ -196,7 +243,8 @@ class _Collector:
             self._value += piece
             return
         self._size += len(piece)
-        if self._size > self._max_file_bytes:
+        self._file_bytes += len(piece)
+        if self._file_bytes > self._max_file_bytes:
             raise file_too_large(self._max_file_bytes)
         self._digest.update(piece)
         self._sink.write(piece)

@@ -50,18 +50,21 @@ WHY = {
     404: "No such object for this API key.",
     409: "The batch can no longer be cancelled, or an Idempotency-Key was reused with another request.",
     413: "The body is over its size limit.",
+    408: "The request body stopped arriving, arrived too slowly, or did not arrive whole in time.",
+    503: "The server has as many connections, or uploads, as it takes at once; retry after Retry-After.",
 }
-# The errors each operation can answer with, by operationId.
+# The errors each operation can answer with, by operationId. Any request may meet the connection cap (503); those
+# that send a body may be too slow with it (408); an upload may also meet the upload cap (503).
 ERRORS: dict[str, tuple[int, ...]] = {
-    "createBatch": (400, 401, 409, 413),
-    "listBatches": (400, 401),
-    "retrieveBatch": (401, 404),
-    "cancelBatch": (401, 404, 409),
-    "createFile": (400, 401, 409, 413),
-    "listFiles": (400, 401),
-    "retrieveFile": (401, 404),
-    "deleteFile": (401, 404),
-    "downloadFile": (401, 404),
+    "createBatch": (400, 401, 408, 409, 413, 503),
+    "listBatches": (400, 401, 503),
+    "retrieveBatch": (401, 404, 503),
+    "cancelBatch": (401, 404, 409, 503),
+    "createFile": (400, 401, 408, 409, 413, 503),
+    "listFiles": (400, 401, 503),
+    "retrieveFile": (401, 404, 503),
+    "deleteFile": (401, 404, 503),
+    "downloadFile": (401, 404, 503),
 }
 METADATA_LIMITS: dict[str, Any] = {
     "type": "object",

@@ -7,6 +7,7 @@ Most probes speak raw HTTP/1.1 over a socket, since what they send is exactly wh
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -194,7 +195,7 @@ def test_3_a_batch_that_stops_unexpectedly_still_publishes_the_lines_it_finished
         nonlocal calls
         calls += 1
         if calls == 2:
-            raise OSError(28, "No space left on device")  # a fault of the server's own, mid-batch
+            raise OSError(errno.EIO, "Input/output error")  # a server fault (a full disk waits)
         return answer_lines(self, *args, **kwargs)
 
     monkeypatch.setattr(BatchRunner, "_answer_lines", crash_on_the_second_chunk)
@@ -224,8 +225,10 @@ def test_3_a_batch_that_stops_unexpectedly_still_publishes_the_lines_it_finished
 )
 def test_4_a_batch_body_the_server_cannot_echo_is_400_not_500(client: httpx.Client, body: bytes) -> None:
     response = client.post("/batches", content=body, headers={"Content-Type": "application/json"})
-    error = assert_error(response, 400, type_="invalid_request_error")
-    assert error["message"].startswith("We could not parse the JSON body of your request.")
+    error = assert_error(response, 400, type_="invalid_request_error", code="invalid_json")
+    # Parseable by Python but not storable: the message says why, after the service's opening words.
+    assert error["message"].startswith("We could not parse the JSON body of your request: ")
+    assert any(why in error["message"] for why in ("lone surrogate", "nested", "NaN", "too large"))
 
 
 @pytest.mark.parametrize(

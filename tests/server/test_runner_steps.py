@@ -5,6 +5,7 @@ No runner thread and no sleeps: each test moves `harness.clock` and calls `step(
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,7 +249,7 @@ def test_a_fault_mid_step_fails_the_batch_and_publishes_every_line_recorded(
 
     def full_disk(batch_id: str, changes: dict[str, Any], **guard: Any) -> bool:
         if changes.get("status") == "finalizing":
-            raise OSError(28, "No space left on device")
+            raise OSError(errno.EIO, "Input/output error")  # a full disk waits instead; see test_disk_full.py
         return update_batch(batch_id, changes, **guard)
 
     monkeypatch.setattr(harness.storage, "update_batch", full_disk)
