@@ -8,6 +8,7 @@ a test below pins what they may hold, so that an example cannot hide there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,8 @@ from typing import NamedTuple
 
 import pytest
 from openai_batches import BatchClient
-from openai_batches_server import LocalServer, run_server
+from openai_batches_server import LocalServer
+from openai_batches_server.cli import config_from_args
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 KEY = "sk-readme-0123456789"
@@ -48,11 +50,36 @@ def runnable() -> list[Block]:
     return [block for block in blocks() if block.language in ("python", "sh")]
 
 
+# The command the Quickstart tells a reader to start the local server with, flags and all.
+SERVE = re.compile(r"start it in another\s+terminal with `openai-batches serve ([^`]*)`")
+
+
+def serve_arguments() -> list[str]:
+    found = SERVE.search(README.read_text(encoding="utf-8"))
+    assert found is not None, "the Quickstart no longer says how to start the local server"
+    return found[1].split()
+
+
+@contextlib.contextmanager
+def readme_server(data_dir: Path) -> Iterator[LocalServer]:
+    """A server started as the Quickstart says (its --data-dir replaced, a free port, this module's key)."""
+    arguments = serve_arguments()
+    arguments[arguments.index("--data-dir") + 1] = str(data_dir)
+    config, _ = config_from_args([*arguments, "--port", "0", "--api-key", KEY], {})
+    with LocalServer(config) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    # The default pace: what a reader who starts `openai-batches serve` gets.
-    with run_server(tmp_path_factory.mktemp("readme-server") / "data", api_keys=[KEY]) as running:
+    with readme_server(tmp_path_factory.mktemp("readme-server") / "data") as running:
         yield running
+
+
+def test_the_readme_server_holds_each_status_long_enough_to_cancel() -> None:
+    """The examples that cancel need a batch still running when the cancel comes, two command starts later."""
+    config, _ = config_from_args([*serve_arguments(), "--port", "0"], {})
+    assert config.step_seconds >= 2
 
 
 def run_block(block: Block, server: LocalServer, folder: Path) -> subprocess.CompletedProcess[str]:
@@ -151,13 +178,20 @@ def test_the_workflow_example_matches_results_to_requests(server: LocalServer, t
 
 def test_the_command_line_example(tmp_path: Path) -> None:
     (block,) = [block for block in runnable() if block.language == "sh" and "openai-batches submit" in block.code]
-    # The block cancels a batch it has just submitted, two command starts later. At the default pace the batch can
-    # reach finalizing first on a loaded machine (the cancel is then refused, as the service would refuse it); a
-    # second per line and per step keeps it cancellable for seconds, as a real batch is for hours.
-    with run_server(tmp_path / "data", api_keys=[KEY], tick=1.0) as slower:
-        done = run_block(block, slower, tmp_path)
+    # The block cancels a batch it has just submitted, two command starts later: the README's pace keeps it
+    # cancellable for seconds (see test_the_readme_server_holds_each_status_long_enough_to_cancel).
+    with readme_server(tmp_path / "data") as server:
+        done = run_block(block, server, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "usage: openai-batches" in done.stdout
     assert "exit status 5: cancelled" in done.stdout
     results = (tmp_path / "results.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["custom_id"] for line in results) == ["q-1", "q-2"]
+
+
+def test_the_structured_output_example_parses_every_answer_into_its_model(server: LocalServer, tmp_path: Path) -> None:
+    done = run_block(only("model_validate_json"), server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = sorted(done.stdout.splitlines())
+    assert [line.split()[0] for line in printed] == ["q-0", "q-1"]
+    assert all(re.fullmatch(r"q-\d value=-?\d+ explanation='.*'", line) for line in printed), printed

@@ -1,4 +1,4 @@
-"""The README's Jobs examples do what the README says, run as pasted against a local server at its default pace."""
+"""The README's Jobs examples do what the README says, run as pasted against a local server started as it says."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import test_readme as readme
-from openai_batches_server import LocalServer, run_server
+from openai_batches_server import LocalServer
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with run_server(tmp_path_factory.mktemp("readme-jobs") / "data", api_keys=[readme.KEY]) as running:
+    with readme.readme_server(tmp_path_factory.mktemp("readme-jobs") / "data") as running:
         yield running
 
 

@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FACTOR",
         help=f"the same as --tick {WATCH_TICK:g}/FACTOR: --speed 1 answers about {1 / WATCH_TICK:g} lines a second",
     )
+    pace.add_argument(
+        "--step-seconds",
+        type=_non_negative_float,
+        metavar="SECONDS",
+        help="make each status step (validating, in_progress, finalizing) last SECONDS while lines still run as fast "
+        "as the machine allows: a batch of any size stays cancellable for about twice SECONDS",
+    )
     serve.add_argument(
         "--completion-window-seconds",
         type=_positive_float,
@@ -213,6 +220,8 @@ def config_from_args(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[S
         parser.error("--api-key must not be empty (without --api-key, any non-empty key is accepted on loopback)")
     tick = WATCH_TICK / args.speed if args.speed is not None else args.tick
     pace = {} if tick is None else {"step_seconds": tick, "line_seconds": tick}
+    if args.step_seconds is not None:
+        pace = {"step_seconds": args.step_seconds}
     try:
         faults = Faults(
             rate=args.fault_rate,

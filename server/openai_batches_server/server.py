@@ -235,6 +235,7 @@ def run_server(
     host: str = "127.0.0.1",
     port: int = 0,
     tick: float | None = None,
+    step_seconds: float | None = None,
     completion_window_seconds: float = DEFAULT_COMPLETION_WINDOW_SECONDS,
     limits: Limits | None = None,
     faults: Faults | None = None,
@@ -255,7 +256,8 @@ def run_server(
     """A running server for the duration of the `with` block; port 0 picks a free port (see `server.base_url`).
 
     `tick` paces every request line and status step at that many seconds (0: everything at once); by default each
-    status step takes half a second and lines run as fast as the machine allows. `enqueued_token_limit` and the
+    status step takes half a second and lines run as fast as the machine allows. `step_seconds` (instead of `tick`)
+    sets only the status steps' length. `enqueued_token_limit` and the
     `line_failure_*` arguments are the `serve` options of the same names. `idle_timeout` closes connections that
     send nothing for that long (default 20 s); a request body must also arrive whole within `body_timeout` (300 s)
     and at `min_body_rate` bytes/s or more (1024; 0: no minimum), or it is answered 408. `max_connections` and
@@ -281,7 +283,7 @@ def run_server(
         line_failures=LineFailures(
             rate=line_failure_rate, status=line_failure_status, seed=line_failure_seed, attempts=line_failure_attempts
         ),
-        **({} if tick is None else {"step_seconds": tick, "line_seconds": tick}),
+        **_pace(tick, step_seconds),
         **({} if idle_timeout is None else {"idle_timeout": idle_timeout}),
         **({} if body_timeout is None else {"body_timeout": body_timeout}),
         **({} if min_body_rate is None else {"min_body_rate": min_body_rate}),
@@ -290,3 +292,11 @@ def run_server(
     )
     with LocalServer(config) as server:
         yield server
+
+
+def _pace(tick: float | None, step_seconds: float | None) -> dict[str, float]:
+    if tick is not None and step_seconds is not None:
+        raise ValueError("give tick (every line and step) or step_seconds (the steps only), not both")
+    if tick is not None:
+        return {"step_seconds": tick, "line_seconds": tick}
+    return {} if step_seconds is None else {"step_seconds": step_seconds}

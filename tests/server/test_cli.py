@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from openai_batches_server.cli import config_from_args, main
 from openai_batches_server.config import API_KEYS_ENV, DEFAULT_IDLE_TIMEOUT, DEFAULT_STEP_SECONDS, WATCH_TICK
 
 from .conftest import PROJECT
+from .support import KEY, api_client, chat_line, create_batch, jsonl, upload, wait_for
 
 
 def test_defaults() -> None:
@@ -47,6 +49,22 @@ def test_speed_and_tick_pace_every_line_and_step() -> None:
     instant = config_from_args(["--data-dir", "d", "--tick", "0"], {})[0]
     assert (instant.step_seconds, instant.line_seconds) == (0, 0)
     assert main(["serve", "--data-dir", "d", "--speed", "2", "--tick", "1"]) == 2
+
+
+def test_step_seconds_paces_the_steps_and_leaves_lines_at_full_speed(tmp_path: Path) -> None:
+    steps = config_from_args(["--data-dir", "d", "--step-seconds", "2"], {})[0]
+    assert (steps.step_seconds, steps.line_seconds) == (2, 0)
+    assert main(["serve", "--data-dir", "d", "--step-seconds", "2", "--tick", "1"]) == 2
+    # A batch of any size is still validating, then in_progress, a step's length after creation: cancellable.
+    with run_server(tmp_path / "data", api_keys=[KEY], step_seconds=1.0) as server, api_client(server) as client:
+        lines = [chat_line(f"r{number}") for number in range(2000)]
+        batch = create_batch(client, upload(client, jsonl(lines))["id"])
+        started = time.monotonic()
+        batch = wait_for(client, batch["id"], lambda seen: seen["status"] != "validating")
+        assert batch["status"] == "in_progress" and time.monotonic() - started > 0.5
+        assert client.post(f"/batches/{batch['id']}/cancel").status_code == 200
+    with pytest.raises(ValueError, match="not both"):
+        run_server(tmp_path / "other", tick=1, step_seconds=1).__enter__()
 
 
 def test_api_keys_from_flags_or_the_environment() -> None:
@@ -124,6 +142,7 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
 # Run in a child interpreter where the `[server]` extra's packages cannot be imported.
 WITHOUT_EXTRA = """
 import sys
+import time
 for name in ("starlette", "uvicorn", "httptools", "python_multipart"):
     sys.modules[name] = None  # `import name` now raises ImportError, as when the package is not installed
 """
