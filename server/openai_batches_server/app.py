@@ -36,7 +36,7 @@ from . import batches_endpoints as batches
 from . import files_endpoints as files
 from . import ids
 from .auth import Authenticator
-from .capacity import UploadSlots
+from .capacity import UploadSlots, out_of_descriptors
 from .context import Context
 from .disk_space import is_disk_full
 from .errors import APIError, insufficient_storage, invalid_request, not_found, server_error
@@ -153,6 +153,10 @@ class ApiApp:
                     exc,
                 )
                 response = error_response(insufficient_storage())
+            elif out_of_descriptors(exc):
+                # A download or a database open met the descriptor limit: a retry can succeed once others close.
+                assert isinstance(exc, OSError)
+                response = error_response(self.uploads.no_descriptor(f"{scope['method']} {scope['path']}", exc))
             else:
                 logger.exception("unhandled error answering %s %s", scope["method"], scope["path"])
                 response = error_response(server_error())

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from openai_batches_server.capacity import RefusalLog, UploadSlots
 from openai_batches_server.cli import config_from_args
@@ -17,6 +21,8 @@ from openai_batches_server.config import (
     default_max_connections,
 )
 from openai_batches_server.errors import APIError
+
+from .support import assert_error, upload
 
 
 def test_the_flags_and_their_defaults() -> None:
@@ -90,3 +96,25 @@ def test_upload_slots_refuse_past_the_cap_and_free_on_the_way_out() -> None:
     with pytest.raises(RuntimeError), slots.hold():
         raise RuntimeError("an upload that failed")
     assert slots.in_use == 0
+
+
+def test_a_download_that_meets_the_descriptor_limit_is_a_503_to_retry_not_a_500(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    uploaded = upload(client, b'{"a": 1}\n', purpose="user_data", filename="data.jsonl")
+    real_open = Path.open
+
+    def open_without_descriptors(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if "files" in self.parts[-3:-1]:  # a stored file's bytes, under the data directory's files/
+            raise OSError(errno.EMFILE, "Too many open files")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_without_descriptors)
+    with caplog.at_level(logging.WARNING):
+        answers = [client.get(f"/files/{uploaded['id']}/content") for _ in range(3)]
+    for response in answers:
+        error = assert_error(response, 503, type_="server_error")
+        assert response.headers["Retry-After"] == "1" and "open files" in error["message"]
+    assert "Traceback" not in caplog.text and caplog.text.count("Too many open files") == 1
+    monkeypatch.undo()
+    assert client.get(f"/files/{uploaded['id']}/content").content == b'{"a": 1}\n'
