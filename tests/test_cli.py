@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from openai_batches import BatchClient, BatchStatus
+from openai_batches import Batch, BatchClient, BatchStatus
 from openai_batches._cli_output import Output
 from openai_batches._cli_progress import WaitProgress, format_elapsed, live_line, render_bar
 from openai_batches.cli import main
-from openai_batches_generated.models import Batch
 from openai_batches_server import LocalServer, run_server
 
 ROOT = Path(__file__).resolve().parents[1]

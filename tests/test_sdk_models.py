@@ -16,7 +16,6 @@ import httpx
 import pytest
 from helpers import BATCH, RUNNERS, Recorder, batch, file_body, json_response, list_body, sync_client
 from openai_batches import (
-    UNSET,
     APIStatusError,
     Batch,
     BatchClient,
@@ -148,13 +147,18 @@ def test_to_dict_and_to_json_give_what_the_api_sent() -> None:
     assert json.loads(got.request_counts.to_json()) == FULL_BATCH["request_counts"]  # type: ignore[union-attr]
 
 
-def test_fields_the_server_left_out_stay_out_of_the_wire_form() -> None:
+def test_fields_the_server_left_out_read_and_serialise_as_null() -> None:
+    # The SDK's `Optional[...] = None`: one None check for a field left out or sent as null, and the wire form says
+    # null for both, as the service itself sends such a field.
     sparse = {k: v for k, v in BATCH.items() if v is not None or k == "errors"}
     assert "usage" not in sparse
     with client_for(sparse) as client:
         got = client.batches.retrieve("b")
-    assert got.usage is UNSET and got.errors is None
-    assert got.to_dict() == sparse
+    assert got.usage is None and got.errors is None
+    wire = got.to_dict()
+    assert {k: wire[k] for k in sparse} == sparse
+    assert {k: v for k, v in wire.items() if k not in sparse} == dict.fromkeys(wire.keys() - sparse.keys())
+    assert "usage" in wire
 
 
 def test_every_page_item_has_the_wire_form() -> None:

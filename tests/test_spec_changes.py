@@ -62,6 +62,17 @@ CASES: list[tuple[str, Callable[[Doc], object], list[str]]] = [
         ["Batch: + field priority (optional, integer | null)"],
     ),
     (
+        # As update-spec writes an optional response field: required so the models have no Unset, yet optional.
+        "optional response field added",
+        lambda d: (
+            _schemas(d)["Batch"]["properties"].update(
+                priority={"anyOf": [{"type": "integer"}, {"type": "null"}], "x-absent-is-null": True}
+            ),
+            _schemas(d)["Batch"]["required"].append("priority"),
+        ),
+        ["Batch: + field priority (optional, integer | null)"],
+    ),
+    (
         "field removed",
         lambda d: _schemas(d)["Batch"]["properties"].pop("usage"),
         ["Batch: - field usage (BatchUsage | null)"],

@@ -28,7 +28,7 @@ if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))
 
 import update_spec  # noqa: E402
-from spec_update.changes import compare  # noqa: E402
+from spec_update.changes import ABSENT_IS_NULL, compare  # noqa: E402
 from spec_update.config import Config, Operation, load_config, parse_operations, parse_overrides  # noqa: E402
 from spec_update.derive import derive, member_name  # noqa: E402
 from spec_update.yaml_io import SpecError, load_openapi, parse_yaml  # noqa: E402
@@ -218,10 +218,16 @@ def _response_schemas(doc: Doc) -> set[str]:
 
 
 def _properties(doc: Doc, names: set[str]) -> Iterator[tuple[str, str, Any, bool]]:
+    """Each field with whether upstream requires it (a field the client reads as null when absent it does not)."""
     for name in sorted(names):
         schema = _schema(doc, name)
         for prop, sub in (schema.get("properties") or {}).items():
-            yield name, prop, sub, prop in (schema.get("required") or [])
+            yield name, prop, sub, prop in (schema.get("required") or []) and ABSENT_IS_NULL not in sub
+
+
+def _upstream_required(schema: Mapping[str, Any]) -> list[str]:
+    properties = schema.get("properties") or {}
+    return [r for r in schema.get("required") or [] if ABSENT_IS_NULL not in properties.get(r, {})]
 
 
 def test_only_200_responses_are_declared(fragment: Doc) -> None:
@@ -246,6 +252,9 @@ def test_every_optional_response_field_is_nullable(fragment: Doc) -> None:
     assert len(optional) > 15
     for name, prop, sub in optional:
         assert {"type": "null"} in sub.get("anyOf", []), f"{name}.{prop} is optional but not nullable"
+        # Required in the fragment, so the models type it `X | None` with no `Unset`; the client fills a null.
+        assert sub.get(ABSENT_IS_NULL) is True, f"{name}.{prop} is optional but not marked {ABSENT_IS_NULL}"
+        assert prop in _schema(fragment, name)["required"], f"{name}.{prop} is optional but not listed as required"
     # Required fields stay non-null, except where overrides.yaml says the service sends null.
     assert "anyOf" not in _schema(fragment, "Batch")["properties"]["id"]
     assert {"type": "null"} in _schema(fragment, "ListFilesResponse")["properties"]["first_id"]["anyOf"]
@@ -255,7 +264,7 @@ def test_every_upstream_field_and_value_is_vendored(fragment: Doc, full: Mapping
     up = full["components"]["schemas"]
     for name in ("Batch", "CreateBatchRequest", "OpenAIFile", "ListBatchesResponse", "BatchRequestCounts"):
         assert list(_schema(fragment, name)["properties"]) == list(up[name]["properties"]), name
-        assert _schema(fragment, name).get("required") == up[name].get("required"), name
+        assert _upstream_required(_schema(fragment, name)) == up[name].get("required"), name
     assert _schema(fragment, "BatchStatus")["enum"] == upstream_enum(full, "Batch", "status")
     # Every value but those spec/overrides.yaml drops (each with its reason there).
     dropped = load_config(SPEC).overrides.section("dropped_values")
@@ -365,13 +374,17 @@ def test_rules_on_a_small_document() -> None:
     # Response: enums open, optional fields nullable (3.0 and 3.1 spellings alike), required ones not.
     assert thing["id"] == {"type": "string"}
     assert thing["status"] == {"anyOf": [{"$ref": REF + "ThingStatus"}, {"type": "string"}]}
-    assert thing["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
-    assert thing["count"] == {"anyOf": [{"type": "integer"}, {"type": "null"}]}
-    assert thing["tags"] == {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}
+    filled = {ABSENT_IS_NULL: True}
+    assert thing["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}], **filled}
+    assert thing["count"] == {"anyOf": [{"type": "integer"}, {"type": "null"}], **filled}
+    assert thing["tags"] == {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}], **filled}
+    # ...and required, so that the generated model has no `Unset`: the client reads an absent one as null.
+    assert schemas["Thing"]["required"] == ["id", "status", "note", "count", "tags", "meta"]
     # A named schema that admits null stays one object schema; the null moves to where it is used.
     assert schemas["Meta"] == {"type": "object"}
-    assert thing["meta"] == {"anyOf": [{"$ref": REF + "Meta"}, {"type": "null"}]}
-    # Request: enums open except constants, optional fields as upstream; parameters closed.
+    assert thing["meta"] == {"anyOf": [{"$ref": REF + "Meta"}, {"type": "null"}], **filled}
+    # Request: enums open except constants, optional fields as upstream (absent and null differ); parameters closed.
+    assert "required" not in schemas["CreateThingRequest"]
     create = schemas["CreateThingRequest"]["properties"]
     assert create["kind"] == {"anyOf": [{"$ref": REF + "CreateThingRequestKind"}, {"type": "string"}]}
     assert schemas["CreateThingRequestKind"]["x-enum-varnames"] == ["A", "B_C"]
@@ -396,7 +409,7 @@ def test_overrides_name_share_and_bound_schemas() -> None:
     schemas = _derive(_doc(thing, copy.deepcopy(CREATE)), _config(overrides)).fragment["components"]["schemas"]
     assert "Progress" in schemas and "ThingStatus" not in schemas
     kind = [{"$ref": REF + "Kind"}, {"type": "string"}, {"type": "null"}]
-    assert schemas["Thing"]["properties"]["kind"] == {"anyOf": kind}
+    assert schemas["Thing"]["properties"]["kind"] == {"anyOf": kind, ABSENT_IS_NULL: True}
     assert schemas["Thing"]["properties"]["status"]["anyOf"][0] == {"$ref": REF + "Progress"}
     assert schemas["Kind"]["enum"] == ["/v1/a", "/v1/b-c"]
     assert schemas["Thing"]["properties"]["id"] == {"type": "string", "maxLength": 64}

@@ -364,10 +364,16 @@ def test_the_package_type_checks_and_imports(update: Update) -> None:
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(info.name)
         from openai_batches_generated.models import Batch, BatchStatus
-        batch = Batch.from_dict({
+        import attrs
+        body = {
             "id": "b", "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "f",
             "completion_window": "24h", "status": "completed", "created_at": 1,
-        })
+        }
+        # The generated parser wants every field the fragment requires; the service sends each, null if unset.
+        for field in attrs.fields(Batch):
+            if field.init and field.default is attrs.NOTHING:
+                body.setdefault(field.name.removesuffix("_"), None)
+        batch = Batch.from_dict(body)
         assert batch.status is BatchStatus.COMPLETED, batch
         """
     )

@@ -130,7 +130,9 @@ def test_the_fragment_takes_the_changes_shaped_by_the_rules(grown: Grown) -> Non
     assert schemas["Batch"]["properties"]["queue_position"] == {
         "description": "Place in the queue.",
         "anyOf": [{"type": "integer"}, {"type": "null"}],
+        "x-absent-is-null": True,
     }
+    assert "queue_position" in schemas["Batch"]["required"]
     assert schemas["BatchStatus"]["enum"][-1] == "on_hold"
     assert schemas["BatchEndpoint"]["x-enum-varnames"][-1] == "AUDIO_TRANSCRIPTIONS"
     assert schemas["CreateBatchRequest"]["properties"]["service_tier"] == {"description": "The tier.", "type": "string"}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from ._cli_progress import counts_of
-from ._generated import Batch, BatchErrors, Metadata, Unset
+from ._generated import Batch, BatchErrors, Metadata
 from .results import BatchResult
 
 PROG = "openai-batches"
@@ -48,10 +48,6 @@ def json_document(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=True, allow_nan=False)
 
 
-def _value(value: object) -> object | None:
-    return None if isinstance(value, Unset) else value
-
-
 def _when(timestamp: object) -> str | None:
     if not isinstance(timestamp, int) or isinstance(timestamp, bool):
         return None
@@ -75,9 +71,9 @@ def error_lines(batch: Batch, limit: int = 5) -> list[str]:
         return []
     lines = []
     for error in data[:limit]:
-        line = _value(error.line)
-        code = _value(error.code)
-        message = _value(error.message) or "no message"
+        line = error.line
+        code = error.code
+        message = error.message or "no message"
         where = f"line {line}: " if line is not None else ""
         suffix = f" ({code})" if code else ""
         lines.append(clean(f"{where}{message}{suffix}"))
@@ -92,17 +88,17 @@ def describe(batch: Batch) -> list[str]:
         ("id", batch.id),
         ("status", batch.status),
         ("endpoint", batch.endpoint),
-        ("model", _value(batch.model)),
+        ("model", batch.model),
         ("requests", counts_text(batch)),
         ("created", _when(batch.created_at)),
     ]
     for name in ("in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled"):
-        rows.append((name.replace("_", " "), _when(_value(getattr(batch, f"{name}_at")))))
+        rows.append((name.replace("_", " "), _when(getattr(batch, f"{name}_at"))))
     rows += [
-        ("expires", _when(_value(batch.expires_at))),
+        ("expires", _when(batch.expires_at)),
         ("input file", batch.input_file_id),
-        ("output file", _value(batch.output_file_id)),
-        ("error file", _value(batch.error_file_id)),
+        ("output file", batch.output_file_id),
+        ("error file", batch.error_file_id),
     ]
     metadata = batch.metadata
     if isinstance(metadata, Metadata):
@@ -137,7 +133,7 @@ def summary(batch: Batch) -> list[str]:
     """What `wait` prints at the end: the final status, the counts, the result files, and why it failed."""
     lines = [f"batch {clean(batch.id)} {clean(batch.status)}: {counts_text(batch)}"]
     for label, file_id in (("output file", batch.output_file_id), ("error file", batch.error_file_id)):
-        value = _value(file_id)
+        value = file_id
         if value:
             lines.append(f"  {label}: {clean(value)}")
     lines += [f"  error: {line}" for line in error_lines(batch)]

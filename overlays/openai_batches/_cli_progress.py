@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ._generated import Batch, Unset
+from ._generated import Batch
 
 BAR_WIDTH = 24
 REDRAW_EVERY = 0.2
@@ -24,7 +24,7 @@ DEFAULT_COLUMNS = 80
 def counts_of(batch: Batch) -> tuple[int, int, int]:
     """(completed, failed, total) of a batch; zeros while the service has not counted yet."""
     counts = batch.request_counts
-    if counts is None or isinstance(counts, Unset):
+    if counts is None:
         return 0, 0, 0
     return counts.completed, counts.failed, counts.total
 

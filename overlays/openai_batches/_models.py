@@ -39,8 +39,8 @@ _SCALAR, _BOOL, _OPEN_ENUM, _CLOSED_ENUM, _MODEL, _MODEL_LIST = range(6)
 class WireModel:
     """What every public model adds to its generated base (it comes first in the bases, so its methods win).
 
-    `to_dict()` is the generated one: the fields as the API sent them (enums as their values, fields the server left
-    out omitted, unknown fields included), so a model logged or stored as JSON reads like the API's own answer.
+    `to_dict()` is the generated one: the fields as the API sends them (enums as their values, null for a field
+    without a value, unknown fields included), so a model logged or stored as JSON reads like the API's own answer.
     """
 
     __slots__ = ()
@@ -48,6 +48,19 @@ class WireModel:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _OVERLAYS.setdefault(generated_class(cls), cls)
+
+    def __repr__(self) -> str:
+        # attrs' own repr ends every model with `additional_properties={}`, a detail of the generated code; unknown
+        # fields appear only when the server sent some.
+        parts = [
+            f"{a.name}={getattr(self, a.name)!r}"
+            for a in attrs.fields(generated_class(type(self)))
+            if a.repr and a.name != "additional_properties"
+        ]
+        extra = getattr(self, "additional_properties", None)
+        if extra:
+            parts.append(f"additional_properties={extra!r}")
+        return f"{type(self).__qualname__}({', '.join(parts)})"
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The wire form (`to_dict()`) as JSON text; `indent=None` for one line."""
@@ -144,7 +157,9 @@ def _field(attribute: attrs.Attribute[Any], hint: Any) -> _Field:
     allowed = tuple(a for a in allowed if a is not type(None))
     # The generator appends "_" to names that shadow builtins (`object` becomes `object_`, `bytes` `bytes_`).
     key = attribute.name[:-1] if attribute.name.endswith("_") else attribute.name
-    required = attribute.default is attrs.NOTHING
+    # A nullable field the body leaves out reads as None: the spec lists every optional response field as required
+    # and nullable (x-absent-is-null), so the models type it `X | None` and the body need not carry it.
+    required = attribute.default is attrs.NOTHING and not nullable
     kind: int = _SCALAR
     target: Any = None
     models = [a for a in allowed if isinstance(a, type) and attrs.has(a)]
@@ -389,7 +404,10 @@ def _nested_builder(model: Any) -> Callable[[object, str], Any]:
 
 
 def _default(model: Any, attr: str) -> Any:
+    """The value of a field the body leaves out: its attrs default, or None for a nullable field without one."""
     default = attrs.fields_dict(model)[attr].default
+    if default is attrs.NOTHING:
+        return None
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         raise TypeError(f"{model.__name__}.{attr} has a factory default, which the builder does not expect")
     return default

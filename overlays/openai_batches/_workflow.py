@@ -18,7 +18,7 @@ from ._exceptions import (
     OpenAIBatchesError,
     RateLimitError,
 )
-from ._generated import Batch, Unset
+from ._generated import Batch
 from ._retry import RetryPolicy
 from ._status import is_terminal
 from ._validation import check_id
@@ -46,7 +46,7 @@ def batch_id_of(batch: Batch | str) -> str:
 
 
 def file_id(value: object) -> str | None:
-    """A file id the batch names, or None for null, UNSET or an empty value."""
+    """A file id the batch names, or None for null or an empty value."""
     return value if isinstance(value, str) and value else None
 
 
@@ -92,9 +92,7 @@ class PollState:
         self.last = batch
         self._errors = 0
         counts = batch.request_counts
-        numbers = (
-            None if counts is None or isinstance(counts, Unset) else (counts.total, counts.completed, counts.failed)
-        )
+        numbers = None if counts is None else (counts.total, counts.completed, counts.failed)
         key = (batch.status, numbers)
         previous, self._seen = self._seen, key
         if previous is None or key[0] != previous[0]:

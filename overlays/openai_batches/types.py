@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, NoReturn
 
 from . import _generated as generated
-from ._generated import BatchObjectType, FileObjectType, ListObjectType, Unset
+from ._generated import BatchObjectType, FileObjectType, ListObjectType
 from ._models import WireModel
 
 __all__ = [
@@ -94,10 +94,10 @@ class BatchErrors(WireModel, generated.BatchErrors):
     __slots__ = ()
 
     if TYPE_CHECKING:
-        data: builtins.list[BatchError] | Unset | None  # type: ignore[assignment]
+        data: builtins.list[BatchError] | None  # type: ignore[assignment]
 
     @property
-    def object(self) -> str | Unset | None:
+    def object(self) -> str | None:
         return self.object_
 
 
@@ -127,10 +127,10 @@ class Batch(WireModel, generated.Batch):
     __slots__ = ()
 
     if TYPE_CHECKING:
-        errors: BatchErrors | Unset | None
-        request_counts: BatchRequestCounts | Unset | None
-        usage: BatchUsage | Unset | None
-        metadata: Metadata | Unset | None
+        errors: BatchErrors | None
+        request_counts: BatchRequestCounts | None
+        usage: BatchUsage | None
+        metadata: Metadata | None
 
     @property
     def object(self) -> BatchObjectType | str:

@@ -15,6 +15,8 @@ from typing import Any
 from .config import BOUND_KEYWORDS
 
 SCHEMA_REF = "#/components/schemas/"
+# A response field the fragment requires only because the client reads its absence as null (derive.py).
+ABSENT_IS_NULL = "x-absent-is-null"
 METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 
 
@@ -39,6 +41,12 @@ def _list(value: object) -> list[Any]:
 
 def _names(value: object) -> set[str]:
     return {item for item in _list(value) if isinstance(item, str)}
+
+
+def _required(schema: Mapping[str, Any]) -> set[str]:
+    """The fields the API promises to send: listed as required and not only filled by the client."""
+    properties = _map(schema.get("properties"))
+    return {p for p in _names(schema.get("required")) if _map(properties.get(p)).get(ABSENT_IS_NULL) is not True}
 
 
 def summarize(schema: object) -> str:
@@ -121,7 +129,7 @@ class _Comparison:
             Change(name, "-", f"value {json.dumps(v, default=str)}") for v in old_values if v not in new_values
         )
         old_props, new_props = _map(old.get("properties")), _map(new.get("properties"))
-        old_req, new_req = _names(old.get("required")), _names(new.get("required"))
+        old_req, new_req = _required(old), _required(new)
         for prop, schema in new_props.items():
             if prop not in old_props:
                 need = "required" if prop in new_req else "optional"

@@ -11,6 +11,9 @@ Applied the same way to every upstream document, whatever its date:
 - every optional field of a response schema is nullable (the service sends null where upstream says it cannot);
   OpenAPI 3.0 `nullable: true`, `type: [x, "null"]` and null branches all become `anyOf [<schema>, {type: "null"}]`,
   and a named schema that is itself nullable is made nullable where it is used, so it stays one model class;
+- and required, marked `x-absent-is-null: true`: the client reads a field the body leaves out as null, so the models
+  type it `X | None` as the official SDK does, never with the generator's `Unset`; the changelog still calls such a
+  field optional, as upstream does. Request fields keep upstream's required list: there absent and null differ;
 - only the 200 response is declared: the overlay maps every other status and body to its own errors;
 - annotations the generator does not need (examples, defaults, titles, `x-` extensions, formats other than
   `binary`) are dropped; bounds are kept, and overrides.yaml adds those upstream states only in prose;
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
+from .changes import ABSENT_IS_NULL
 from .config import BOUND_KEYWORDS, NESTED_BOUND_KEYWORDS, Config, Operation, Override
 from .yaml_io import SpecError
 
@@ -398,6 +402,7 @@ class Deriver:
         required = [r for r in names(node.get("required"), name, "required") if r in properties]
         shaped: dict[str, Any] = {}
         out_required: list[str] = []
+        filled: list[str] = []
         for prop, sub in properties.items():
             location = f"{name}.{prop}"
             members = (
@@ -414,12 +419,16 @@ class Deriver:
                 continue
             where = Where(location, f"{name}{pascal(str(prop))}", direction, optional=prop not in required)
             shaped[str(prop)] = self.use(sub, where)
+            if where.optional and direction == RESPONSE:
+                shaped[str(prop)] = {**shaped[str(prop)], ABSENT_IS_NULL: True}
+                filled.append(str(prop))
         # Upstream's order of the required list; bracketed members where their parent stood.
         out_required = [
             key
             for r in required
             for key in ([r] if r in shaped else [k for k in out_required if k.startswith(f"{r}[")])
         ]
+        out_required.extend(filled)
         if out_required:
             schema["required"] = out_required
         if shaped:

@@ -10,7 +10,6 @@ from ..models.batch_completion_window import BatchCompletionWindow
 from ..models.batch_endpoint import BatchEndpoint
 from ..models.batch_object_type import BatchObjectType
 from ..models.batch_status import BatchStatus
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.batch_errors import BatchErrors
@@ -32,43 +31,43 @@ class Batch:
     """ The object type, which is always `batch`. """
     endpoint: BatchEndpoint | str
     """ The OpenAI API endpoint used by the batch. """
+    model: None | str
+    """ The model that ran the batch. """
+    errors: BatchErrors | None
+    """ Why the batch failed validation, if it did. """
     input_file_id: str
     """ The ID of the input file for the batch. """
     completion_window: BatchCompletionWindow | str
     """ The time frame within which the batch should be processed. """
     status: BatchStatus | str
     """ The current status of the batch. """
+    output_file_id: None | str
+    """ The ID of the file containing the outputs of successfully executed requests. """
+    error_file_id: None | str
+    """ The ID of the file containing the outputs of requests with errors. """
     created_at: int
     """ The Unix timestamp (in seconds) for when the batch was created. """
-    model: None | str | Unset = UNSET
-    """ The model that ran the batch. """
-    errors: BatchErrors | None | Unset = UNSET
-    """ Why the batch failed validation, if it did. """
-    output_file_id: None | str | Unset = UNSET
-    """ The ID of the file containing the outputs of successfully executed requests. """
-    error_file_id: None | str | Unset = UNSET
-    """ The ID of the file containing the outputs of requests with errors. """
-    in_progress_at: int | None | Unset = UNSET
+    in_progress_at: int | None
     """ The Unix timestamp (in seconds) for when the batch started processing. """
-    expires_at: int | None | Unset = UNSET
+    expires_at: int | None
     """ The Unix timestamp (in seconds) for when the batch will expire. """
-    finalizing_at: int | None | Unset = UNSET
+    finalizing_at: int | None
     """ The Unix timestamp (in seconds) for when the batch started finalizing. """
-    completed_at: int | None | Unset = UNSET
+    completed_at: int | None
     """ The Unix timestamp (in seconds) for when the batch was completed. """
-    failed_at: int | None | Unset = UNSET
+    failed_at: int | None
     """ The Unix timestamp (in seconds) for when the batch failed. """
-    expired_at: int | None | Unset = UNSET
+    expired_at: int | None
     """ The Unix timestamp (in seconds) for when the batch expired. """
-    cancelling_at: int | None | Unset = UNSET
+    cancelling_at: int | None
     """ The Unix timestamp (in seconds) for when the batch started cancelling. """
-    cancelled_at: int | None | Unset = UNSET
+    cancelled_at: int | None
     """ The Unix timestamp (in seconds) for when the batch was cancelled. """
-    request_counts: BatchRequestCounts | None | Unset = UNSET
+    request_counts: BatchRequestCounts | None
     """ How many requests ran, succeeded and failed. """
-    usage: BatchUsage | None | Unset = UNSET
+    usage: BatchUsage | None
     """ Tokens used by the batch (batches created after 2025-09-07). """
-    metadata: Metadata | None | Unset = UNSET
+    metadata: Metadata | None
     """ The caller's own key-value pairs. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -92,6 +91,15 @@ class Batch:
         else:
             endpoint = self.endpoint
 
+        model: None | str
+        model = self.model
+
+        errors: dict[str, Any] | None
+        if isinstance(self.errors, BatchErrors):
+            errors = self.errors.to_dict()
+        else:
+            errors = self.errors
+
         input_file_id = self.input_file_id
 
         completion_window: str
@@ -106,102 +114,52 @@ class Batch:
         else:
             status = self.status
 
+        output_file_id: None | str
+        output_file_id = self.output_file_id
+
+        error_file_id: None | str
+        error_file_id = self.error_file_id
+
         created_at = self.created_at
 
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
+        in_progress_at: int | None
+        in_progress_at = self.in_progress_at
 
-        errors: dict[str, Any] | None | Unset
-        if isinstance(self.errors, Unset):
-            errors = UNSET
-        elif isinstance(self.errors, BatchErrors):
-            errors = self.errors.to_dict()
-        else:
-            errors = self.errors
+        expires_at: int | None
+        expires_at = self.expires_at
 
-        output_file_id: None | str | Unset
-        if isinstance(self.output_file_id, Unset):
-            output_file_id = UNSET
-        else:
-            output_file_id = self.output_file_id
+        finalizing_at: int | None
+        finalizing_at = self.finalizing_at
 
-        error_file_id: None | str | Unset
-        if isinstance(self.error_file_id, Unset):
-            error_file_id = UNSET
-        else:
-            error_file_id = self.error_file_id
+        completed_at: int | None
+        completed_at = self.completed_at
 
-        in_progress_at: int | None | Unset
-        if isinstance(self.in_progress_at, Unset):
-            in_progress_at = UNSET
-        else:
-            in_progress_at = self.in_progress_at
+        failed_at: int | None
+        failed_at = self.failed_at
 
-        expires_at: int | None | Unset
-        if isinstance(self.expires_at, Unset):
-            expires_at = UNSET
-        else:
-            expires_at = self.expires_at
+        expired_at: int | None
+        expired_at = self.expired_at
 
-        finalizing_at: int | None | Unset
-        if isinstance(self.finalizing_at, Unset):
-            finalizing_at = UNSET
-        else:
-            finalizing_at = self.finalizing_at
+        cancelling_at: int | None
+        cancelling_at = self.cancelling_at
 
-        completed_at: int | None | Unset
-        if isinstance(self.completed_at, Unset):
-            completed_at = UNSET
-        else:
-            completed_at = self.completed_at
+        cancelled_at: int | None
+        cancelled_at = self.cancelled_at
 
-        failed_at: int | None | Unset
-        if isinstance(self.failed_at, Unset):
-            failed_at = UNSET
-        else:
-            failed_at = self.failed_at
-
-        expired_at: int | None | Unset
-        if isinstance(self.expired_at, Unset):
-            expired_at = UNSET
-        else:
-            expired_at = self.expired_at
-
-        cancelling_at: int | None | Unset
-        if isinstance(self.cancelling_at, Unset):
-            cancelling_at = UNSET
-        else:
-            cancelling_at = self.cancelling_at
-
-        cancelled_at: int | None | Unset
-        if isinstance(self.cancelled_at, Unset):
-            cancelled_at = UNSET
-        else:
-            cancelled_at = self.cancelled_at
-
-        request_counts: dict[str, Any] | None | Unset
-        if isinstance(self.request_counts, Unset):
-            request_counts = UNSET
-        elif isinstance(self.request_counts, BatchRequestCounts):
+        request_counts: dict[str, Any] | None
+        if isinstance(self.request_counts, BatchRequestCounts):
             request_counts = self.request_counts.to_dict()
         else:
             request_counts = self.request_counts
 
-        usage: dict[str, Any] | None | Unset
-        if isinstance(self.usage, Unset):
-            usage = UNSET
-        elif isinstance(self.usage, BatchUsage):
+        usage: dict[str, Any] | None
+        if isinstance(self.usage, BatchUsage):
             usage = self.usage.to_dict()
         else:
             usage = self.usage
 
-        metadata: dict[str, Any] | None | Unset
-        if isinstance(self.metadata, Unset):
-            metadata = UNSET
-        elif isinstance(self.metadata, Metadata):
+        metadata: dict[str, Any] | None
+        if isinstance(self.metadata, Metadata):
             metadata = self.metadata.to_dict()
         else:
             metadata = self.metadata
@@ -213,42 +171,27 @@ class Batch:
                 "id": id,
                 "object": object_,
                 "endpoint": endpoint,
+                "model": model,
+                "errors": errors,
                 "input_file_id": input_file_id,
                 "completion_window": completion_window,
                 "status": status,
+                "output_file_id": output_file_id,
+                "error_file_id": error_file_id,
                 "created_at": created_at,
+                "in_progress_at": in_progress_at,
+                "expires_at": expires_at,
+                "finalizing_at": finalizing_at,
+                "completed_at": completed_at,
+                "failed_at": failed_at,
+                "expired_at": expired_at,
+                "cancelling_at": cancelling_at,
+                "cancelled_at": cancelled_at,
+                "request_counts": request_counts,
+                "usage": usage,
+                "metadata": metadata,
             }
         )
-        if model is not UNSET:
-            field_dict["model"] = model
-        if errors is not UNSET:
-            field_dict["errors"] = errors
-        if output_file_id is not UNSET:
-            field_dict["output_file_id"] = output_file_id
-        if error_file_id is not UNSET:
-            field_dict["error_file_id"] = error_file_id
-        if in_progress_at is not UNSET:
-            field_dict["in_progress_at"] = in_progress_at
-        if expires_at is not UNSET:
-            field_dict["expires_at"] = expires_at
-        if finalizing_at is not UNSET:
-            field_dict["finalizing_at"] = finalizing_at
-        if completed_at is not UNSET:
-            field_dict["completed_at"] = completed_at
-        if failed_at is not UNSET:
-            field_dict["failed_at"] = failed_at
-        if expired_at is not UNSET:
-            field_dict["expired_at"] = expired_at
-        if cancelling_at is not UNSET:
-            field_dict["cancelling_at"] = cancelling_at
-        if cancelled_at is not UNSET:
-            field_dict["cancelled_at"] = cancelled_at
-        if request_counts is not UNSET:
-            field_dict["request_counts"] = request_counts
-        if usage is not UNSET:
-            field_dict["usage"] = usage
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
 
         return field_dict
 
@@ -288,6 +231,28 @@ class Batch:
 
         endpoint = _parse_endpoint(d.pop("endpoint"))
 
+        def _parse_model(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        model = _parse_model(d.pop("model"))
+
+        def _parse_errors(data: object) -> BatchErrors | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                errors_type_0 = BatchErrors.from_dict(data)
+
+                return errors_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchErrors | None, data)
+
+        errors = _parse_errors(d.pop("errors"))
+
         input_file_id = d.pop("input_file_id")
 
         def _parse_completion_window(data: object) -> BatchCompletionWindow | str:
@@ -316,128 +281,80 @@ class Batch:
 
         status = _parse_status(d.pop("status"))
 
+        def _parse_output_file_id(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        output_file_id = _parse_output_file_id(d.pop("output_file_id"))
+
+        def _parse_error_file_id(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        error_file_id = _parse_error_file_id(d.pop("error_file_id"))
+
         created_at = d.pop("created_at")
 
-        def _parse_model(data: object) -> None | str | Unset:
+        def _parse_in_progress_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(int | None, data)
 
-        model = _parse_model(d.pop("model", UNSET))
+        in_progress_at = _parse_in_progress_at(d.pop("in_progress_at"))
 
-        def _parse_errors(data: object) -> BatchErrors | None | Unset:
+        def _parse_expires_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                errors_type_0 = BatchErrors.from_dict(data)
+            return cast(int | None, data)
 
-                return errors_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(BatchErrors | None | Unset, data)
+        expires_at = _parse_expires_at(d.pop("expires_at"))
 
-        errors = _parse_errors(d.pop("errors", UNSET))
-
-        def _parse_output_file_id(data: object) -> None | str | Unset:
+        def _parse_finalizing_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(int | None, data)
 
-        output_file_id = _parse_output_file_id(d.pop("output_file_id", UNSET))
+        finalizing_at = _parse_finalizing_at(d.pop("finalizing_at"))
 
-        def _parse_error_file_id(data: object) -> None | str | Unset:
+        def _parse_completed_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(int | None, data)
 
-        error_file_id = _parse_error_file_id(d.pop("error_file_id", UNSET))
+        completed_at = _parse_completed_at(d.pop("completed_at"))
 
-        def _parse_in_progress_at(data: object) -> int | None | Unset:
+        def _parse_failed_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        in_progress_at = _parse_in_progress_at(d.pop("in_progress_at", UNSET))
+        failed_at = _parse_failed_at(d.pop("failed_at"))
 
-        def _parse_expires_at(data: object) -> int | None | Unset:
+        def _parse_expired_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
+        expired_at = _parse_expired_at(d.pop("expired_at"))
 
-        def _parse_finalizing_at(data: object) -> int | None | Unset:
+        def _parse_cancelling_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        finalizing_at = _parse_finalizing_at(d.pop("finalizing_at", UNSET))
+        cancelling_at = _parse_cancelling_at(d.pop("cancelling_at"))
 
-        def _parse_completed_at(data: object) -> int | None | Unset:
+        def _parse_cancelled_at(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
+        cancelled_at = _parse_cancelled_at(d.pop("cancelled_at"))
 
-        def _parse_failed_at(data: object) -> int | None | Unset:
+        def _parse_request_counts(data: object) -> BatchRequestCounts | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        failed_at = _parse_failed_at(d.pop("failed_at", UNSET))
-
-        def _parse_expired_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        expired_at = _parse_expired_at(d.pop("expired_at", UNSET))
-
-        def _parse_cancelling_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        cancelling_at = _parse_cancelling_at(d.pop("cancelling_at", UNSET))
-
-        def _parse_cancelled_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        cancelled_at = _parse_cancelled_at(d.pop("cancelled_at", UNSET))
-
-        def _parse_request_counts(data: object) -> BatchRequestCounts | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
@@ -447,14 +364,12 @@ class Batch:
                 return request_counts_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(BatchRequestCounts | None | Unset, data)
+            return cast(BatchRequestCounts | None, data)
 
-        request_counts = _parse_request_counts(d.pop("request_counts", UNSET))
+        request_counts = _parse_request_counts(d.pop("request_counts"))
 
-        def _parse_usage(data: object) -> BatchUsage | None | Unset:
+        def _parse_usage(data: object) -> BatchUsage | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
@@ -464,14 +379,12 @@ class Batch:
                 return usage_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(BatchUsage | None | Unset, data)
+            return cast(BatchUsage | None, data)
 
-        usage = _parse_usage(d.pop("usage", UNSET))
+        usage = _parse_usage(d.pop("usage"))
 
-        def _parse_metadata(data: object) -> Metadata | None | Unset:
+        def _parse_metadata(data: object) -> Metadata | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
@@ -481,22 +394,22 @@ class Batch:
                 return metadata_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(Metadata | None | Unset, data)
+            return cast(Metadata | None, data)
 
-        metadata = _parse_metadata(d.pop("metadata", UNSET))
+        metadata = _parse_metadata(d.pop("metadata"))
 
         batch = cls(
             id=id,
             object_=object_,
             endpoint=endpoint,
+            model=model,
+            errors=errors,
             input_file_id=input_file_id,
             completion_window=completion_window,
             status=status,
-            created_at=created_at,
-            model=model,
-            errors=errors,
             output_file_id=output_file_id,
             error_file_id=error_file_id,
+            created_at=created_at,
             in_progress_at=in_progress_at,
             expires_at=expires_at,
             finalizing_at=finalizing_at,

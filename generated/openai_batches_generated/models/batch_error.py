@@ -6,8 +6,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="BatchError")
 
 
@@ -15,52 +13,39 @@ T = TypeVar("T", bound="BatchError")
 class BatchError:
     """One problem found in a batch's input."""
 
-    code: None | str | Unset = UNSET
+    code: None | str
     """ An error code identifying the error type. """
-    message: None | str | Unset = UNSET
+    message: None | str
     """ A human-readable message providing more details about the error. """
-    param: None | str | Unset = UNSET
+    param: None | str
     """ The name of the parameter that caused the error, if applicable. """
-    line: int | None | Unset = UNSET
+    line: int | None
     """ The line number of the input file where the error occurred, if applicable. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code: None | str | Unset
-        if isinstance(self.code, Unset):
-            code = UNSET
-        else:
-            code = self.code
+        code: None | str
+        code = self.code
 
-        message: None | str | Unset
-        if isinstance(self.message, Unset):
-            message = UNSET
-        else:
-            message = self.message
+        message: None | str
+        message = self.message
 
-        param: None | str | Unset
-        if isinstance(self.param, Unset):
-            param = UNSET
-        else:
-            param = self.param
+        param: None | str
+        param = self.param
 
-        line: int | None | Unset
-        if isinstance(self.line, Unset):
-            line = UNSET
-        else:
-            line = self.line
+        line: int | None
+        line = self.line
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if code is not UNSET:
-            field_dict["code"] = code
-        if message is not UNSET:
-            field_dict["message"] = message
-        if param is not UNSET:
-            field_dict["param"] = param
-        if line is not UNSET:
-            field_dict["line"] = line
+        field_dict.update(
+            {
+                "code": code,
+                "message": message,
+                "param": param,
+                "line": line,
+            }
+        )
 
         return field_dict
 
@@ -68,41 +53,33 @@ class BatchError:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
 
-        def _parse_code(data: object) -> None | str | Unset:
+        def _parse_code(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        code = _parse_code(d.pop("code", UNSET))
+        code = _parse_code(d.pop("code"))
 
-        def _parse_message(data: object) -> None | str | Unset:
+        def _parse_message(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        message = _parse_message(d.pop("message", UNSET))
+        message = _parse_message(d.pop("message"))
 
-        def _parse_param(data: object) -> None | str | Unset:
+        def _parse_param(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        param = _parse_param(d.pop("param", UNSET))
+        param = _parse_param(d.pop("param"))
 
-        def _parse_line(data: object) -> int | None | Unset:
+        def _parse_line(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        line = _parse_line(d.pop("line", UNSET))
+        line = _parse_line(d.pop("line"))
 
         batch_error = cls(
             code=code,

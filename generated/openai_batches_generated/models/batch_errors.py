@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.batch_error import BatchError
 
@@ -19,23 +17,18 @@ T = TypeVar("T", bound="BatchErrors")
 class BatchErrors:
     """The validation errors of a failed batch."""
 
-    object_: None | str | Unset = UNSET
+    object_: None | str
     """ The object type, which is always `list`. """
-    data: list[BatchError] | None | Unset = UNSET
+    data: list[BatchError] | None
     """ One entry per problem found. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        object_: None | str | Unset
-        if isinstance(self.object_, Unset):
-            object_ = UNSET
-        else:
-            object_ = self.object_
+        object_: None | str
+        object_ = self.object_
 
-        data: list[dict[str, Any]] | None | Unset
-        if isinstance(self.data, Unset):
-            data = UNSET
-        elif isinstance(self.data, list):
+        data: list[dict[str, Any]] | None
+        if isinstance(self.data, list):
             data = []
             for data_type_0_item_data in self.data:
                 data_type_0_item = data_type_0_item_data.to_dict()
@@ -46,11 +39,12 @@ class BatchErrors:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if object_ is not UNSET:
-            field_dict["object"] = object_
-        if data is not UNSET:
-            field_dict["data"] = data
+        field_dict.update(
+            {
+                "object": object_,
+                "data": data,
+            }
+        )
 
         return field_dict
 
@@ -60,19 +54,15 @@ class BatchErrors:
 
         d = dict(src_dict)
 
-        def _parse_object_(data: object) -> None | str | Unset:
+        def _parse_object_(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        object_ = _parse_object_(d.pop("object", UNSET))
+        object_ = _parse_object_(d.pop("object"))
 
-        def _parse_data(data: object) -> list[BatchError] | None | Unset:
+        def _parse_data(data: object) -> list[BatchError] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -87,9 +77,9 @@ class BatchErrors:
                 return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[BatchError] | None | Unset, data)
+            return cast(list[BatchError] | None, data)
 
-        data = _parse_data(d.pop("data", UNSET))
+        data = _parse_data(d.pop("data"))
 
         batch_errors = cls(
             object_=object_,

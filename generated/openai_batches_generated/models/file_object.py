@@ -9,7 +9,6 @@ from attrs import field as _attrs_field
 from ..models.file_object_type import FileObjectType
 from ..models.file_purpose import FilePurpose
 from ..models.file_status import FileStatus
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="FileObject")
 
@@ -24,6 +23,8 @@ class FileObject:
     """ The size of the file, in bytes. """
     created_at: int
     """ The Unix timestamp (in seconds) for when the file was created. """
+    expires_at: int | None
+    """ The Unix timestamp (in seconds) for when the file will expire. """
     filename: str
     """ The name of the file. """
     object_: FileObjectType | str
@@ -32,9 +33,7 @@ class FileObject:
     """ What the file is for. """
     status: FileStatus | str
     """ Deprecated. The current status of the file, which can be either `uploaded`, `processed`, or `error`. """
-    expires_at: int | None | Unset = UNSET
-    """ The Unix timestamp (in seconds) for when the file will expire. """
-    status_details: None | str | Unset = UNSET
+    status_details: None | str
     """ Deprecated details of a failed upload. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -44,6 +43,9 @@ class FileObject:
         bytes_ = self.bytes_
 
         created_at = self.created_at
+
+        expires_at: int | None
+        expires_at = self.expires_at
 
         filename = self.filename
 
@@ -65,17 +67,8 @@ class FileObject:
         else:
             status = self.status
 
-        expires_at: int | None | Unset
-        if isinstance(self.expires_at, Unset):
-            expires_at = UNSET
-        else:
-            expires_at = self.expires_at
-
-        status_details: None | str | Unset
-        if isinstance(self.status_details, Unset):
-            status_details = UNSET
-        else:
-            status_details = self.status_details
+        status_details: None | str
+        status_details = self.status_details
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,16 +77,14 @@ class FileObject:
                 "id": id,
                 "bytes": bytes_,
                 "created_at": created_at,
+                "expires_at": expires_at,
                 "filename": filename,
                 "object": object_,
                 "purpose": purpose,
                 "status": status,
+                "status_details": status_details,
             }
         )
-        if expires_at is not UNSET:
-            field_dict["expires_at"] = expires_at
-        if status_details is not UNSET:
-            field_dict["status_details"] = status_details
 
         return field_dict
 
@@ -105,6 +96,13 @@ class FileObject:
         bytes_ = d.pop("bytes")
 
         created_at = d.pop("created_at")
+
+        def _parse_expires_at(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        expires_at = _parse_expires_at(d.pop("expires_at"))
 
         filename = d.pop("filename")
 
@@ -147,33 +145,22 @@ class FileObject:
 
         status = _parse_status(d.pop("status"))
 
-        def _parse_expires_at(data: object) -> int | None | Unset:
+        def _parse_status_details(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(None | str, data)
 
-        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
-
-        def _parse_status_details(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        status_details = _parse_status_details(d.pop("status_details", UNSET))
+        status_details = _parse_status_details(d.pop("status_details"))
 
         file_object = cls(
             id=id,
             bytes_=bytes_,
             created_at=created_at,
+            expires_at=expires_at,
             filename=filename,
             object_=object_,
             purpose=purpose,
             status=status,
-            expires_at=expires_at,
             status_details=status_details,
         )
 

@@ -7,7 +7,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.list_object_type import ListObjectType
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.batch import Batch
@@ -22,14 +21,14 @@ class ListBatchesResponse:
 
     data: list[Batch]
     """ The batches on this page. """
+    first_id: None | str
+    """ The id of the first batch on this page. """
+    last_id: None | str
+    """ The id of the last batch on this page. """
     has_more: bool
     """ Whether a later page exists. """
     object_: ListObjectType | str
     """ Always `list`. """
-    first_id: None | str | Unset = UNSET
-    """ The id of the first batch on this page. """
-    last_id: None | str | Unset = UNSET
-    """ The id of the last batch on this page. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,6 +36,12 @@ class ListBatchesResponse:
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
             data.append(data_item)
+
+        first_id: None | str
+        first_id = self.first_id
+
+        last_id: None | str
+        last_id = self.last_id
 
         has_more = self.has_more
 
@@ -46,31 +51,17 @@ class ListBatchesResponse:
         else:
             object_ = self.object_
 
-        first_id: None | str | Unset
-        if isinstance(self.first_id, Unset):
-            first_id = UNSET
-        else:
-            first_id = self.first_id
-
-        last_id: None | str | Unset
-        if isinstance(self.last_id, Unset):
-            last_id = UNSET
-        else:
-            last_id = self.last_id
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "data": data,
+                "first_id": first_id,
+                "last_id": last_id,
                 "has_more": has_more,
                 "object": object_,
             }
         )
-        if first_id is not UNSET:
-            field_dict["first_id"] = first_id
-        if last_id is not UNSET:
-            field_dict["last_id"] = last_id
 
         return field_dict
 
@@ -85,6 +76,20 @@ class ListBatchesResponse:
             data_item = Batch.from_dict(data_item_data)
 
             data.append(data_item)
+
+        def _parse_first_id(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        first_id = _parse_first_id(d.pop("first_id"))
+
+        def _parse_last_id(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        last_id = _parse_last_id(d.pop("last_id"))
 
         has_more = d.pop("has_more")
 
@@ -101,30 +106,12 @@ class ListBatchesResponse:
 
         object_ = _parse_object_(d.pop("object"))
 
-        def _parse_first_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        first_id = _parse_first_id(d.pop("first_id", UNSET))
-
-        def _parse_last_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_id = _parse_last_id(d.pop("last_id", UNSET))
-
         list_batches_response = cls(
             data=data,
-            has_more=has_more,
-            object_=object_,
             first_id=first_id,
             last_id=last_id,
+            has_more=has_more,
+            object_=object_,
         )
 
         list_batches_response.additional_properties = d
