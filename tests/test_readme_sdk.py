@@ -43,3 +43,17 @@ def test_raw_and_streamed_response_example(server: LocalServer, capsys: pytest.C
 def test_switching_example(server: LocalServer, capsys: pytest.CaptureFixture[str]) -> None:
     exec(compile(python_block("was: from openai import OpenAI"), "README.md", "exec"), {})
     assert capsys.readouterr().out.startswith("404 ")
+
+
+@pytest.mark.parametrize("library", ["openai_batches", "openai"])
+def test_httpx2_example_runs_here_and_on_the_official_sdk(
+    library: str, server: LocalServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("httpx2")
+    source = python_block("the SDK's: from openai import OpenAI")
+    if library == "openai":
+        source = source.replace("from openai_batches import BatchClient as OpenAI", "from openai import OpenAI")
+        source = source.replace("import openai_batches as openai", "import openai")
+        assert "openai_batches" not in source
+    exec(compile(source, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "['/v1/batches'] 0\n"

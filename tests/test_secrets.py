@@ -19,12 +19,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from helpers import batch, json_response, list_body
 from openai_batches import (
     APIConnectionError,
     APIError,
+    APIKeyProviderError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
@@ -849,3 +851,77 @@ def test_a_body_broken_mid_stream_never_shows_the_key(form: str, mode: str) -> N
                 response.read()
     assert "proxy dropped the stream" in str(caught.value)  # redacted, not thrown away
     assert_clean(error_texts(caught.value))
+
+
+# ---------------------------------------------------------------------------------------------------- api_key callables
+
+
+class Keys:
+    """An api_key callable that hands out the keys it is given in turn (a token service rotating them)."""
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = list(keys)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        key = self.keys[min(self.calls, len(self.keys) - 1)]
+        self.calls += 1
+        return key
+
+
+def _echo_authorization(status: int) -> Handler:
+    def respond(request: httpx.Request) -> httpx.Response:
+        sent = request.headers.get("authorization", "")
+        return json_response(status, {"error": {"message": f"Incorrect key {sent}", "code": sent}}, {"x-echo": sent})
+
+    return respond
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_key_from_a_callable_is_redacted_like_a_given_key(mode: str) -> None:
+    keys = Keys(SECRET, OTHER_KEY)
+    hosts = Hosts(api_example_test=_echo_authorization(500))
+    error = raised(mode, make_client(mode, hosts, api_key=keys, max_retries=1, retry_policy=Sleeps().policy()))
+    # Both attempts asked the callable; the error of the second shows neither key, nor does the first's.
+    assert keys.calls == 2
+    assert [r.headers["authorization"] for r in hosts.seen[API_HOST]] == [f"Bearer {SECRET}", f"Bearer {OTHER_KEY}"]
+    texts = error_texts(error)
+    assert_clean(texts)
+    assert "OTHER-1a2b3c" not in "".join(texts.values())
+    assert "<redacted>" in str(error)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_key_callable_stays_out_of_reprs(mode: str) -> None:
+    client = make_client(mode, Hosts(), api_key=Keys(SECRET))
+    call(mode, client)
+    assert client.api_key == SECRET  # what the SDK's `api_key` reads too, after a request
+    for text in (repr(client), str(client), repr(client._options), repr(client.with_options(max_retries=1))):
+        assert NEEDLE not in text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_key_callable_that_fails_names_the_failure_but_no_key(mode: str) -> None:
+    def broken() -> str:
+        raise RuntimeError(f"vault refused the renewal of {SECRET}")
+
+    hosts = Hosts()
+    client = make_client(mode, hosts, api_key=Keys(SECRET))
+    call(mode, client)  # the key it gave first is one to hide from now on
+    client._options = attrs.evolve(client._options, api_key_provider=broken)
+    client._builder.options = client._options
+    error = raised(mode, client)
+    assert isinstance(error, APIKeyProviderError) and not isinstance(error, APIStatusError)
+    assert str(error) == "The api_key callable raised RuntimeError: vault refused the renewal of <redacted>"
+    assert_clean(error_texts(error))
+    assert hosts.count(API_HOST) == 1  # nothing was sent without a key
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_debug_log_of_a_request_keyed_by_a_callable_hides_the_key(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="openai_batches")
+    hosts = Hosts(api_example_test=lambda request: json_response(200, batch(), {"x-request-id": SECRET}))
+    call(mode, make_client(mode, hosts, api_key=Keys(SECRET)))
+    records = library_records(caplog)
+    assert records and any("Sending GET" in record.getMessage() for record in records)
+    assert_clean(log_texts(records))

@@ -13,12 +13,20 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import AsyncBatchClient, BatchClient
+    from ._client import (
+        AsyncBatchClient,
+        BatchClient,
+        DefaultAsyncHttpx2Client,
+        DefaultAsyncHttpxClient,
+        DefaultHttpx2Client,
+        DefaultHttpxClient,
+    )
     from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
     from ._content import AsyncContentCall, AsyncFileContent, FileContent
     from ._exceptions import (
         APIConnectionError,
         APIError,
+        APIKeyProviderError,
         APIResponseValidationError,
         APIStatusError,
         APITimeoutError,
@@ -121,6 +129,7 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
+    "APIKeyProviderError": "._exceptions",
     "APIResponse": "._response",
     "APIResponseValidationError": "._exceptions",
     "APIStatusError": "._exceptions",
@@ -198,6 +207,10 @@ _EXPORTS: dict[str, str] = {
     "Metadata": ".types",
     "MetadataParam": "._types",
     "MissingAPIKeyError": "._exceptions",
+    "DefaultAsyncHttpx2Client": "._client",
+    "DefaultAsyncHttpxClient": "._client",
+    "DefaultHttpx2Client": "._client",
+    "DefaultHttpxClient": "._client",
     "ModelPrice": ".jobs",
     "NOT_GIVEN": "._config",
     "NotFoundError": "._exceptions",
@@ -251,6 +264,7 @@ __all__ = [
     "UNSET",
     "APIConnectionError",
     "APIError",
+    "APIKeyProviderError",
     "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
@@ -289,6 +303,10 @@ __all__ = [
     "CompletionUsage",
     "CompletionWindowParam",
     "ConflictError",
+    "DefaultAsyncHttpx2Client",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpx2Client",
+    "DefaultHttpxClient",
     "Embedding",
     "EmbeddingUsage",
     "Embeddings",

@@ -5,19 +5,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
 
+from . import _httpx2
 from ._config import (
     DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
     NOT_GIVEN,
     ClientOptions,
     NotGiven,
     QueryValue,
     TimeoutTypes,
+    URLTypes,
     check_body,
     check_headers,
     check_max_retries,
@@ -26,10 +29,12 @@ from ._config import (
     resolve_options,
 )
 from ._exceptions import InvalidParameterError
-from ._http import AsyncDispatcher, CallContext, Dispatcher, RequestExtras
+from ._http import AsyncDispatcher, CallContext, Dispatcher, RequestBuilder, RequestExtras
 from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
+    import httpx2
+
     from ._parsing import Parse
     from .jobs.api import AsyncJobs, Jobs
     from .resources.batches import (
@@ -49,7 +54,14 @@ if TYPE_CHECKING:
         FilesWithStreamingResponse,
     )
 
-__all__ = ["AsyncBatchClient", "BatchClient"]
+__all__ = [
+    "AsyncBatchClient",
+    "BatchClient",
+    "DefaultAsyncHttpx2Client",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpx2Client",
+    "DefaultHttpxClient",
+]
 
 T = TypeVar("T")
 
@@ -89,8 +101,158 @@ class _SharedPool:
                 asyncio.get_running_loop().create_task(http.aclose())
 
 
+# The SDK's `data_residency` names, as the SDK 3.x maps them: honoured, since sending to another region than the
+# caller chose would not be safe to ignore.
+_DATA_RESIDENCY_BASE_URLS: Final = {
+    "global": "https://api.openai.com/v1",
+    "us": "https://us.api.openai.com/v1",
+    "eu": "https://eu.api.openai.com/v1",
+    "ae": "https://ae.api.openai.com/v1",
+    "au": "https://au.api.openai.com/v1",
+    "in": "https://in.api.openai.com/v1",
+    "jp": "https://jp.api.openai.com/v1",
+}
+
+
+def _sdk_settings(
+    base_url: URLTypes | NotGiven | None,
+    *,
+    workload_identity: object,
+    provider: object,
+    data_residency: str | None,
+    enforce_credentials: bool | None,
+) -> URLTypes | NotGiven | None:
+    """The official SDK's constructor keywords this library has no setting of its own for: the base URL they imply,
+    or an error naming the one that cannot be honoured. (`webhook_secret`, `websocket_base_url`, `admin_api_key` and
+    `_strict_response_validation` are taken and dropped by the callers: no batch or file request depends on them.)"""
+    if workload_identity is not None:
+        raise InvalidParameterError(
+            "workload_identity",
+            "not supported by openai-batches; pass api_key= a callable that returns a token from your identity "
+            "provider (it is called for every request)",
+        )
+    if provider is not None:
+        raise InvalidParameterError(
+            "provider",
+            "not supported by openai-batches; point base_url= at the provider's OpenAI-compatible endpoint and pass "
+            "its credentials as api_key= (a string or a callable) or default_headers=",
+        )
+    if enforce_credentials is False:
+        raise InvalidParameterError(
+            "_enforce_credentials", "openai-batches always needs a key: pass api_key= or set OPENAI_API_KEY"
+        )
+    if data_residency is None:
+        return base_url
+    if base_url is not None and base_url is not NOT_GIVEN:
+        raise InvalidParameterError("data_residency", "give data_residency or base_url, not both")
+    if not isinstance(data_residency, str) or data_residency not in _DATA_RESIDENCY_BASE_URLS:
+        raise InvalidParameterError(
+            "data_residency",
+            f"expected one of {', '.join(map(repr, _DATA_RESIDENCY_BASE_URLS))}, got {data_residency!r}",
+        )
+    return _DATA_RESIDENCY_BASE_URLS[data_residency]
+
+
+def _sync_http(http_client: object) -> httpx.Client | None:
+    if http_client is None or isinstance(http_client, httpx.Client):
+        return http_client
+    if _httpx2.is_instance(http_client, "Client"):
+        return _httpx2.sync_client_over(http_client)  # type: ignore[arg-type]
+    async_hint = (
+        "; an async client goes to AsyncBatchClient"
+        if isinstance(http_client, httpx.AsyncClient) or _httpx2.is_instance(http_client, "AsyncClient")
+        else ""
+    )
+    raise InvalidParameterError(
+        "http_client",
+        "expected an httpx.Client, an httpx2.Client or openai_batches.DefaultHttpxClient(...), got "
+        f"{type(http_client).__name__}{async_hint}",
+    )
+
+
+def _async_http(http_client: object) -> httpx.AsyncClient | None:
+    if http_client is None or isinstance(http_client, httpx.AsyncClient):
+        return http_client
+    if _httpx2.is_instance(http_client, "AsyncClient"):
+        return _httpx2.async_client_over(http_client)  # type: ignore[arg-type]
+    sync_hint = (
+        "; a sync client goes to BatchClient"
+        if isinstance(http_client, httpx.Client) or _httpx2.is_instance(http_client, "Client")
+        else ""
+    )
+    raise InvalidParameterError(
+        "http_client",
+        "expected an httpx.AsyncClient, an httpx2.AsyncClient or openai_batches.DefaultAsyncHttpxClient(...), got "
+        f"{type(http_client).__name__}{sync_hint}",
+    )
+
+
+def _default_client_settings(kwargs: dict[str, Any], client: str) -> dict[str, Any]:
+    timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
+    kwargs["timeout"] = coerce_timeout(timeout) if timeout is not None else None
+    for name in ("transport", "mounts"):
+        value = kwargs.get(name)
+        values = value.values() if isinstance(value, Mapping) else [value]
+        if any(type(item).__module__.startswith("httpx2") for item in values):
+            raise InvalidParameterError(
+                name,
+                f"{client} is an httpx client and takes httpx transports; for an httpx2 transport pass "
+                f"http_client=httpx2.{client.removeprefix('Default').replace('Httpx', '')}(transport=...)",
+            )
+    return kwargs
+
+
+class DefaultHttpxClient(httpx.Client):
+    """An `httpx.Client` with this library's defaults, as the SDK's `DefaultHttpxClient` has the SDK's.
+
+    A bare `httpx.Client()` has httpx's 5 s timeout, too short for an upload; this one starts from the library's.
+    Pass it as `http_client` to add proxies, event hooks or a transport and keep the rest as the library sets it.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_default_client_settings(kwargs, "DefaultHttpxClient"))
+
+
+class DefaultAsyncHttpxClient(httpx.AsyncClient):
+    """The `httpx.AsyncClient` twin of `DefaultHttpxClient`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_default_client_settings(kwargs, "DefaultAsyncHttpxClient"))
+
+
+def _import_httpx2(name: str) -> Any:
+    try:
+        import httpx2
+    except ImportError:
+        raise ImportError(f"{name} needs httpx2, an optional extra: {_httpx2.EXTRA_HINT}") from None
+    return httpx2
+
+
+def DefaultHttpx2Client(**kwargs: Any) -> httpx2.Client:
+    """An `httpx2.Client` with this library's timeout, as the SDK's `DefaultHttpx2Client` (needs the httpx2 extra)."""
+    module = _import_httpx2("DefaultHttpx2Client")
+    timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, httpx.Timeout):
+        kwargs["timeout"] = module.Timeout(**timeout.as_dict())
+    client: httpx2.Client = module.Client(**kwargs)
+    return client
+
+
+def DefaultAsyncHttpx2Client(**kwargs: Any) -> httpx2.AsyncClient:
+    """The async twin of `DefaultHttpx2Client`."""
+    module = _import_httpx2("DefaultAsyncHttpx2Client")
+    timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, httpx.Timeout):
+        kwargs["timeout"] = module.Timeout(**timeout.as_dict())
+    client: httpx2.AsyncClient = module.AsyncClient(**kwargs)
+    return client
+
+
 class _ClientBase:
     _options: ClientOptions
+    _builder: RequestBuilder
+    # What `is_closed()` asks: the caller's own client when one was given (an httpx2 one sits behind a wrapper).
+    _source: Any
 
     @property
     def base_url(self) -> httpx.URL:
@@ -114,8 +276,9 @@ class _ClientBase:
 
     @property
     def api_key(self) -> str:
-        """The key this client sends (read-only; never shown in a repr or an error)."""
-        return self._options.api_key
+        """The key this client sends (read-only; never shown in a repr or an error). With an api_key callable, the
+        key it last returned ("" before the first request), as the SDK's `api_key` reads."""
+        return self._options.api_key or self._builder.last_key
 
     @property
     def default_query(self) -> dict[str, QueryValue]:
@@ -155,7 +318,7 @@ class _ClientBase:
         """
         options = self._options
         settings: dict[str, Any] = {
-            "api_key": options.api_key,
+            "api_key": options.api_key_provider or options.api_key,
             "organization": options.organization,
             "project": options.project,
             "base_url": options.base_url,
@@ -195,20 +358,38 @@ class BatchClient(_ClientBase):
 
     def __init__(
         self,
-        api_key: str | None = None,
+        api_key: str | Callable[[], str] | None = None,
         *,
         organization: str | None = None,
         project: str | None = None,
-        base_url: str | httpx.URL | None = None,
+        base_url: URLTypes | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, QueryValue] | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
         retry_policy: RetryPolicy | None = None,
+        data_residency: str | None = None,
+        workload_identity: object = None,
+        provider: object = None,
+        # Taken for the SDK's sake and dropped; the README's "Switching from the official SDK" says why each is safe.
+        admin_api_key: str | None = None,
+        webhook_secret: str | None = None,
+        websocket_base_url: URLTypes | None = None,
+        _strict_response_validation: bool = False,
+        _enforce_credentials: bool = True,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise InvalidParameterError("http_client", f"expected an httpx.Client, got {type(http_client).__name__}")
+        base_url = (
+            _sdk_settings(
+                base_url,
+                workload_identity=workload_identity,
+                provider=provider,
+                data_residency=data_residency,
+                enforce_credentials=_enforce_credentials,
+            )
+            or None
+        )
+        http = _sync_http(http_client)
         self._options = resolve_options(
             api_key=api_key,
             organization=organization,
@@ -217,17 +398,19 @@ class BatchClient(_ClientBase):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
-            http_client_timeout=None if http_client is None else http_client.timeout,
+            http_client_timeout=None if http is None else http.timeout,
             retry_policy=retry_policy,
             default_query=default_query,
         )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self._options.timeout)
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(timeout=self._options.timeout)
+        self._source = http_client if http_client is not None else self._http
         self._pool: _SharedPool | None = None
-        if http_client is None:
+        if http is None:
             self._pool = _SharedPool(self._http)
             self._pool.attach(self)
         self._dispatcher = Dispatcher(self._options, self._http)
+        self._builder = self._dispatcher._builder
 
     # The resources load on first use, and with them the generated models they build: importing the client costs
     # only httpx and the request path, and a client that only lists batches never loads the file operations.
@@ -269,28 +452,42 @@ class BatchClient(_ClientBase):
     def with_options(
         self,
         *,
-        api_key: str | NotGiven = NOT_GIVEN,
+        api_key: str | Callable[[], str] | NotGiven = NOT_GIVEN,
         organization: str | NotGiven | None = NOT_GIVEN,
         project: str | NotGiven | None = NOT_GIVEN,
-        base_url: str | httpx.URL | NotGiven = NOT_GIVEN,
+        base_url: URLTypes | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         set_default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         default_query: Mapping[str, QueryValue] | NotGiven = NOT_GIVEN,
         set_default_query: Mapping[str, QueryValue] | NotGiven = NOT_GIVEN,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
         retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
+        data_residency: str | None = None,
+        workload_identity: object = None,
+        provider: object = None,
+        admin_api_key: str | None = None,
+        webhook_secret: str | None = None,
+        websocket_base_url: URLTypes | None = None,
+        _enforce_credentials: bool | None = None,
     ) -> BatchClient:
         """A copy with some settings changed. It shares this client's connection pool (which this client closes)
         unless given its own `http_client`. `default_headers` and `default_query` are merged over this client's;
         `set_default_headers` and `set_default_query` replace them. `copy()` is the same method."""
+        new_base_url = _sdk_settings(
+            base_url,
+            workload_identity=workload_identity,
+            provider=provider,
+            data_residency=data_residency,
+            enforce_credentials=_enforce_credentials,
+        )
         settings = self._changed(
             {
                 "api_key": api_key,
                 "organization": organization,
                 "project": project,
-                "base_url": base_url,
+                "base_url": new_base_url,
                 "timeout": timeout,
                 "max_retries": max_retries,
                 "default_headers": default_headers,
@@ -306,18 +503,19 @@ class BatchClient(_ClientBase):
         if self._pool is not None:
             self._pool.attach(twin)  # the pool stays open while the copy is in use
         twin._pool = self._pool
+        twin._source = self._source
         return twin
 
     copy = with_options
+
+    def is_closed(self) -> bool:
+        """Whether the connection pool is closed (a method, as in the official SDK)."""
+        return self._http.is_closed or bool(self._source.is_closed)
 
     def close(self) -> None:
         """Close the connection pool, unless it was supplied by the caller (then closing it is the caller's job)."""
         if self._owns_http:
             self._http.close()
-
-    def is_closed(self) -> bool:
-        """Whether the connection pool is closed (a method, as in the official SDK)."""
-        return self._http.is_closed
 
     def __enter__(self) -> BatchClient:
         return self
@@ -333,22 +531,38 @@ class AsyncBatchClient(_ClientBase):
 
     def __init__(
         self,
-        api_key: str | None = None,
+        api_key: str | Callable[[], str | Awaitable[str]] | None = None,
         *,
         organization: str | None = None,
         project: str | None = None,
-        base_url: str | httpx.URL | None = None,
+        base_url: URLTypes | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, QueryValue] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
+        data_residency: str | None = None,
+        workload_identity: object = None,
+        provider: object = None,
+        # Taken for the SDK's sake and dropped; the README's "Switching from the official SDK" says why each is safe.
+        admin_api_key: str | None = None,
+        webhook_secret: str | None = None,
+        websocket_base_url: URLTypes | None = None,
+        _strict_response_validation: bool = False,
+        _enforce_credentials: bool = True,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise InvalidParameterError(
-                "http_client", f"expected an httpx.AsyncClient, got {type(http_client).__name__}"
+        base_url = (
+            _sdk_settings(
+                base_url,
+                workload_identity=workload_identity,
+                provider=provider,
+                data_residency=data_residency,
+                enforce_credentials=_enforce_credentials,
             )
+            or None
+        )
+        http = _async_http(http_client)
         self._options = resolve_options(
             api_key=api_key,
             organization=organization,
@@ -357,17 +571,19 @@ class AsyncBatchClient(_ClientBase):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
-            http_client_timeout=None if http_client is None else http_client.timeout,
+            http_client_timeout=None if http is None else http.timeout,
             retry_policy=retry_policy,
             default_query=default_query,
         )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self._options.timeout)
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.AsyncClient(timeout=self._options.timeout)
+        self._source = http_client if http_client is not None else self._http
         self._pool: _SharedPool | None = None
-        if http_client is None:
+        if http is None:
             self._pool = _SharedPool(self._http)
             self._pool.attach(self)
         self._dispatcher = AsyncDispatcher(self._options, self._http)
+        self._builder = self._dispatcher._builder
 
     @functools.cached_property
     def batches(self) -> AsyncBatches:
@@ -406,28 +622,42 @@ class AsyncBatchClient(_ClientBase):
     def with_options(
         self,
         *,
-        api_key: str | NotGiven = NOT_GIVEN,
+        api_key: str | Callable[[], str | Awaitable[str]] | NotGiven = NOT_GIVEN,
         organization: str | NotGiven | None = NOT_GIVEN,
         project: str | NotGiven | None = NOT_GIVEN,
-        base_url: str | httpx.URL | NotGiven = NOT_GIVEN,
+        base_url: URLTypes | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         set_default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         default_query: Mapping[str, QueryValue] | NotGiven = NOT_GIVEN,
         set_default_query: Mapping[str, QueryValue] | NotGiven = NOT_GIVEN,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
+        data_residency: str | None = None,
+        workload_identity: object = None,
+        provider: object = None,
+        admin_api_key: str | None = None,
+        webhook_secret: str | None = None,
+        websocket_base_url: URLTypes | None = None,
+        _enforce_credentials: bool | None = None,
     ) -> AsyncBatchClient:
         """A copy with some settings changed. It shares this client's connection pool (which this client closes)
         unless given its own `http_client`. `default_headers` and `default_query` are merged over this client's;
         `set_default_headers` and `set_default_query` replace them. `copy()` is the same method."""
+        new_base_url = _sdk_settings(
+            base_url,
+            workload_identity=workload_identity,
+            provider=provider,
+            data_residency=data_residency,
+            enforce_credentials=_enforce_credentials,
+        )
         settings = self._changed(
             {
                 "api_key": api_key,
                 "organization": organization,
                 "project": project,
-                "base_url": base_url,
+                "base_url": new_base_url,
                 "timeout": timeout,
                 "max_retries": max_retries,
                 "default_headers": default_headers,
@@ -443,18 +673,19 @@ class AsyncBatchClient(_ClientBase):
         if self._pool is not None:
             self._pool.attach(twin)  # the pool stays open while the copy is in use
         twin._pool = self._pool
+        twin._source = self._source
         return twin
 
     copy = with_options
+
+    def is_closed(self) -> bool:
+        """Whether the connection pool is closed (a method, as in the official SDK)."""
+        return self._http.is_closed or bool(self._source.is_closed)
 
     async def close(self) -> None:
         """Close the connection pool, unless it was supplied by the caller."""
         if self._owns_http:
             await self._http.aclose()
-
-    def is_closed(self) -> bool:
-        """Whether the connection pool is closed (a method, as in the official SDK)."""
-        return self._http.is_closed
 
     async def __aenter__(self) -> AsyncBatchClient:
         return self

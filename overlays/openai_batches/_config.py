@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 import attrs
 import httpx
 
-from ._exceptions import InvalidParameterError, MissingAPIKeyError
+from . import _httpx2
+from ._exceptions import APIKeyProviderError, InvalidParameterError, MissingAPIKeyError
 from ._retry import RetryPolicy
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import httpx2
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 # Batch calls move small JSON bodies, so a minute is generous; the short connect timeout makes a dead host fail
@@ -43,7 +48,16 @@ class _NotGiven(Enum):
 NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
 NotGiven: TypeAlias = Literal[_NotGiven.NOT_GIVEN]
 
-TimeoutTypes: TypeAlias = float | httpx.Timeout | None
+if TYPE_CHECKING:
+    # What the official SDK 3.x passes (httpx2's types) as well as httpx's; httpx2 is an optional extra, so the
+    # alias names it for type checkers only.
+    TimeoutTypes: TypeAlias = float | httpx.Timeout | httpx2.Timeout | None
+    URLTypes: TypeAlias = str | httpx.URL | httpx2.URL
+else:
+    TimeoutTypes: TypeAlias = float | httpx.Timeout | None
+    URLTypes: TypeAlias = str | httpx.URL
+# A key, or what returns one per request (a token service, a vault); the async client also takes an async callable.
+APIKeyProvider: TypeAlias = Callable[[], object]
 QueryScalar: TypeAlias = str | int | float | bool | None
 QueryValue: TypeAlias = QueryScalar | list[QueryScalar] | tuple[QueryScalar, ...]
 
@@ -67,6 +81,8 @@ class ClientOptions:
     default_headers: Mapping[str, str]
     retry: RetryPolicy
     default_query: Mapping[str, QueryValue] = attrs.field(factory=dict)
+    # Called for every attempt when given; `api_key` is then empty and no Authorization is sent in its name.
+    api_key_provider: APIKeyProvider | None = None
 
     def __repr__(self) -> str:
         # The key is left out on purpose: reprs end up in logs and bug reports.
@@ -76,13 +92,9 @@ class ClientOptions:
         )
 
     def auth_headers(self) -> httpx.Headers:
-        headers = httpx.Headers(
-            {
-                "Authorization": f"Bearer {self.api_key}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            }
-        )
+        headers = httpx.Headers({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:
@@ -104,12 +116,16 @@ def _seconds(value: object, param: str) -> float:
         or not 0 < value <= MAX_TIMEOUT_SECONDS
     ):
         raise InvalidParameterError(
-            param, f"expected seconds from 0 to {MAX_TIMEOUT_SECONDS:.0f}, an httpx.Timeout or None, got {value!r}"
+            param,
+            f"expected seconds from 0 to {MAX_TIMEOUT_SECONDS:.0f}, an httpx.Timeout, an httpx2.Timeout or None, "
+            f"got {value!r}",
         )
     return float(value)
 
 
 def coerce_timeout(value: TimeoutTypes | httpx.Timeout, param: str = "timeout") -> httpx.Timeout:
+    if _httpx2.is_instance(value, "Timeout"):
+        value = _httpx2.to_httpx_timeout(value)  # type: ignore[arg-type]
     if isinstance(value, httpx.Timeout):
         for part in (value.connect, value.read, value.write, value.pool):
             if part is not None:
@@ -127,9 +143,10 @@ def check_max_retries(value: object, param: str = "max_retries") -> int:
     return value
 
 
-def _base_url(value: str | httpx.URL) -> httpx.URL:
+def _base_url(value: URLTypes) -> httpx.URL:
     try:
-        url = httpx.URL(value)
+        # An httpx2.URL (the SDK 3.x's) is read from its text: the two URL types share no class.
+        url = httpx.URL(str(value) if _httpx2.is_instance(value, "URL") else value)  # type: ignore[arg-type]
         if url.scheme not in ("http", "https") or not url.host:
             raise InvalidParameterError("base_url", f"expected an absolute http(s) URL, got {str(value)!r}")
         if url.fragment:
@@ -208,10 +225,10 @@ def check_query(params: object, param: str) -> dict[str, QueryValue]:
 
 def resolve_options(
     *,
-    api_key: str | None,
+    api_key: str | APIKeyProvider | None,
     organization: str | None,
     project: str | None,
-    base_url: str | httpx.URL | None,
+    base_url: URLTypes | None,
     timeout: TimeoutTypes | NotGiven,
     max_retries: int,
     default_headers: Mapping[str, str] | None,
@@ -223,12 +240,20 @@ def resolve_options(
     key = api_key if api_key else _env("OPENAI_API_KEY")
     if key is None:
         raise MissingAPIKeyError(
-            "No API key: pass api_key=... or set the OPENAI_API_KEY environment variable to a non-empty value."
+            "No API key: pass api_key=... (a string, or a callable that returns one) or set the OPENAI_API_KEY "
+            "environment variable to a non-empty value."
         )
-    if not isinstance(key, str):
-        raise InvalidParameterError("api_key", f"expected a string, got {type(key).__name__}")
-    # These travel in headers, so they must be ASCII on one line; the message never repeats the key itself.
-    check_headers({"Authorization": key}, "api_key")
+    provider: APIKeyProvider | None = None
+    # Callable first, as in the SDK: a str subclass that is also callable is asked per request.
+    if callable(key):
+        provider, key = key, ""
+    elif not isinstance(key, str):
+        raise InvalidParameterError(
+            "api_key", f"expected a string or a callable that returns one, got {type(key).__name__}"
+        )
+    else:
+        # These travel in headers, so they must be ASCII on one line; the message never repeats the key itself.
+        check_headers({"Authorization": key}, "api_key")
     for param, value in (("organization", organization), ("project", project)):
         if value is not None and not isinstance(value, str):
             raise InvalidParameterError(param, f"expected a string or None, got {type(value).__name__}")
@@ -249,7 +274,35 @@ def resolve_options(
         default_headers=check_headers(default_headers),
         retry=_check_retry_policy(retry_policy),
         default_query=check_query(default_query, "default_query"),
+        api_key_provider=provider,
     )
+
+
+def provided_key(value: object) -> str:
+    """What the `api_key` callable returned, checked as a key given directly is, never repeated in the message."""
+    if inspect.isawaitable(value):
+        if inspect.iscoroutine(value):
+            value.close()  # never awaited: closed here so Python does not warn about it
+        raise APIKeyProviderError(
+            "The api_key callable returned an awaitable: an async callable needs AsyncBatchClient, or make it a plain "
+            "function that returns the key."
+        )
+    if not isinstance(value, str):
+        raise APIKeyProviderError(f"The api_key callable returned {type(value).__name__}, not a string key.")
+    if not value:
+        raise APIKeyProviderError("The api_key callable returned an empty string, not a key.")
+    try:
+        check_headers({"Authorization": value}, "api_key")
+    except InvalidParameterError:
+        raise APIKeyProviderError(
+            "The api_key callable returned a key that cannot travel in a header (it must be printable ASCII "
+            "without leading or trailing whitespace)."
+        ) from None
+    return value
+
+
+def provider_failed(exc: Exception) -> APIKeyProviderError:
+    return APIKeyProviderError(f"The api_key callable raised {type(exc).__name__}: {exc}")
 
 
 def check_body(body: object, param: str = "extra_body") -> dict[str, Any]:

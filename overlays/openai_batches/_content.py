@@ -82,6 +82,16 @@ class _ContentBase:
         value: str | None = self.response.headers.get("x-request-id")
         return value
 
+    @property
+    def encoding(self) -> str | None:
+        """The encoding `text` decodes with: the charset the server named, else UTF-8. Needs no body."""
+        return self.response.encoding
+
+    @property
+    def charset_encoding(self) -> str | None:
+        """The charset named in the Content-Type, or None."""
+        return self.response.charset_encoding
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={str(self.response.request.url)!r}, content_length={self.content_length})"
 
@@ -142,22 +152,23 @@ class FileContent(_ContentBase):
             error, cause = _stream_error(exc, self.response, self._redact)
             raise error from cause
 
+    def _pieces(self, iterator: Iterator[_T]) -> Iterator[_T]:
+        while True:
+            piece = self._guard(lambda: next(iterator, None))
+            if piece is None:
+                return
+            yield piece
+
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in chunks (decoded if the server compressed it)."""
-        iterator = self.response.iter_bytes(chunk_size)
-        while True:
-            chunk = self._guard(lambda: next(iterator, None))
-            if chunk is None:
-                return
-            yield chunk
+        return self._pieces(self.response.iter_bytes(chunk_size))
 
     def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
-        iterator = self.response.iter_text(chunk_size)
-        while True:
-            chunk = self._guard(lambda: next(iterator, None))
-            if chunk is None:
-                return
-            yield chunk
+        return self._pieces(self.response.iter_text(chunk_size))
+
+    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body as it came over the wire: still compressed if the server compressed it."""
+        return self._pieces(self.response.iter_raw(chunk_size))
 
     def iter_lines(self) -> Iterator[str]:
         """The body line by line without line endings: one JSON document per line for batch output files."""
@@ -186,6 +197,10 @@ class FileContent(_ContentBase):
     def text(self) -> str:
         self.read()
         return self.response.text
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as one JSON document (a batch output file is JSON lines: use `iter_lines`)."""
+        return json.loads(self.read(), **kwargs)
 
     def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
@@ -291,6 +306,16 @@ class AsyncFileContent(_ContentBase):
         while (chunk := await self._next(iterator)) is not None:
             yield chunk
 
+    async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The body as it came over the wire: still compressed if the server compressed it."""
+        if self._raw_in_memory():
+            for piece in self.response.iter_bytes(chunk_size):
+                yield piece
+            return
+        iterator = self.response.aiter_raw(chunk_size)
+        while (chunk := await self._next(iterator)) is not None:
+            yield chunk
+
     async def aiter_lines(self) -> AsyncIterator[str]:
         """The body line by line without line endings: one JSON document per line for batch output files."""
         splitter = _LineSplitter()
@@ -325,6 +350,14 @@ class AsyncFileContent(_ContentBase):
     def iter_lines(self) -> _Pieces[str]:
         buffered = None if self._buffered() is None else self._lines_in_memory
         return _Pieces(self.aiter_lines, buffered)
+
+    def _raw_in_memory(self) -> bool:
+        # Once read, httpx keeps only the decoded body; an uncompressed one is its own raw bytes.
+        return self._buffered() is not None and self.response.headers.get("content-encoding", "identity") == "identity"
+
+    def iter_raw(self, chunk_size: int | None = None) -> _Pieces[bytes]:
+        buffered = (lambda: self.response.iter_bytes(chunk_size)) if self._raw_in_memory() else None
+        return _Pieces(lambda: self.aiter_raw(chunk_size), buffered)
 
     async def aread(self) -> bytes:
         try:

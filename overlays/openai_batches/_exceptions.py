@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIKeyProviderError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -43,6 +44,14 @@ OpenAIError = OpenAIBatchesError
 
 class MissingAPIKeyError(OpenAIBatchesError):
     """No API key was given and OPENAI_API_KEY is unset or empty."""
+
+
+class APIKeyProviderError(OpenAIBatchesError):
+    """The `api_key` callable raised, or returned no usable key; raised before the request is sent.
+
+    Its own class, not an `AuthenticationError`: the server never saw the request, so retrying or re-checking the
+    key with the API would not help, the callable (a token service, a vault) needs fixing.
+    """
 
 
 class InvalidParameterError(OpenAIBatchesError, ValueError):

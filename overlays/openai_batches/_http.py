@@ -14,6 +14,7 @@ random boundary (tests/test_request_building.py checks that the generated code s
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -23,7 +24,7 @@ from typing import Any
 import attrs
 import httpx
 
-from ._config import ClientOptions, QueryValue
+from ._config import ClientOptions, QueryValue, provided_key, provider_failed
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -39,6 +40,9 @@ log = logging.getLogger("openai_batches")
 _REDACTED = "<redacted>"
 _SNIPPET = 300
 _CLOSED = "This client has been closed; create a new one to send more requests."
+# The keys an api_key callable gave that errors still hide: enough for a token that rotates while a response to the
+# previous one is still being reported, bounded so a long-lived process does not collect them forever.
+_REMEMBERED_KEYS = 16
 
 
 @attrs.frozen
@@ -136,6 +140,10 @@ class RequestBuilder:
     def __init__(self, options: ClientOptions, http: httpx.Client | httpx.AsyncClient) -> None:
         self.options = options
         self._http = http
+        # Every key this client has sent, so errors hide a rotated one too; the static key, if any, first.
+        self._secrets: list[str] = [options.api_key] if options.api_key else []
+        # Headers that name their own Authorization make the callable pointless: the SDK does not call it then.
+        self._own_authorization = any(name.lower() == "authorization" for name in options.default_headers)
         base = str(options.base_url)
         # Paths go between the base path and the base URL's own query (an `api-version=` of a gateway, say);
         # as text, so building a request parses the URL once, as a plain httpx call does.
@@ -190,6 +198,53 @@ class RequestBuilder:
             return params or None
         return self._base_params.merge(params) if params else self._base_params
 
+    @property
+    def last_key(self) -> str:
+        """The key most recently sent ("" before an api_key callable was first asked), as the SDK's `api_key`."""
+        return self._secrets[-1] if self._secrets else ""
+
+    def _wants_key(self, context: CallContext) -> bool:
+        if self.options.api_key_provider is None or self._own_authorization:
+            return False
+        return not any(name.lower() == "authorization" for name in context.headers)
+
+    def _call_provider(self) -> object:
+        provider = self.options.api_key_provider
+        assert provider is not None
+        try:
+            return provider()
+        except Exception as exc:
+            raise self._provider_error(exc) from self.cause(exc)
+
+    def _provider_error(self, exc: Exception) -> OpenAIBatchesError:
+        error = provider_failed(exc)
+        error.args = (self.redact(str(error)),)
+        return error
+
+    def _remember(self, value: object) -> str:
+        key = provided_key(value)
+        if key in self._secrets:
+            self._secrets.remove(key)
+        self._secrets.append(key)
+        del self._secrets[:-_REMEMBERED_KEYS]
+        return key
+
+    def api_key(self, context: CallContext) -> str | None:
+        """The key for one attempt from the api_key callable, or None when the headers already carry it."""
+        return self._remember(self._call_provider()) if self._wants_key(context) else None
+
+    async def async_api_key(self, context: CallContext) -> str | None:
+        """`api_key` for the async client, whose callable may be async (as the SDK's `AsyncOpenAI` takes it)."""
+        if not self._wants_key(context):
+            return None
+        value = self._call_provider()
+        if inspect.isawaitable(value):
+            try:
+                value = await value
+            except Exception as exc:
+                raise self._provider_error(exc) from self.cause(exc)
+        return self._remember(value)
+
     def build(
         self,
         http: httpx.Client | httpx.AsyncClient,
@@ -198,17 +253,18 @@ class RequestBuilder:
         kwargs: Mapping[str, Any],
         context: CallContext,
         attempt: int,
+        key: str | None = None,
     ) -> httpx.Request:
         context.attempts = attempt
         context.redact_json = self.redact_json
         files = kwargs.get("files")
         if self._direct and files is None and not http.params:
             full_url, params = self._url_and_params(url, kwargs.get("params"))
-            request = self._direct_request(http, method, full_url, params, kwargs, context)
+            request = self._direct_request(http, method, full_url, params, kwargs, context, key)
         else:
             # httpx replaces a URL's query with the merged params: the whole query goes as params here.
             params = self._all_params(kwargs.get("params"))
-            request = self._client_request(http, method, self._prefix + url, params, kwargs, context, files)
+            request = self._client_request(http, method, self._prefix + url, params, kwargs, context, files, key)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "Sending %s %s (attempt %d) headers=%s",
@@ -227,12 +283,15 @@ class RequestBuilder:
         params: Any,
         kwargs: Mapping[str, Any],
         context: CallContext,
+        key: str | None,
     ) -> httpx.Request:
         """What `http.build_request` builds, without merging what was merged once already."""
         headers = self._merged_headers()
-        if context.headers:
+        if context.headers or key is not None:
             # The merged set's encoding was worked out once; the copy keeps it rather than trying every header again.
             headers = httpx.Headers(headers, encoding=headers.encoding)
+            if key is not None:
+                headers["Authorization"] = f"Bearer {key}"
             for name, value in context.headers.items():
                 headers[name] = value
         timeout = context.timeout
@@ -258,9 +317,12 @@ class RequestBuilder:
         kwargs: Mapping[str, Any],
         context: CallContext,
         files: Any,
+        key: str | None,
     ) -> httpx.Request:
         """The request built by `http.build_request`: for uploads, and for clients that build requests their way."""
         merged = dict(self._header_map if files is None else self._upload_header_map)
+        if key is not None:
+            merged["authorization"] = ("Authorization", f"Bearer {key}")
         for name, value in context.headers.items():
             merged[name.lower()] = (name, value)
         timeout: httpx.Timeout | httpx._client.UseClientDefault = (
@@ -304,7 +366,8 @@ class RequestBuilder:
 
     def cause(self, exc: BaseException) -> BaseException | None:
         """The exception to chain, or None when its text would show the key in a traceback."""
-        return None if self.options.api_key in f"{exc!s} {exc!r}" else exc
+        text = f"{exc!s} {exc!r}"
+        return None if any(secret in text for secret in self._secrets) else exc
 
     def transport_failure(
         self, exc: Exception, request: httpx.Request, context: CallContext, attempt: int
@@ -368,9 +431,11 @@ class RequestBuilder:
         return error
 
     def redact(self, text: str) -> str:
-        # The key is never empty (the client refuses an empty one), so it cannot match everywhere.
-        key = self.options.api_key
-        return text.replace(key, _REDACTED) if key in text else text
+        # No secret is empty (an empty key is refused, given or returned), so none can match everywhere.
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, _REDACTED)
+        return text
 
     def redact_json(self, value: object) -> object:
         if isinstance(value, str):
@@ -458,7 +523,8 @@ class Dispatcher:
             attempt += 1
             if self._http.is_closed:
                 raise OpenAIBatchesError(_CLOSED)
-            request = builder.build(self._http, method, str(url), kwargs, context, attempt)
+            key = builder.api_key(context)
+            request = builder.build(self._http, method, str(url), kwargs, context, attempt, key)
             # Always streamed, so the status is known before the body is decoded: a 503 with a broken body is
             # still a retryable 503.
             try:
@@ -510,7 +576,8 @@ class AsyncDispatcher:
             attempt += 1
             if self._http.is_closed:
                 raise OpenAIBatchesError(_CLOSED)
-            request = builder.build(self._http, method, str(url), kwargs, context, attempt)
+            key = await builder.async_api_key(context)
+            request = builder.build(self._http, method, str(url), kwargs, context, attempt, key)
             try:
                 response = await self._http.send(request, stream=True, follow_redirects=False)
             except httpx.HTTPError as exc:
