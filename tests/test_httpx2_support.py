@@ -253,6 +253,18 @@ def test_a_key_that_is_neither_a_string_nor_callable_is_refused() -> None:
         BatchClient(api_key=42)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("cls", [int, str, bytes])
+def test_a_class_given_as_the_key_is_refused_when_made_not_on_every_request(cls: type) -> None:
+    # A class is callable, but what it returns when called is no key.
+    with pytest.raises(InvalidParameterError, match=f"got the class {cls.__name__}"):
+        BatchClient(api_key=cls)  # type: ignore[arg-type]
+    client = BatchClient(api_key="sk-plain")
+    with pytest.raises(InvalidParameterError, match=f"got the class {cls.__name__}"):
+        client.with_options(api_key=cls)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match=f"got the class {cls.__name__}"):
+        AsyncBatchClient(api_key=cls)  # type: ignore[arg-type]
+
+
 # ---------------------------------------------------------------------------------------------------- httpx2 clients
 
 

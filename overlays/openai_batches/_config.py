@@ -244,6 +244,11 @@ def resolve_options(
             "environment variable to a non-empty value."
         )
     provider: APIKeyProvider | None = None
+    # A class is callable, but calling `int` or `str` yields no key: refused here, not on every request.
+    if isinstance(key, type):
+        raise InvalidParameterError(
+            "api_key", f"expected a string or a callable that returns one, got the class {key.__name__}"
+        )
     # Callable first, as in the SDK: a str subclass that is also callable is asked per request.
     if callable(key):
         provider, key = key, ""
