@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from .._exceptions import InvalidParameterError
+from ..prices import ModelPrice
 from ..results import BatchResult
 from .records import CANCELLED, COMPLETED, FINISHED_STATUSES, JobRecord, ShardState
 from .settings import job_folder
@@ -24,34 +25,6 @@ __all__ = ["Job", "JobSummary", "ModelPrice"]
 
 # Shard states in which a batch is at the service (or about to be): "batches in flight".
 _IN_FLIGHT = (ShardState.CREATING, ShardState.SUBMITTED)
-
-
-@attrs.frozen(kw_only=True)
-class ModelPrice:
-    """Batch prices of one model in dollars per million tokens; cached input defaults to the input price."""
-
-    input: float
-    output: float
-    cached_input: float | None = None
-
-    @classmethod
-    def of(cls, value: object, model: str) -> ModelPrice:
-        if isinstance(value, ModelPrice):
-            return value
-        if isinstance(value, Mapping) and {"input", "output"} <= set(value):
-            numbers = {key: value[key] for key in ("input", "output", "cached_input") if value.get(key) is not None}
-            if all(isinstance(n, int | float) and not isinstance(n, bool) and n >= 0 for n in numbers.values()):
-                return cls(**{key: float(n) for key, n in numbers.items()})
-        raise InvalidParameterError(
-            "prices",
-            f"the price of {model!r} must be a ModelPrice or a mapping with 'input', 'output' (and optionally "
-            f"'cached_input'), dollars per million tokens; got {value!r}",
-        )
-
-    def cost(self, input_tokens: int, cached_tokens: int, output_tokens: int) -> float:
-        cached_price = self.input if self.cached_input is None else self.cached_input
-        uncached = max(input_tokens - cached_tokens, 0)
-        return (uncached * self.input + cached_tokens * cached_price + output_tokens * self.output) / 1_000_000
 
 
 @attrs.frozen(kw_only=True)
