@@ -11,7 +11,7 @@ VENDORED_UPSTREAM := spec/upstream/openai-openapi.yaml
 UPSTREAM ?= $(VENDORED_UPSTREAM)
 
 .PHONY: setup update-spec check-spec spec-drift generate check-generated lint typecheck test fuzz check prism demo \
-	bench bench-smoke mutate clean unasync check-unasync
+	bench bench-smoke mutate clean unasync check-unasync chromium
 
 # Two stamps: `make demo` needs only the package and the local server's extra; everything else needs the dev tools.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -70,7 +70,15 @@ $(PRISM): tools/prism/package.json tools/prism/package-lock.json
 
 prism: $(PRISM)
 
-test: $(STAMP) $(PRISM)
+# tests/test_report_browser.py opens the job report in headless Chromium, Debian's package: installed here when
+# missing (as root, or through sudo), so `make test` on a fresh machine has it; the test fails without it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "== installing Debian's chromium for the report's browser test"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium; }
+
+test: $(STAMP) $(PRISM) chromium
 	$(BIN)/python -m pytest -q -m "not bench and not fuzz"
 
 # Schemathesis against the local server: every check, a fixed seed, 20,000+ requests in about three minutes.

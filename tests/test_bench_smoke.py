@@ -207,3 +207,19 @@ def test_the_event_loop_section_reports_the_worst_lag_of_an_async_job(run: tuple
     _positive([loop["run_seconds"], loop["sync_run_seconds"], loop["median_lag_ms"]], "event loop run")
     assert "=== jobs on the event loop" in stdout and "target: under 50 ms:" in stdout
     assert "async job, event loop worst lag" in stdout
+
+
+def test_the_tables_section_reports_export_rates_and_peak_memory(run: tuple[dict[str, Any], str]) -> None:
+    report, stdout = run
+    tables = report["tables"]
+    sizes = [str(size) for size in report["params"]["tables_sizes"]]
+    assert list(tables["sizes"]) == sizes and tables["flat_target"] == 1.2
+    assert {"write_parquet", "write_csv", "to_arrow"} <= set(tables["exports"])
+    for size in sizes:
+        assert set(tables["sizes"][size]) == set(tables["exports"])
+        for export, entry in tables["sizes"][size].items():
+            assert entry["rows"] == int(size), (size, export)
+            _positive([entry["rows_per_second"], entry["peak_rss_bytes"], entry["file_bytes"] or 1], export)
+    assert set(tables["rss_ratio"]) == set(tables["exports"])
+    _positive(tables["rss_ratio"], "tables RSS ratio")
+    assert "=== tables:" in stdout and "write_parquet peak RSS" in stdout and "flat: <= 1.2x" in stdout

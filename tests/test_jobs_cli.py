@@ -76,9 +76,11 @@ def test_run_status_list_results(server: LocalServer, requests_file: Path, capsy
     assert header.split() == [
         "NAME",
         "STATUS",
-        "DONE",
+        "SUCCEEDED",
         "FAILED",
+        "MISSING",
         "PENDING",
+        "BATCHES",
         "IN",
         "FLIGHT",
         "ATTEMPTS",
@@ -86,7 +88,13 @@ def test_run_status_list_results(server: LocalServer, requests_file: Path, capsy
         "IN/OUT",
         "COST",
     ]
-    assert row.split()[:7] == ["eval", "completed", "9", "1", "0", "0", "10"] and row.split()[-1].startswith("$")
+    assert row.split()[:9] == ["eval", "completed", "9", "1", "0", "0", "3", "0", "10"]
+    assert row.split()[-1].startswith("$")
+
+    # One job: its row, then its whole headline.
+    code, out, _ = run(capsys, "job", "status", "eval", "--price", "gpt-4o-mini=0.075,0.3")
+    assert code == 0 and out.splitlines()[1].split()[:3] == ["eval", "completed", "9"]
+    assert "succeeded 9, failed 1, no result 0, cancelled 0, pending 0" in out and "batches 3" in out
 
     code, out, _ = run(capsys, "job", "status", "eval", "--json")
     document = json.loads(out)
@@ -229,7 +237,9 @@ def test_the_live_line_redraws_in_place() -> None:
 
 
 def test_the_status_table_lines_up() -> None:
-    assert status_table([], []) == ["NAME  STATUS  DONE  FAILED  PENDING  IN FLIGHT  ATTEMPTS  TOKENS IN/OUT  COST"]
+    assert status_table([], []) == [
+        "NAME  STATUS  SUCCEEDED  FAILED  MISSING  PENDING  BATCHES  IN FLIGHT  ATTEMPTS  TOKENS IN/OUT  COST"
+    ]
 
 
 def test_help_lists_the_job_commands(capsys: pytest.CaptureFixture[str]) -> None:

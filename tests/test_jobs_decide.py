@@ -179,7 +179,8 @@ def test_an_ended_batch_counts_for_its_model_and_is_downloaded_next() -> None:
         submitted, state=ShardState.ENDED, batch_status="completed", output_file_id="out-1", input_tokens=7
     )
     assert effects == [
-        EndBatch("batch_1", "completed", "out-1", None, 7, 0, 0),
+        # The service gave no end time: the batch ended no later than the answer that said so.
+        EndBatch("batch_1", "completed", "out-1", None, 7, 0, 0, ended_at=2001.0),
         SaveBudget(BudgetRecord(job=1, model=0, ended=1)),
         SaveShard(submitted, ended),
     ]

@@ -18,7 +18,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
 
 
 def test_the_python_example_merges_one_result_per_request(server: LocalServer, tmp_path: Path) -> None:
-    (block,) = [b for b in readme.runnable() if b.language == "python" and "client.jobs.create" in b.code]
+    (block,) = [
+        b for b in readme.runnable() if b.language == "python" and 'client.jobs.create(\n        "numbers"' in b.code
+    ]
     done = readme.run_block(block, server, tmp_path)
     assert done.returncode == 0, done.stderr
     printed = done.stdout.splitlines()
@@ -39,3 +41,23 @@ def test_the_command_line_example(server: LocalServer, tmp_path: Path) -> None:
     assert "wrote 120 results to merged.jsonl: 120 succeeded, 0 failed" in done.stdout
     assert done.stdout.rstrip().endswith("deleted job numbers and its files on the service")
     assert len((tmp_path / "merged.jsonl").read_text().splitlines()) == 120
+
+
+def test_the_budget_example_pauses_at_the_cap_then_finishes(server: LocalServer, tmp_path: Path) -> None:
+    (block,) = [b for b in readme.runnable() if b.language == "python" and "max_cost=" in b.code]
+    done = readme.run_block(block, server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    paused, note, completed = done.stdout.splitlines()
+    assert paused == "paused 10" and completed == "completed 0"
+    assert note.startswith("paused at its cost budget of $0.000050: $") and "resume with a higher max_cost" in note
+
+
+def test_the_report_example_writes_one_page_with_the_jobs_numbers(server: LocalServer, tmp_path: Path) -> None:
+    (block,) = [b for b in readme.runnable() if b.language == "python" and "write_report(" in b.code]
+    done = readme.run_block(block, server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["report.html 36 4"]
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    for key, value in (("requests", 40), ("succeeded", 36), ("failed", 4), ("batches", 2)):
+        assert f'id="{key}" data-value="{value}"' in page
+    assert "<script" not in page and "fail-3" in page

@@ -348,3 +348,26 @@ def test_a_supplied_http_client_outlives_the_clients_that_used_it() -> None:
     gc.collect()
     assert not own.is_closed
     own.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_extra_headers_differing_only_in_case_are_all_sent_as_httpx_sends_them(mode: str) -> None:
+    recorder = Recorder(routes)
+    headers = {"X-Trace": "a", "x-trace": "b", "User-Agent": "mine"}
+    if mode == "sync":
+        with sync_client(recorder) as client:
+            client.batches.retrieve("batch_abc123", extra_headers=headers)
+    else:
+
+        async def go() -> None:
+            async with async_client(recorder) as client:
+                await client.batches.retrieve("batch_abc123", extra_headers=headers)
+
+        asyncio.run(go())
+    bare = httpx.Client(headers={"User-Agent": "library"}).build_request("GET", BASE_URL, headers=headers)
+    sent = recorder.requests[0].headers
+    for name in ("x-trace", "user-agent"):
+        assert [v for k, v in sent.raw if k.lower() == name.encode()] == [
+            v for k, v in bare.headers.raw if k.lower() == name.encode()
+        ]
+    assert sent.get_list("x-trace") == ["a", "b"]

@@ -8,6 +8,7 @@
     python tools/bench.py --without-speed  # as installed without the `speed` extra: msgspec hidden, stdlib JSON
     python tools/bench.py --jobs-only      # only the jobs section (planning and merging a million requests)
     python tools/bench.py --jobs-loop      # only the event loop's lag while an async job merges 50,000 lines
+    python tools/bench.py --tables-only    # only the tables section (a finished job exported as Parquet, Arrow, ...)
     python tools/bench.py --server-only --baseline-server OLD/server   # the local server against another tree's
 
 The last section measures the local server itself (`bench_server.py`): uploads/s and retrieves/s at 1 and 64
@@ -36,6 +37,10 @@ The event-loop section (issue 19, `bench_jobs_loop.py`) runs one `AsyncBatchClie
 batch against the local server, with a 5 ms ticker on the same event loop: the worst lag of the loop (how late the
 ticker woke) over the whole run and per phase, the merge of the batch's results among them (target: under 50 ms),
 and the run's wall time beside the same job run with the sync `BatchClient`.
+
+The tables section (issue 22, `bench_tables.py`) exports a finished job of 100,000 and of 1,000,000 requests with
+`write_parquet`, `write_csv`, `to_arrow` and `write_report`, each in a child process: rows per second and peak RSS,
+and the peak ratio of the two sizes (target for the streamed writers: within 1.2x).
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ from typing import Any
 import bench_jobs_loop
 import bench_server
 import bench_server_listing
+import bench_tables
 import httpx
 
 API_KEY = "sk-bench-0000000000000000000000000000000000000000"
@@ -134,6 +140,7 @@ class Params:
     server_rounds: int = 7
     server_block_seconds: float = 0.5
     jobs_loop_requests: int = 50_000
+    tables_sizes: tuple[int, int] = (100_000, 1_000_000)
 
 
 FULL = Params(
@@ -152,6 +159,7 @@ SMOKE = Params(
     server_rounds=2,
     server_block_seconds=0.1,
     jobs_loop_requests=2_000,
+    tables_sizes=(2_000, 20_000),
 )
 
 
@@ -1531,6 +1539,8 @@ def print_jobs_target(report: dict[str, Any]) -> None:
     print(f"  {what:34s} {f'{ratio:.2f}x':34s} {'<= 1.2x':18s} {'met' if ratio <= 1.2 else 'NOT met'}")
     if "jobs_loop" in report:
         print(bench_jobs_loop.target_row(report["jobs_loop"]))
+    if "tables" in report:
+        print("\n".join(bench_tables.target_rows(report["tables"])))
     print()
 
 
@@ -1621,6 +1631,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--jobs-loop", action="store_true", help="only the event loop's worst lag while an async job runs one batch"
     )
+    parser.add_argument(
+        "--tables-only", action="store_true", help="only a finished job's results exported as tables (issue 22)"
+    )
     parser.add_argument("--jobs-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--jobs-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--server-only", action="store_true", help="only the local server's section")
@@ -1656,6 +1669,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = {"params": dataclasses.asdict(params), "jobs": measure_jobs(params)}
         print_jobs(report, params)
         print_jobs_target(report)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
+        return 0
+    if args.tables_only:
+        report = {"params": dataclasses.asdict(params), "tables": bench_tables.run(params.tables_sizes)}
+        bench_tables.print_report(report["tables"])
+        print("\n".join(bench_tables.target_rows(report["tables"])))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
         return 0
@@ -1739,11 +1759,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["decoders"] = measure_decoders(params)
     report["jobs"] = measure_jobs(params)
     report["jobs_loop"] = bench_jobs_loop.run(params.jobs_loop_requests)
+    report["tables"] = bench_tables.run(params.tables_sizes)
 
     print_tables(report, params)
     print_decoders(report)
     print_jobs(report, params)
     bench_jobs_loop.print_report(report["jobs_loop"])
+    bench_tables.print_report(report["tables"])
     print_targets(report, params)
     print_jobs_target(report)
     report["server"] = run_server_section(params, args.baseline_server)

@@ -2,11 +2,13 @@
 
     openai-batches job run NAME INPUT [--endpoint E] [--max-attempts N] [--max-in-flight N]
                                       [--enqueued-token-limit N] [--max-batch-requests N] [--state-dir DIR]
-                                      [--lease-seconds S]
-    openai-batches job resume NAME [--lease-seconds S]
+                                      [--lease-seconds S] [--max-cost DOLLARS] [--price MODEL=IN,OUT[,CACHED]]
+                                      [--dry-run]
+    openai-batches job resume NAME [--lease-seconds S] [--max-cost DOLLARS]
     openai-batches job status [NAME] [--price MODEL=INPUT,OUTPUT[,CACHED]]
     openai-batches job list
-    openai-batches job results NAME [-o merged.jsonl]
+    openai-batches job results NAME [--format jsonl|csv|parquet] [-o merged.jsonl]
+    openai-batches job report NAME -o report.html [--price MODEL=INPUT,OUTPUT[,CACHED]]
     openai-batches job cancel NAME [--wait] [--lease-seconds S]
     openai-batches job delete NAME [--remote-files]
 
@@ -14,8 +16,10 @@ The conventions of the other commands hold: `--json` on every command, one-line 
 statuses (a job that ends cancelled exits 5, `job results` of an unfinished job exits 7), live progress on a terminal.
 Job commands add their own: an unknown job name is refused (2) since nothing can be sent for it; local state that
 cannot be read or written (a full disk, a read-only folder, a permission) exits 8 with the path and, where the job
-can go on, the command that resumes it; a job held or taken over by another runner exits 9. Ctrl-C stops the run and
-leaves the job resumable; its batches keep running at the service.
+can go on, the command that resumes it; a job held or taken over by another runner exits 9, and so does a `run` or
+`resume` whose job paused at its cost budget (`--max-cost`; stderr says "paused at its cost budget"), since in both
+the job is not done and this command can do nothing more for it. Ctrl-C stops the run and leaves the job resumable;
+its batches keep running at the service.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import datetime
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -44,7 +48,12 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CANCELLED = 5
 EXIT_NOT_FINISHED = 7
+# `job run`/`resume` of a job that paused at its cost budget: the status another runner's job exits with too
+# (cli.EXIT_BUSY), since in both this command can do nothing more for the job as it stands.
+EXIT_PAUSED = 9
 EXIT_INTERRUPTED = 130
+
+RESULT_FORMATS = ("jsonl", "csv", "parquet")
 
 # The lease a runner holds unless --lease-seconds says otherwise (jobs.lease.LEASE_TTL; a test checks), written
 # here so that `--help` needs no import of the jobs.
@@ -72,6 +81,16 @@ def _lease_seconds(text: str) -> float:
     # The library's minimum (jobs.lease.MIN_LEASE; a test checks), refused here as a usage error before anything runs.
     if not math.isfinite(value) or value < 1:
         raise argparse.ArgumentTypeError(f"expected seconds of at least 1, got {text!r}")
+    return value
+
+
+def _dollars(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected dollars, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected dollars, a positive number, got {text!r}")
     return value
 
 
@@ -113,7 +132,7 @@ def add_job_parser(
     job = commands.add_parser(
         "job",
         parents=[common],
-        help="run work bigger than one batch, durably (run, resume, status, list, results, cancel, delete)",
+        help="run work bigger than one batch, durably (run, resume, status, list, results, report, cancel, delete)",
         description="Durable multi-batch jobs: a JSONL file of any size is split into batches that fit the "
         "service's limits, submitted a few at a time, its failed lines retried, its results merged into one file "
         "in input order. State lives in a state directory (--state-dir, $OPENAI_BATCHES_STATE_DIR, or "
@@ -156,7 +175,17 @@ def add_job_parser(
             action="append",
             default=[],
             metavar="MODEL=IN,OUT[,CACHED]",
-            help="batch prices of a model in dollars per million tokens, for the cost in the summary (repeatable)",
+            help="batch prices of a model in dollars per million tokens, for the cost in the summary and the job's "
+            "cost budget (repeatable)",
+        )
+        parser.add_argument(
+            "--max-cost",
+            type=_dollars,
+            default=None,
+            metavar="DOLLARS",
+            help="the job's cost budget: a batch is sent only while the estimated cost of what is done and in flight "
+            f"stays within it; at the budget the job pauses (exit status {EXIT_PAUSED}) until it is resumed with a "
+            "higher one",
         )
         _add_lease_option(parser)
 
@@ -182,10 +211,22 @@ def add_job_parser(
     run.add_argument(
         "--max-batch-requests", type=_positive, default=None, metavar="N", help="requests per batch (50,000)"
     )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check INPUT and print what the job would send and cost (requests, batches, tokens, the cost range "
+        f"at batch prices, as `{PROG} estimate` does), then stop: nothing is sent, no job is recorded, the state "
+        "directory is not touched, no API key is needed",
+    )
     run_options(run)
     run.set_defaults(handler=_local_failures(_run))
 
-    resume = command("resume", "go on with a job", "Run the job NAME on from where it stopped.")
+    resume = command(
+        "resume",
+        "go on with a job",
+        "Run the job NAME on from where it stopped; --max-cost sets a new cost budget first (a job paused at its "
+        "budget goes on with a higher one).",
+    )
     resume.add_argument("name", metavar="NAME")
     run_options(resume)
     resume.set_defaults(handler=_local_failures(_resume))
@@ -209,11 +250,34 @@ def add_job_parser(
         "results",
         "print or save a job's merged results",
         "One result per request, in input order, in the service's line format; a request without a result from "
-        "the service has a line with `error` saying why. With -o, write them to a file and print a summary.",
+        "the service has a line with `error` saying why. With -o, write them to a file and print a summary. "
+        "--format csv or parquet writes them as a table instead, one row per request with its status, error, text, "
+        "tokens, batch and attempt (parquet needs the [arrow] extra, and -o).",
     )
     results.add_argument("name", metavar="NAME")
     results.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write the results here")
+    results.add_argument(
+        "--format",
+        choices=RESULT_FORMATS,
+        default="jsonl",
+        help="jsonl (default): the service's line format; csv or parquet: a table of the results",
+    )
     results.set_defaults(handler=_local_failures(_results))
+
+    report = command(
+        "report",
+        "write what happened in a job as one HTML page",
+        "One self-contained HTML file (no script, nothing fetched; it opens in any browser, offline): outcome "
+        "counts and cost, every batch on a timeline per model with the token budget in flight, failures by code "
+        "and status with example custom_ids, retries per attempt, tokens and cost per model, the slowest batches. "
+        "Reads the state directory only, finished job or not.",
+    )
+    report.add_argument("name", metavar="NAME")
+    report.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="write the page here")
+    report.add_argument(
+        "--price", type=_price, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
+    )
+    report.set_defaults(handler=_local_failures(_report))
 
     cancel = command(
         "cancel",
@@ -369,7 +433,7 @@ def _command_error(message: str, code: int) -> Exception:
 
 def _no_job_command(run: _Run) -> int:
     raise _usage_error(
-        f"a job command is required: run, resume, status, list, results, cancel or delete (see {PROG} job -h)"
+        f"a job command is required: run, resume, status, list, results, report, cancel or delete (see {PROG} job -h)"
     )
 
 
@@ -413,11 +477,15 @@ def _run(run: _Run) -> int:
     path = Path(args.input)
     if not path.is_file():
         raise _usage_error(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
+    if args.dry_run:
+        return _dry_run(run, path)
     settings: dict[str, Any] = {
         key: value
-        for key in ("max_attempts", "max_in_flight", "enqueued_token_limit", "max_batch_requests")
+        for key in ("max_attempts", "max_in_flight", "enqueued_token_limit", "max_batch_requests", "max_cost")
         if (value := getattr(args, key)) is not None
     }
+    if _prices(run) is not None:
+        settings["prices"] = _prices(run)  # kept with the job: its cost budget is counted at them
     # A failure while the input is read or the job recorded leaves the job as it was (its input is read in one
     # transaction): the same command goes on, whether the job existed before or not.
     with _local_state(run, f"run the same `{PROG} job run` again"):
@@ -429,8 +497,33 @@ def _run(run: _Run) -> int:
     return _drive(run, job.name)
 
 
+def _dry_run(run: _Run, path: Path) -> int:
+    from ._cli_estimate import estimate_file, print_estimate
+    from .jobs.settings import check_name
+
+    name = check_name(run.args.name)  # a name the real run would refuse is refused here too
+    estimate = estimate_file(run, path)
+    heading = f"dry run of job {name}: nothing was sent and no job was recorded"
+    print_estimate(run, estimate, heading)
+    return EXIT_OK
+
+
 def _resume(run: _Run) -> int:
-    return _drive(run, run.args.name)
+    args = run.args
+    if args.max_cost is not None:
+        # A new budget is a setting of the job: set as creating it again with its own input sets it.
+        from .jobs.api import read_job
+
+        with _local_state(run, f"run the same `{PROG} job resume` again"):
+            job = read_job(args.name, _state_dir(run))
+            settings: dict[str, Any] = {"max_cost": args.max_cost}
+            if _prices(run) is not None:
+                settings["prices"] = _prices(run)
+            with _client(run) as client:
+                _conflicts_are_usage(
+                    lambda: client.jobs.create(args.name, job.input_path, state_dir=args.state_dir, **settings)
+                )
+    return _drive(run, args.name)
 
 
 def _conflicts_are_usage(create: Callable[[], Job]) -> Job:
@@ -468,6 +561,16 @@ def _drive(run: _Run, name: str) -> int:
         progress.finish()
     summary = job.summary(_prices(run))
     _print_job(run, job, summary)
+    if job.status == "paused":
+        from .jobs.budget import dollars
+
+        budget = f" of {dollars(summary.max_cost)}" if summary.max_cost is not None else ""
+        spent = f": {dollars(summary.budget_spent)} spent or in flight" if summary.budget_spent is not None else ""
+        out.note(
+            f"job {clean(name)} paused at its cost budget{budget}{spent}; resume it with a higher one: "
+            f"{PROG} job resume {clean(name)} --max-cost DOLLARS{_state_dir_option(run)}"
+        )
+        return EXIT_PAUSED
     return EXIT_CANCELLED if job.status == "cancelled" else EXIT_OK
 
 
@@ -501,26 +604,58 @@ def _status(run: _Run) -> int:
         return EXIT_OK
     run.out.lines(status_table(summaries, [job.batches_in_flight for job in jobs]))
     if run.args.name:
-        run.out.lines(f"  {clean(note)}" for note in summaries[0].notes)
+        # One job: its whole headline (cancelled, attempts, cached tokens, estimate, notes) below its row.
+        run.out.line("")
+        run.out.lines(clean(line) for line in str(summaries[0]).splitlines())
     return EXIT_OK
 
 
 def status_table(summaries: list[JobSummary], in_flight: list[int]) -> list[str]:
-    rows = [("NAME", "STATUS", "DONE", "FAILED", "PENDING", "IN FLIGHT", "ATTEMPTS", "TOKENS IN/OUT", "COST")]
+    # The report's headline numbers (`job report`), one job a row.
+    rows = [
+        (
+            "NAME",
+            "STATUS",
+            "SUCCEEDED",
+            "FAILED",
+            "MISSING",
+            "PENDING",
+            "BATCHES",
+            "IN FLIGHT",
+            "ATTEMPTS",
+            "TOKENS IN/OUT",
+            "COST",
+        )
+    ]
     for summary, batches in zip(summaries, in_flight, strict=True):
         rows.append(
             (
                 clean(summary.name),
                 clean(summary.status),
                 f"{summary.succeeded:,}",
-                f"{summary.failed + summary.missing:,}",
+                f"{summary.failed:,}",
+                f"{summary.missing:,}",
                 f"{summary.pending:,}",
+                f"{summary.batches:,}",
                 str(batches),
                 f"{summary.attempts_used:,}",
                 f"{summary.input_tokens:,}/{summary.output_tokens:,}",
                 "-" if summary.cost is None else f"${summary.cost:,.4f}",
             )
         )
+    if any(summary.max_cost is not None for summary in summaries):
+        from .jobs.budget import dollars
+
+        # Spent or in flight / the budget, as the budget counts it (a job without one shows "-").
+        budgets = ["BUDGET"] + [
+            "-" if summary.max_cost is None else f"{dollars(summary.budget_spent or 0.0)}/{dollars(summary.max_cost)}"
+            for summary in summaries
+        ]
+        return _table([(*row, budget) for row, budget in zip(rows, budgets, strict=True)])
+    return _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
@@ -551,6 +686,16 @@ def _results(run: _Run) -> int:
     args, out = run.args, run.out
     from .jobs.api import read_job
 
+    if args.format == "parquet":
+        if args.output is None:
+            raise _usage_error("--format parquet writes a file: give it with -o FILE")
+        from ._exceptions import MissingDependencyError
+        from .tables import require
+
+        try:
+            require("pyarrow.parquet", "arrow")
+        except MissingDependencyError as exc:
+            raise _usage_error(str(exc)) from None
     job = read_job(args.name, _state_dir(run))
     if not job.finished:
         raise _command_error(
@@ -563,20 +708,29 @@ def _results(run: _Run) -> int:
     # A write that fails on the output's disk names no file: name the output, not the state folder.
     if args.output is None:
         with local_state_errors(job.name, _store_path(run), False, file="the standard output"):
-            for result in job.results():
-                out.line(json_line(result_json(result)))
+            if args.format == "csv":
+                _csv_to(out.stdout, job)
+            else:
+                for result in job.results():
+                    out.line(json_line(result_json(result)))
         return EXIT_OK
     directory_of_output = args.output.parent if str(args.output.parent) else Path(".")
     if not directory_of_output.is_dir():
         raise _usage_error(f"no such directory: {directory_of_output}")
     with local_state_errors(job.name, _store_path(run), False, file=args.output):
-        written = job.write_results(args.output)
+        if args.format == "csv":
+            written = job.write_csv(args.output)
+        elif args.format == "parquet":
+            written = job.write_parquet(args.output)
+        else:
+            written = job.write_results(args.output)
     without = job.missing + job.cancelled
     if out.as_json:
         out.json(
             {
                 "name": job.name,
                 "path": str(args.output),
+                "format": args.format,
                 "results": written,
                 "succeeded": job.succeeded,
                 "failed": job.failed,
@@ -589,6 +743,38 @@ def _results(run: _Run) -> int:
             f"wrote {written:,} results to {clean(args.output)}: {job.succeeded:,} succeeded, "
             f"{job.failed:,} failed{note}"
         )
+    return EXIT_OK
+
+
+def _csv_to(stream: TextIO, job: Job) -> None:
+    from .jobs.job_tables import job_sources
+    from .jobs.store import open_store
+    from .tables import write_csv_to
+
+    with open_store(job.state_dir) as store:
+        record = store.get_job(job.name)
+        if record is None:
+            from .jobs.errors import JobNotFoundError
+
+            raise JobNotFoundError(f"no job named {job.name!r} (it was deleted)", job=job.name)
+        write_csv_to(job_sources(store, record), stream)
+
+
+def _report(run: _Run) -> int:
+    args, out = run.args, run.out
+    from .jobs.api import read_job
+    from .jobs.local_state import local_state_errors
+
+    job = read_job(args.name, _state_dir(run))
+    directory_of_output = args.output.parent if str(args.output.parent) else Path(".")
+    if not directory_of_output.is_dir():
+        raise _usage_error(f"no such directory: {directory_of_output}")
+    with local_state_errors(job.name, _store_path(run), False, file=args.output):
+        path = job.write_report(args.output, _prices(run))
+    if out.as_json:
+        out.json({"name": job.name, "path": str(path), "status": job.status, "bytes": path.stat().st_size})
+    else:
+        out.line(f"wrote the report of job {clean(job.name)} ({clean(job.status)}) to {clean(path)}")
     return EXIT_OK
 
 

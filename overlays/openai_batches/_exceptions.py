@@ -24,6 +24,7 @@ __all__ = [
     "InternalServerError",
     "InvalidParameterError",
     "MissingAPIKeyError",
+    "MissingDependencyError",
     "NotFoundError",
     "OpenAIBatchesError",
     "OpenAIError",
@@ -44,6 +45,15 @@ OpenAIError = OpenAIBatchesError
 
 class MissingAPIKeyError(OpenAIBatchesError):
     """No API key was given and OPENAI_API_KEY is unset or empty."""
+
+
+class MissingDependencyError(OpenAIBatchesError, ImportError):
+    """An optional library a call needs is not installed; `extra` names the extra that installs it
+    (`pip install 'openai-batches[EXTRA]'`, as the message says). Also an ImportError, which is what it is."""
+
+    def __init__(self, message: str, *, extra: str, name: str | None = None) -> None:
+        super().__init__(message, name=name)
+        self.extra = extra
 
 
 class APIKeyProviderError(OpenAIBatchesError):

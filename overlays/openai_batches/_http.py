@@ -292,8 +292,9 @@ class RequestBuilder:
             headers = httpx.Headers(headers, encoding=headers.encoding)
             if key is not None:
                 headers["Authorization"] = f"Bearer {key}"
-            for name, value in context.headers.items():
-                headers[name] = value
+            # As httpx merges a request's headers: each name replaces the client's, and names that differ only in
+            # case are all sent, as they would be by a bare httpx call.
+            headers.update(context.headers)
         timeout = context.timeout
         cookies = http.cookies
         return httpx.Request(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict
 
 # Values of BatchEndpoint (upstream's, less those spec/overrides.yaml drops: /v1/videos, which the service stopped
 # taking); tests/test_update_spec_dropped.py fails on one the spec does not offer.
@@ -26,3 +26,13 @@ class OutputExpiresAfterParam(TypedDict):
 
     anchor: Literal["created_at"]
     seconds: int
+
+
+# What `batches.results_table` returns: a `pyarrow.Table`. pyarrow is an optional extra, so at run time the name
+# stands for Any and importing the client never imports pyarrow.
+if TYPE_CHECKING:
+    import pyarrow
+
+    ArrowTable: TypeAlias = pyarrow.Table
+else:
+    ArrowTable = Any

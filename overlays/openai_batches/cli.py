@@ -6,6 +6,7 @@
     openai-batches wait BATCH_ID [--poll-interval S] [--timeout S]
     openai-batches cancel BATCH_ID
     openai-batches results BATCH_ID [-o results.jsonl]
+    openai-batches estimate requests.jsonl       # requests, batches, tokens and cost range; sends nothing
     openai-batches job run NAME requests.jsonl   # a durable job of any size (job resume/status/list/results/...)
     openai-batches serve --port 8000 --data-dir ./batches-data   # the local Batch API server
 
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TextIO
 
+from ._cli_estimate import add_estimate_parser
 from ._cli_job import add_job_parser
 from ._cli_output import PROG, Output, clean, describe, json_line, result_json, summary, table
 from ._cli_progress import WaitProgress, counts_of
@@ -86,7 +88,8 @@ exit status:
   {EXIT_LOCAL_STATE}    job commands: local state could not be read or written (disk full, read-only,
        permission); the message names the path and says whether the job can be resumed
   {EXIT_BUSY}    job commands: another runner holds the job or took it over (this one stopped; the
-       job goes on there)
+       job goes on there); job run/resume: the job paused at its cost budget (--max-cost):
+       stderr says "paused at its cost budget"; resume it with a higher --max-cost
   {EXIT_INTERRUPTED}  interrupted with Ctrl-C (a batch being waited for keeps running; a job stays
        resumable with `job resume`)
 
@@ -290,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write the results here")
     results.set_defaults(handler=_results)
 
+    add_estimate_parser(commands, common, formatter, EPILOG)
     add_job_parser(commands, common, formatter, EPILOG)
 
     commands.add_parser(

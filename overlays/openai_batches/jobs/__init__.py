@@ -21,6 +21,7 @@ from .errors import (
     JobNotFoundError,
     JobStateError,
 )
+from .estimate import JobEstimate, ModelEstimate
 from .job import Job, JobSummary, ModelPrice
 from .settings import STATE_DIR_ENV, default_state_dir
 from .tokens import HeuristicEstimator, TiktokenEstimator, TokenEstimator, default_estimator
@@ -33,11 +34,13 @@ __all__ = [
     "JobBusyError",
     "JobConflictError",
     "JobError",
+    "JobEstimate",
     "JobInputChangedError",
     "JobLeaseLostError",
     "JobNotFoundError",
     "JobStateError",
     "JobSummary",
+    "ModelEstimate",
     "ModelPrice",
     "TiktokenEstimator",
     "TokenEstimator",

@@ -16,6 +16,10 @@ job, shard, attempt and submission in its metadata) and adopts it; only when not
 with the same Idempotency-Key. Extra uploads found are deleted, extra batches cancelled. A job taken over from a
 runner that may still be alive is reconciled now and then (every batch and upload of the job at the service
 compared with the store), and every job once before it finishes.
+
+A job with a cost budget (`max_cost`) holds a planned shard back, before its upload intent, when done plus in
+flight plus the shard would pass it (`budget.py` says how that is estimated); once nothing is in flight and nothing
+left fits, the job pauses, and a paused job goes on as soon as its budget admits a shard again.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from ..prices import PriceTable
 from .actions import (
     Action,
     BatchesFound,
@@ -51,12 +56,14 @@ from .actions import (
     Uploaded,
     UploadsFound,
 )
+from .budget import Spend, job_prices, spend_of
 from .effects import (
     AddBatch,
     AddResultFiles,
     Effect,
     EndBatch,
     MergeShard,
+    MoveBatch,
     PlanShards,
     RemoveShardFile,
     SaveBudget,
@@ -73,9 +80,11 @@ from .records import (
     CREATED,
     FINISHED_STATUSES,
     IN_PROGRESS,
+    PAUSED,
     BatchRecord,
     BudgetRecord,
     JobRecord,
+    ModelUsage,
     ShardRecord,
     ShardState,
 )
@@ -106,6 +115,9 @@ class JobView:
     has_pending: bool = False  # requests wait for a shard
     known_batches: frozenset[str] = frozenset()  # every batch id the job ever recorded
     known_files: frozenset[str] = frozenset()  # every upload id the job ever recorded
+    # Read only for a job with a cost budget: its models' names (to price them) and its batches' usage.
+    models: Mapping[int, str] = field(default_factory=dict)
+    usage: Mapping[int, ModelUsage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,10 @@ class JobCore:
         self._extra: list[tuple[float, Action]] = []
         self._reconcile_due: float | None = None  # set on the first decision of a contested job
         self._reconciled_before_finish = False
+        # The job's cost budget as counted for this decision (None: no budget), and whether it held a shard back.
+        self._spend: Spend | None = None
+        self._held = False
+        self._prices: tuple[str | None, PriceTable] | None = None
 
     # --- deciding --------------------------------------------------------------------------------------------
 
@@ -177,6 +193,14 @@ class JobCore:
         self._effects = []
         if job.status in FINISHED_STATUSES:
             return Step(done=True)
+        self._spend = self._spending(view)
+        self._held = False
+        if job.status == PAUSED:
+            # Paused at its budget: it stays paused (the run returns at once) until the budget admits a shard.
+            if self._over_budget(view.shards):
+                return Step(done=True)
+            self.changed = True
+            return Step(effects=[SetJobStatus(PAUSED, IN_PROGRESS)], local=True)
         if job.status == CREATED:
             return Step(effects=[SetJobStatus(CREATED, IN_PROGRESS)], local=True)
         cancelling = job.status == CANCELLING
@@ -232,6 +256,10 @@ class JobCore:
 
         waits += [due - now for due, _ in self._extra]
         effects = self._take_effects()
+        if self._held and not actions and not effects and not waits and self._over_budget(shards):
+            # Nothing in flight, and the budget admits none of what is left: pause (resumable with a higher one).
+            self.changed = True
+            return Step(effects=[SetJobStatus(job.status, PAUSED)], done=True)
         if not actions and not effects and not waits and not shards:
             if not self._reconciled_before_finish and any(self._known):
                 return Step(actions=[self._reconcile(job)])
@@ -313,6 +341,12 @@ class JobCore:
                     continue
             if not self._fits(job, shard, in_flight, budget):
                 continue
+            if shard.state == ShardState.PLANNED and not self._affordable(shard):
+                # Held back before its upload intent: nothing of it was sent, and nothing will be while it waits.
+                self._held = True
+                continue
+            if self._spend is not None and shard.state == ShardState.PLANNED:
+                self._spend.in_flight += self._spend.shard(shard)
             if shard.state == ShardState.PLANNED:
                 uploading = dataclasses.replace(
                     shard, state=ShardState.UPLOADING, filename=shard_filename(job, shard), intent_at=now
@@ -336,6 +370,29 @@ class JobCore:
         )
         self._save(shard, creating)
         return self._create(job, creating)
+
+    def _spending(self, view: JobView) -> Spend | None:
+        """The job's spend as the budget counts it (see `budget.py`): None for a job without a budget."""
+        job = view.job
+        if job.max_cost is None:
+            return None
+        if self._prices is None or self._prices[0] != job.prices:
+            self._prices = (job.prices, job_prices(job))
+        return spend_of(view.models, view.usage, self._prices[1], view.shards)
+
+    def _affordable(self, shard: ShardRecord) -> bool:
+        """Whether the budget admits the shard beside what is done and in flight."""
+        spend, limit = self._spend, self.job.max_cost
+        return spend is None or limit is None or spend.total + spend.shard(shard) <= limit
+
+    def _over_budget(self, shards: tuple[ShardRecord, ...] | list[ShardRecord]) -> bool:
+        """Every shard left is planned, none is affordable: the state a job pauses in (and stays paused in)."""
+        return (
+            self._spend is not None
+            and bool(shards)
+            and all(shard.state == ShardState.PLANNED for shard in shards)
+            and not any(self._affordable(shard) for shard in shards)
+        )
 
     def _budget(self, model: int) -> BudgetRecord:
         """The model's budget record; one that has learned nothing yet if the store holds none."""
@@ -485,6 +542,11 @@ class JobCore:
                     model=shard.model,
                     status=batch.status,
                     created_at=batch.created_at or now,
+                    in_progress_at=batch.in_progress_at,
+                    finalizing_at=batch.finalizing_at,
+                    requests_total=batch.total,
+                    requests_completed=batch.completed,
+                    requests_failed=batch.failed,
                 )
             )
         )
@@ -510,6 +572,11 @@ class JobCore:
             clock.due = now + clock.interval
             if batch.status != shard.batch_status:
                 self._save(shard, dataclasses.replace(shard, batch_status=batch.status))
+                # A service that leaves out a timestamp: the batch moved no later than this answer.
+                started = batch.in_progress_at or (now if batch.status == "in_progress" else None)
+                finalizing = batch.finalizing_at or (now if batch.status == "finalizing" else None)
+                counts = (batch.total, batch.completed, batch.failed)
+                self._effects.append(MoveBatch(batch.id, batch.status, started, finalizing, counts))
             return
         self._polls.pop(shard_id, None)
         budget = self._budget(shard.model)
@@ -522,6 +589,10 @@ class JobCore:
                 batch.input_tokens,
                 batch.cached_tokens,
                 batch.output_tokens,
+                batch.in_progress_at,
+                batch.finalizing_at,
+                batch.ended_at or now,
+                (batch.total, batch.completed, batch.failed),
             )
         )
         if batch.token_limited:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sqlite3
@@ -14,6 +15,8 @@ from typing import Any
 from .._config import NOT_GIVEN, NotGiven
 from .._exceptions import InvalidParameterError
 from ..batch_input import DEFAULT_LIMITS, BatchInput, BatchRequest, check_endpoint
+from ..prices import PricesArg
+from .budget import check_max_cost, check_priced, prices_json
 from .errors import JobConflictError
 from .files import sync_folder
 from .ingest import Scan, hash_file, spooled, store_requests
@@ -39,12 +42,19 @@ class JobSettings:
     max_in_flight: int | NotGiven = NOT_GIVEN
     enqueued_token_limit: int | NotGiven | None = NOT_GIVEN
     max_batch_requests: int | NotGiven | None = NOT_GIVEN
+    # The cost budget in dollars (None: no cap; see `budget.py`) and the caller's prices it is counted at.
+    max_cost: float | NotGiven | None = NOT_GIVEN
+    prices: PricesArg | NotGiven | None = NOT_GIVEN
 
     def __post_init__(self) -> None:
         _count("max_attempts", self.max_attempts, maximum=100)
         _count("max_in_flight", self.max_in_flight)
         _count("enqueued_token_limit", self.enqueued_token_limit, optional=True)
         _count("max_batch_requests", self.max_batch_requests, optional=True, maximum=DEFAULT_LIMITS.max_requests)
+        if self.max_cost is not NOT_GIVEN:
+            object.__setattr__(self, "max_cost", check_max_cost(self.max_cost))
+        if self.prices is not NOT_GIVEN:
+            prices_json(self.prices)  # refused now, by name, rather than when the job is written
 
     def given(self) -> dict[str, Any]:
         return {
@@ -54,6 +64,8 @@ class JobSettings:
                 ("max_in_flight", self.max_in_flight),
                 ("enqueued_token_limit", self.enqueued_token_limit),
                 ("max_batch_requests", self.max_batch_requests),
+                ("max_cost", self.max_cost),
+                ("prices", NOT_GIVEN if self.prices is NOT_GIVEN else prices_json(self.prices)),
             )
             if value is not NOT_GIVEN
         }
@@ -155,6 +167,8 @@ def _new_record(
         enqueued_token_limit=given.get("enqueued_token_limit"),
         max_batch_requests=given.get("max_batch_requests"),
         token_estimator=getattr(estimator, "name", type(estimator).__name__),
+        max_cost=given.get("max_cost"),
+        prices=given.get("prices"),
     )
 
 
@@ -184,6 +198,7 @@ def _ingest(
             store_requests(store, job.id, scan)
             if scan.requests == 0:
                 raise InvalidParameterError("requests", f"{str(shown or 'the input')!r} holds no requests")
+            check_priced(record, store.models(job.id).values())
             store.update_job(
                 job.id,
                 {
@@ -233,6 +248,7 @@ def _existing(
             f"a job named {record.name!r} already exists for {record.endpoint}, not {endpoint}", job=record.name
         )
     changes = {key: value for key, value in settings.given().items() if getattr(record, key) != value}
+    check_priced(dataclasses.replace(record, **changes), store.models(record.id).values())
     if changes:
         store.update_job(record.id, changes)
     updated = store.get_job(record.name)

@@ -44,6 +44,23 @@ class EndBatch:
     input_tokens: int
     cached_tokens: int
     output_tokens: int
+    # Its timeline and request counts (total, completed, failed) as the service reported them, for the report.
+    in_progress_at: float | None = None
+    finalizing_at: float | None = None
+    ended_at: float | None = None
+    requests: tuple[int, int, int] = (0, 0, 0)
+
+
+@dataclass(frozen=True)
+class MoveBatch:
+    """A batch of the job reached a new status short of final: recorded so that a report of a running job shows
+    where each batch is, not only where the finished ones went."""
+
+    batch_id: str
+    status: str
+    in_progress_at: float | None
+    finalizing_at: float | None
+    requests: tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ Effect = (
     | SetJobStatus
     | AddBatch
     | EndBatch
+    | MoveBatch
     | SaveBudget
     | AddResultFiles
     | WriteShardFile

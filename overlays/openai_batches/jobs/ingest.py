@@ -3,7 +3,8 @@
 A JSONL path is read line by line while it is hashed; an iterable of requests is first spooled (encoded as
 `BatchInput` would) into the job's folder, then read the same way. Per request the store gets its line number,
 custom_id, byte offset and length, a digest of those bytes (checked again before they are sent, see
-`input_check`), estimated input tokens, embedding inputs and model; the body stays in the file.
+`input_check`), estimated input tokens, embedding inputs, model and the bound on its output tokens it states
+(for a cost budget, see `budget`); the body stays in the file.
 Duplicate custom_ids are found by the store's unique index, so memory does not grow with the number of requests.
 """
 
@@ -30,6 +31,7 @@ from ..batch_input import (
     check_endpoint,
 )
 from ._breathing import breathe
+from .budget import output_bound
 from .crash import crash_point
 from .store import DuplicateCustomId, JobStore, RequestRow
 from .tokens import TokenEstimator
@@ -166,7 +168,8 @@ class Scan:
             model_id = self._models[model] = self.model_id(model)
         self.requests += 1
         self.tokens += tokens
-        return (number, request.custom_id, offset, len(content), tokens, inputs, model_id, line_digest(content))
+        bound = output_bound(request.url, body)
+        return (number, request.custom_id, offset, len(content), tokens, inputs, model_id, line_digest(content), bound)
 
     def _parse(self, content: bytes, number: int) -> object:
         try:

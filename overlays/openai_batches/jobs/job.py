@@ -1,8 +1,9 @@
 """What a user holds: `Job`, a snapshot of one job, with its summary and its merged results.
 
 A `Job` is a value read from the state directory at one moment (`client.jobs.get(name)` reads a fresh one). Its
-`summary()`, `results()` and `write_results()` read the state directory only, never the network, so they work the
-same from sync and async code, and after the client is closed.
+`summary()`, `results()`, `write_results()`, `write_report()` and its tables (`to_arrow()`, `write_parquet()`, ...)
+read the state directory only, never the network, so they work the same from sync and async code, and after the
+client is closed.
 """
 
 from __future__ import annotations
@@ -10,16 +11,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .._exceptions import InvalidParameterError
 from ..prices import ModelPrice
 from ..results import BatchResult
+from .budget import budget_note, job_prices, spend_of
 from .records import CANCELLED, COMPLETED, FINISHED_STATUSES, JobRecord, ShardState
 from .settings import job_folder
-from .store import JobStore, open_store
+from .store import JobStore, SQLiteJobStore, open_store
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+    import pyarrow
+
+    from ..tables import ResultSource
+    from .estimate import JobEstimate
 
 __all__ = ["Job", "JobSummary", "ModelPrice"]
 
@@ -53,9 +63,14 @@ class JobSummary:
     cached_tokens: int
     output_tokens: int
     cost: float | None
-    """Dollars, from the prices given; None when no price was given or a model used has none."""
+    """Dollars for the batches' `usage` at batch prices (the shipped table, the prices given on top, model by
+    model); None when a model used has no price (a note says which), never $0 for it."""
     cost_by_model: Mapping[str, float]
     notes: tuple[str, ...]
+    max_cost: float | None = None
+    """The job's cost budget in dollars (None: no cap)."""
+    budget_spent: float | None = None
+    """With a budget: dollars spent or in flight as the budget counts them (see `openai_batches.jobs.budget`)."""
 
     @property
     def attempts_used(self) -> int:
@@ -97,7 +112,8 @@ class Job:
 
     name: str
     status: str
-    """created, in_progress, cancelling, cancelled or completed (every request has its final result)."""
+    """created, in_progress, paused (at its cost budget; resumable with a higher `max_cost`), cancelling,
+    cancelled or completed (every request has its final result)."""
     endpoint: str
     input_path: Path
     state_dir: Path
@@ -117,6 +133,8 @@ class Job:
     token_estimator: str
     runner: str | None
     """Who runs the job right now ("pid 123 on host"), or None."""
+    max_cost: float | None = None
+    """The cost budget in dollars (None: no cap)."""
 
     @property
     def pending(self) -> int:
@@ -138,10 +156,21 @@ class Job:
         return job_folder(self.state_dir, self.name)
 
     def summary(self, prices: Mapping[str, ModelPrice | Mapping[str, float]] | None = None) -> JobSummary:
-        """Counts, attempts, batches, tokens from the batches' `usage`, and cost when `prices` (per model, batch
-        prices in dollars per million tokens) are given."""
+        """Counts, attempts, batches, tokens from the batches' `usage`, and their cost at batch prices: the table
+        shipped with the package (`BATCH_PRICES`), with `prices` (per model, dollars per million tokens) on top."""
         with open_store(self.state_dir) as store:
             return summarize(store, _record(store, self.name), prices)
+
+    def estimate(self, prices: Mapping[str, ModelPrice | Mapping[str, float]] | None = None) -> JobEstimate:
+        """What the whole job sends and may cost, as if none of it had been sent: the same numbers as
+        `client.jobs.estimate()` of its input with its settings. Read from the state directory (the tokens its
+        estimator counted when it was created), so a job whose estimator was a callable of your own is counted
+        by it too, and its input is not read again. A job recorded by a version that kept no output bounds has
+        none to add: its high cost is None."""
+        from .estimate import estimate_job
+
+        with open_store(self.state_dir) as store:
+            return estimate_job(store, _record(store, self.name), prices)
 
     def results(self) -> Iterator[BatchResult]:
         """One `BatchResult` per request, in input order, read from the state directory with flat memory.
@@ -161,6 +190,70 @@ class Job:
 
         with open_store(self.state_dir) as store:
             return write_results(store, _record(store, self.name), Path(path))
+
+    def write_report(
+        self, path: str | os.PathLike[str], prices: Mapping[str, ModelPrice | Mapping[str, float]] | None = None
+    ) -> Path:
+        """Write what happened in the job as one self-contained HTML page (no script, nothing fetched): its counts
+        and cost, every batch on a timeline, failures by code with examples, retries, tokens per model, the
+        slowest batches. Aggregates only, so the page and the memory stay small for any job; returns the path."""
+        from .report import write_report
+
+        target = Path(path)
+        with open_store(self.state_dir) as store:
+            write_report(store, _record(store, self.name), target, prices)
+        return target
+
+    def to_arrow(self) -> pyarrow.Table:
+        """Every result as a row of a `pyarrow.Table`, in input order, with the columns `openai_batches.tables`
+        describes (a request without a service result is a row with its error code). Built one record batch at a
+        time, so only the table itself grows with the job. Needs the `[arrow]` extra."""
+        from .. import tables
+
+        tables.require("pyarrow")
+        with open_store(self.state_dir) as store:
+            return tables.to_table(self._sources(store))
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """`to_arrow()` as a pandas DataFrame with nullable dtypes (`string`, `Int64`, `boolean`). Needs the
+        `[pandas]` extra."""
+        from .. import tables
+
+        tables.require("pandas")
+        tables.require("pyarrow", "pandas")
+        return tables.to_pandas(self.to_arrow())
+
+    def to_polars(self) -> polars.DataFrame:
+        """`to_arrow()` as a polars DataFrame. Needs the `[polars]` extra."""
+        from .. import tables
+
+        tables.require("polars")
+        tables.require("pyarrow", "polars")
+        frame: polars.DataFrame = tables.to_polars(self.to_arrow())
+        return frame
+
+    def write_parquet(self, path: str | os.PathLike[str]) -> int:
+        """Write the rows of `to_arrow()` to a Parquet file, one record batch at a time, so memory stays flat
+        however many requests the job holds (written beside `path`, then renamed); returns the number of rows.
+        Needs the `[arrow]` extra."""
+        from .. import tables
+
+        tables.require("pyarrow.parquet", "arrow")
+        with open_store(self.state_dir) as store:
+            return tables.write_parquet(self._sources(store), path)
+
+    def write_csv(self, path: str | os.PathLike[str]) -> int:
+        """Write the rows of `to_arrow()` to a CSV file with a header, streamed (written beside `path`, then
+        renamed); returns the number of rows. A null is an empty field. Needs no extra."""
+        from .. import tables
+
+        with open_store(self.state_dir) as store:
+            return tables.write_csv(self._sources(store), path)
+
+    def _sources(self, store: SQLiteJobStore) -> Iterator[ResultSource]:
+        from .job_tables import job_sources
+
+        yield from job_sources(store, _record(store, self.name))
 
     def to_dict(self) -> dict[str, Any]:
         data = attrs.asdict(self)
@@ -218,6 +311,7 @@ def snapshot(store: JobStore, record: JobRecord, state_dir: Path, *, now: float 
         estimated_tokens=record.estimated_tokens,
         token_estimator=record.token_estimator,
         runner=runner,
+        max_cost=record.max_cost,
     )
 
 
@@ -246,22 +340,35 @@ def summarize(
         )
     if refusals and not lowered:
         notes.append(f"the service refused {refusals} batch(es) for its enqueued-token limit; they were sent again")
+    # The shipped batch prices, the job's own (given when it was created) on top, the caller's on top of those.
+    table = job_prices(record).with_overrides(prices)
     cost: float | None = None
     cost_by_model: dict[str, float] = {}
-    if prices is not None:
-        priced = {model: ModelPrice.of(value, model) for model, value in prices.items()}
-        unpriced = sorted(model for model in usage if model not in priced)
-        for model, (input_tokens, cached, output) in usage.items():
-            if model in priced:
-                cost_by_model[model] = priced[model].cost(input_tokens, cached, output)
-        if unpriced:
-            notes.append(f"no price given for {', '.join(unpriced)}: no total cost")
-        else:
-            cost = sum(cost_by_model.values())
+    unpriced: list[str] = []
+    for model, (input_tokens, cached, output) in usage.items():
+        price = table.lookup(model) if model != "(no model)" else None
+        if price is not None:
+            cost_by_model[model] = price.cost(input_tokens, cached, output)
+        elif input_tokens or output:  # a batch that used no tokens costs nothing at any price
+            unpriced.append(model)
+    if unpriced:
+        notes.append(table.unknown_note(unpriced))
+    else:
+        cost = sum(cost_by_model.values())
     in_flight = sum(shard.state in _IN_FLIGHT for shard in store.active_shards(record.id))
     status = record.status
     if status == CANCELLED and record.pending:
         notes.append(f"{record.pending} requests were left without a result by the cancel")
+    if not batches and record.pending:
+        # Nothing sent yet, so nothing spent: say what the job is expected to cost instead of only "$0".
+        from .estimate import estimate_job
+
+        notes.append(_expected_cost(estimate_job(store, record, prices)))
+    spent: float | None = None
+    if record.max_cost is not None:
+        spend = spend_of(models, store.usage(record.id), job_prices(record), store.active_shards(record.id))
+        spent = spend.total
+        notes.append(budget_note(record, spend))
     return JobSummary(
         name=record.name,
         status=status,
@@ -283,4 +390,17 @@ def summarize(
         cost=cost,
         cost_by_model=cost_by_model,
         notes=tuple(notes),
+        max_cost=record.max_cost,
+        budget_spent=spent,
     )
+
+
+def _expected_cost(estimate: JobEstimate) -> str:
+    if estimate.cost_low is None:
+        return "nothing sent yet; its cost cannot be estimated (a model has no price; job.estimate() says which)"
+    high = (
+        "no upper bound (a request states no output limit)"
+        if estimate.cost_high is None
+        else f"${estimate.cost_high:,.4f}"
+    )
+    return f"nothing sent yet: estimated cost at batch prices ${estimate.cost_low:,.4f} to {high}"

@@ -20,6 +20,7 @@ from .effects import (
     Effect,
     EndBatch,
     MergeShard,
+    MoveBatch,
     PlanShards,
     RemoveShardFile,
     SaveBudget,
@@ -49,6 +50,7 @@ class LocalWork:
             raise LookupError(f"job {self.job.name} was deleted while it ran")
         self.job = job
         batches, files = store.known_remote_ids(job.id)
+        capped = job.max_cost is not None  # what the cost budget is counted from, read only for a job with one
         return JobView(
             job=job,
             shards=tuple(store.active_shards(job.id)),
@@ -56,6 +58,8 @@ class LocalWork:
             has_pending=store.has_pending(job.id),
             known_batches=batches,
             known_files=files,
+            models=store.models(job.id) if capped else {},
+            usage=store.usage(job.id) if capped else {},
         )
 
     def apply(self, effects: Sequence[Effect]) -> None:
@@ -95,8 +99,13 @@ class LocalWork:
                     "input_tokens": effect.input_tokens,
                     "cached_tokens": effect.cached_tokens,
                     "output_tokens": effect.output_tokens,
+                    **_timeline(effect.in_progress_at, effect.finalizing_at, effect.requests),
+                    "ended_at": effect.ended_at,
                 },
             )
+        elif isinstance(effect, MoveBatch):
+            changes = _timeline(effect.in_progress_at, effect.finalizing_at, effect.requests)
+            store.update_batch(job.id, effect.batch_id, {"status": effect.status, **changes})
         elif isinstance(effect, SaveBudget):
             budget = effect.budget
             store.update_budget(
@@ -127,3 +136,16 @@ class LocalWork:
             counts = store.finish_waiting(job.id, shard.id, REQUEST_CANCELLED, "cancelled", message)
             store.add_counts(job.id, counts)
             store.save_shard(shard, dataclasses.replace(shard, state=ShardState.MERGED))
+
+
+def _timeline(
+    in_progress_at: float | None, finalizing_at: float | None, requests: tuple[int, int, int]
+) -> dict[str, object]:
+    """The batch's times and counts to record: a time the service did not report keeps the one recorded before."""
+    total, completed, failed = requests
+    changes: dict[str, object] = {"requests_total": total, "requests_completed": completed, "requests_failed": failed}
+    if in_progress_at is not None:
+        changes["in_progress_at"] = in_progress_at
+    if finalizing_at is not None:
+        changes["finalizing_at"] = finalizing_at
+    return changes

@@ -65,6 +65,22 @@ def verdict(record: Mapping[str, Any]) -> tuple[bool, bool]:
     return False, False
 
 
+def answer_of(record: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    """(HTTP status, error code) of one result line, kept per request so that a report groups failures in SQL
+    instead of reading every failed line: the code is the error's `code`, else its `type` (None for a success)."""
+    response = record.get("response")
+    status = response.get("status_code") if isinstance(response, Mapping) else None
+    status = status if isinstance(status, int) and not isinstance(status, bool) else None
+    error = record.get("error")
+    if not (isinstance(error, Mapping) and error):
+        body = response.get("body") if isinstance(response, Mapping) else None
+        error = body.get("error") if isinstance(body, Mapping) else None
+    code = None
+    if isinstance(error, Mapping):
+        code = next((value for key in ("code", "type") if isinstance(value := error.get(key), str) and value), None)
+    return status, code
+
+
 def merge_shard(
     store: JobStore,
     job: JobRecord,
@@ -83,11 +99,15 @@ def merge_shard(
     counts: Counter[str] = Counter()
 
     def final(
-        line: int, outcome: str, where: tuple[int, int, int] | None = None, error: tuple[str, str] | None = None
+        line: int,
+        outcome: str,
+        where: tuple[int, int, int] | None = None,
+        error: tuple[str, str] | None = None,
+        answer: tuple[int | None, str | None] = (None, None),
     ) -> None:
         file_no, offset, length = where if where is not None else (None, None, None)
         code, message = error if error is not None else (None, None)
-        outcomes.append(Outcome(line, FINAL, outcome, attempt, file_no, offset, length, code, message))
+        outcomes.append(Outcome(line, FINAL, outcome, attempt, file_no, offset, length, code, message, *answer))
         counts[outcome] += 1
 
     for file_no, path in files:
@@ -99,12 +119,14 @@ def merge_shard(
             line = entry[0]
             where = (file_no, offset, length)
             ok, retryable = verdict(record)
+            answer = answer_of(record)
             if ok:
-                final(line, SUCCEEDED, where)
+                final(line, SUCCEEDED, where, answer=answer)
             elif retryable and retry_allowed:
-                outcomes.append(Outcome(line, PENDING, None, attempt, file_no, offset, length))
+                outcomes.append(Outcome(line, PENDING, None, attempt, file_no, offset, length, None, None, *answer))
             else:
-                final(line, FAILED, where)
+                # Its message stays in the result file: the store keeps a few bytes per request, whatever it says.
+                final(line, FAILED, where, answer=answer)
 
     unanswered = _unanswered(shard, waiting)
     for custom_id, (line, earlier) in waiting.items():

@@ -43,8 +43,8 @@ def plan_shards(store: JobStore, job: JobRecord, limits: ShardLimits | None = No
     while (group := store.next_unplanned(job.id, limits.max_requests)) is not None:
         attempts, model, rows = group
         lines: list[int] = []
-        size = tokens = inputs = 0
-        for line, length, line_tokens, line_inputs in rows:
+        size = tokens = inputs = max_output = unbounded = 0
+        for line, length, line_tokens, line_inputs, line_max_output in rows:
             if lines and (
                 size + length + 1 > limits.max_bytes
                 or inputs + line_inputs > limits.max_embedding_inputs
@@ -55,6 +55,10 @@ def plan_shards(store: JobStore, job: JobRecord, limits: ShardLimits | None = No
             size += length + 1
             tokens += line_tokens
             inputs += line_inputs
+            if line_max_output is None:
+                unbounded += 1
+            else:
+                max_output += line_max_output
         with store.transaction():
             shard = ShardRecord(
                 job=job.id,
@@ -64,6 +68,8 @@ def plan_shards(store: JobStore, job: JobRecord, limits: ShardLimits | None = No
                 requests=len(lines),
                 bytes=size,
                 tokens=tokens,
+                max_output=max_output,
+                unbounded=unbounded,
             )
             store.add_shard(shard, lines)
         crash_point("plan")

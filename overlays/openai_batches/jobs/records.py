@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-# A job's status: created (nothing submitted yet), in_progress (runs, or waits to be resumed), cancelling,
-# cancelled, completed (every request has its final result).
+# A job's status: created (nothing submitted yet), in_progress (runs, or waits to be resumed), paused (at its cost
+# budget: nothing in flight, work left; a higher max_cost resumes it), cancelling, cancelled, completed (every
+# request has its final result). A paused job is not finished: it holds no results for what it has not sent.
 CREATED: Final = "created"
 IN_PROGRESS: Final = "in_progress"
+PAUSED: Final = "paused"
 CANCELLING: Final = "cancelling"
 CANCELLED: Final = "cancelled"
 COMPLETED: Final = "completed"
@@ -116,6 +118,10 @@ class JobRecord:
     # check before a shard is written trusts the per-request digests alone instead of hashing the whole file again.
     input_mtime_ns: int = 0
     input_inode: int = 0
+    # The cost budget in dollars (None: no cap), and the caller's batch prices (JSON, per model) it is counted at
+    # over the shipped table: stored with the job, so that every later run counts the same.
+    max_cost: float | None = None
+    prices: str | None = None
 
     @property
     def final(self) -> int:
@@ -155,6 +161,9 @@ class ShardRecord:
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
+    # The bound on its output tokens: the sum of the bounds its requests state, and how many state none.
+    max_output: int = 0
+    unbounded: int = 0
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,27 @@ class BatchRecord:
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
+    # When the service said the batch started, began finalizing and ended (None: not reported yet), and its
+    # request counts when last seen: the report's timeline.
+    in_progress_at: float | None = None
+    finalizing_at: float | None = None
+    ended_at: float | None = None
+    requests_total: int = 0
+    requests_completed: int = 0
+    requests_failed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    """Per job and model: the tokens its batches used (from their `usage`), and, of its completed batches alone,
+    the requests they held and the output tokens they used (what a request stating no output bound is costed by)."""
+
+    model: int
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    completed_requests: int = 0
+    completed_output: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,3 +258,6 @@ class Outcome:
     result_length: int | None = None
     error_code: str | None = None
     error_message: str | None = None
+    # The result line's HTTP status and error code (its error's code, else its type), when there is a line.
+    status_code: int | None = None
+    answer_code: str | None = None

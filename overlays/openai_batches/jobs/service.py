@@ -39,6 +39,9 @@ class BatchView:
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
+    in_progress_at: float | None = None
+    finalizing_at: float | None = None
+    ended_at: float | None = None  # completed_at, failed_at, expired_at or cancelled_at: whichever it ended with
 
     @property
     def terminal(self) -> bool:
@@ -62,6 +65,19 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _time(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+
+
+# The timestamp of each final status; a batch that ended some other way is read for any of them.
+_ENDED_AT: Final = {
+    "completed": "completed_at",
+    "failed": "failed_at",
+    "expired": "expired_at",
+    "cancelled": "cancelled_at",
+}
+
+
 def batch_view(batch: Batch) -> BatchView:
     data = batch.to_dict()
     return view_from_dict(data)
@@ -78,9 +94,13 @@ def view_from_dict(data: Mapping[str, Any]) -> BatchView:
     details = usage.get("input_tokens_details")
     details = details if isinstance(details, Mapping) else {}
     created = data.get("created_at")
+    status = str(data.get("status"))
+    ended = _time(data.get(_ENDED_AT.get(status, ""))) if status in TERMINAL else None
+    if ended is None and status in TERMINAL:
+        ended = next((t for key in _ENDED_AT.values() if (t := _time(data.get(key))) is not None), None)
     return BatchView(
         id=str(data.get("id")),
-        status=str(data.get("status")),
+        status=status,
         created_at=float(created) if isinstance(created, int | float) and not isinstance(created, bool) else 0.0,
         output_file_id=_str(data.get("output_file_id")),
         error_file_id=_str(data.get("error_file_id")),
@@ -92,4 +112,7 @@ def view_from_dict(data: Mapping[str, Any]) -> BatchView:
         input_tokens=_int(usage.get("input_tokens")),
         cached_tokens=_int(details.get("cached_tokens")),
         output_tokens=_int(usage.get("output_tokens")),
+        in_progress_at=_time(data.get("in_progress_at")),
+        finalizing_at=_time(data.get("finalizing_at")),
+        ended_at=ended,
     )

@@ -29,6 +29,7 @@ from .records import (
     BudgetRecord,
     JobRecord,
     Lease,
+    ModelUsage,
     Outcome,
     ResultRow,
     ShardRecord,
@@ -182,15 +183,37 @@ _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("jobs", "input_mtime_ns", "INTEGER NOT NULL DEFAULT 0"),
     ("jobs", "input_inode", "INTEGER NOT NULL DEFAULT 0"),
     ("requests", "digest", "INTEGER"),
+    # The HTTP status and error code (the error's code, else its type) of the result line the request keeps (NULL:
+    # none, or recorded by an older version): the report groups failures by them in SQL. error_code says why a
+    # request has no line; these describe the line it has.
+    ("requests", "status_code", "INTEGER"),
+    ("requests", "answer_code", "TEXT"),
+    # The batch's timeline and request counts as the service reported them (NULL: not seen yet, or an older
+    # version), for the report: a batch recorded before these existed draws from created to now.
+    ("batches", "in_progress_at", "REAL"),
+    ("batches", "finalizing_at", "REAL"),
+    ("batches", "ended_at", "REAL"),
+    ("batches", "requests_total", "INTEGER NOT NULL DEFAULT 0"),
+    ("batches", "requests_completed", "INTEGER NOT NULL DEFAULT 0"),
+    ("batches", "requests_failed", "INTEGER NOT NULL DEFAULT 0"),
+    # The cost budget (NULL: none) and the caller's prices it is counted at; per request the bound on its output
+    # tokens it states (NULL: none, or read by an older version); per shard their sum and how many state none.
+    ("jobs", "max_cost", "REAL"),
+    ("jobs", "prices", "TEXT"),
+    ("requests", "max_output", "INTEGER"),
+    ("shards", "max_output", "INTEGER NOT NULL DEFAULT 0"),
+    ("shards", "unbounded", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 # One request row as ingestion writes it: line, custom_id, offset, length, tokens, embedding inputs, model id,
-# digest of the line's bytes.
-RequestRow = tuple[int, str, int, int, int, int, int, int]
+# digest of the line's bytes, bound on its output tokens (None: it states none).
+RequestRow = tuple[int, str, int, int, int, int, int, int, int | None]
 # Where a request is in the input and what its bytes were: line, offset, length, digest (None: not recorded).
 InputLine = tuple[int, int, int, int | None]
-# One request as planning reads it: line, length, tokens, embedding inputs.
-PlanRow = tuple[int, int, int, int]
+# One request as planning reads it: line, length, tokens, embedding inputs, output bound (None: none stated).
+PlanRow = tuple[int, int, int, int, int | None]
+# One request as an estimate counts it: model id, length, tokens, embedding inputs, output bound (None: none stated).
+SizeRow = tuple[int, int, int, int, int | None]
 # One request of a shard: line, custom_id, offset, length, attempts, whether an earlier attempt left a result.
 ShardLine = tuple[int, str, int, int, int, int]
 
@@ -247,11 +270,13 @@ class JobStore(Protocol):
     def next_unplanned(self, job: int, limit: int) -> tuple[int, int, list[PlanRow]] | None: ...
     def shard_lines(self, job: int, shard: int) -> Iterator[ShardLine]: ...
     def input_lines(self, job: int) -> Iterator[InputLine]: ...
+    def request_sizes(self, job: int) -> Iterator[SizeRow]: ...
     def shard_input(self, job: int, shard: int) -> Iterator[InputLine]: ...
     def refresh_input_stat(self, job: int, mtime_ns: int, inode: int) -> None: ...
     def set_outcomes(self, job: int, outcomes: Iterable[Outcome]) -> None: ...
     def finish_waiting(self, job: int, shard: int | None, outcome: str, code: str, message: str) -> dict[str, int]: ...
     def results(self, job: int) -> Iterator[ResultRow]: ...
+    def placed_results(self, job: int) -> Iterator[tuple[ResultRow, int, int | None]]: ...
     def attempt_counts(self, job: int) -> dict[int, int]: ...
 
     # shards, batches, budgets, result files
@@ -266,10 +291,14 @@ class JobStore(Protocol):
     def update_batch(self, job: int, batch_id: str, changes: Mapping[str, Any]) -> None: ...
     def batches(self, job: int) -> list[BatchRecord]: ...
     def budgets(self, job: int) -> dict[int, BudgetRecord]: ...
+    def usage(self, job: int) -> dict[int, ModelUsage]: ...
     def update_budget(self, job: int, model: int, changes: Mapping[str, Any]) -> None: ...
     def add_result_file(self, job: int, batch_id: str, kind: str, path: str) -> int: ...
     def result_files(self, job: int) -> dict[int, str]: ...
     def batch_result_files(self, job: int, batch_id: str) -> list[tuple[int, str]]: ...
+
+    # reports
+    def aggregate(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]: ...
 
 
 def open_store(state_dir: Path) -> SQLiteJobStore:
@@ -497,8 +526,8 @@ class SQLiteJobStore:
         with self.transaction():
             try:
                 self._db.executemany(
-                    "INSERT INTO requests (job, line, custom_id, offset, length, tokens, inputs, model, digest)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO requests (job, line, custom_id, offset, length, tokens, inputs, model, digest,"
+                    " max_output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(job, *row) for row in breathing(rows)],
                 )
             except sqlite3.IntegrityError:
@@ -523,7 +552,7 @@ class SQLiteJobStore:
             return None
         attempts, model = head
         rows = self._db.execute(
-            "SELECT line, length, tokens, inputs FROM requests"
+            "SELECT line, length, tokens, inputs, max_output FROM requests"
             " WHERE job = ? AND state = 0 AND attempts = ? AND model = ? ORDER BY line LIMIT ?",
             (job, attempts, model, limit),
         ).fetchall()
@@ -534,6 +563,13 @@ class SQLiteJobStore:
             "SELECT line, custom_id, offset, length, attempts, result_file IS NOT NULL FROM requests"
             " WHERE job = ? AND shard = ? AND state = 1 ORDER BY line",
             (job, shard),
+        )
+        return _fetched(cursor)
+
+    def request_sizes(self, job: int) -> Iterator[SizeRow]:
+        """Every request of the job in line order, whatever its state, as `job.estimate()` counts it."""
+        cursor = self._db.execute(
+            "SELECT model, length, tokens, inputs, max_output FROM requests WHERE job = ? ORDER BY line", (job,)
         )
         return _fetched(cursor)
 
@@ -562,7 +598,9 @@ class SQLiteJobStore:
         sql = (
             "UPDATE requests SET state = ?, outcome = ?, attempts = ?, result_file = COALESCE(?, result_file),"
             " result_offset = COALESCE(?, result_offset), result_length = COALESCE(?, result_length),"
-            " error_code = ?, error_message = ? WHERE job = ? AND line = ?"
+            " error_code = ?, error_message = ?,"
+            " status_code = CASE WHEN ? IS NULL THEN status_code ELSE ? END,"
+            " answer_code = CASE WHEN ? IS NULL THEN answer_code ELSE ? END WHERE job = ? AND line = ?"
         )
         with self.transaction():
             self._db.executemany(
@@ -577,6 +615,10 @@ class SQLiteJobStore:
                         o.result_length,
                         o.error_code,
                         o.error_message,
+                        o.result_file,
+                        o.status_code,
+                        o.result_file,
+                        o.answer_code,
                         job,
                         o.line,
                     )
@@ -618,6 +660,15 @@ class SQLiteJobStore:
             (job,),
         )
         return (ResultRow(*row) for row in _fetched(cursor))
+
+    def placed_results(self, job: int) -> Iterator[tuple[ResultRow, int, int | None]]:
+        """`results` with each request's model id and last shard (None: never planned), for the results tables."""
+        cursor = self._db.execute(
+            "SELECT line, custom_id, state, outcome, attempts, result_file, result_offset, result_length, error_code,"
+            " error_message, model, shard FROM requests WHERE job = ? ORDER BY line",
+            (job,),
+        )
+        return ((ResultRow(*row[:10]), row[10], row[11]) for row in _fetched(cursor))
 
     def attempt_counts(self, job: int) -> dict[int, int]:
         rows = self._db.execute(
@@ -705,6 +756,17 @@ class SQLiteJobStore:
         rows = self._rows("SELECT * FROM budgets WHERE job = ?", (job,))
         return {row["model"]: _record(BudgetRecord, row) for row in rows}
 
+    def usage(self, job: int) -> dict[int, ModelUsage]:
+        """Per model, the tokens the job's batches used and, of its completed ones, their requests and output."""
+        rows = self._db.execute(
+            "SELECT b.model, SUM(b.input_tokens), SUM(b.cached_tokens), SUM(b.output_tokens),"
+            " SUM(CASE WHEN b.status = 'completed' THEN s.requests ELSE 0 END),"
+            " SUM(CASE WHEN b.status = 'completed' THEN b.output_tokens ELSE 0 END)"
+            " FROM batches b LEFT JOIN shards s ON s.job = b.job AND s.id = b.shard WHERE b.job = ? GROUP BY b.model",
+            (job,),
+        ).fetchall()
+        return {int(row[0]): ModelUsage(*(int(value or 0) for value in row)) for row in rows}
+
     def update_budget(self, job: int, model: int, changes: Mapping[str, Any]) -> None:
         with self.transaction():
             self._db.execute(
@@ -731,6 +793,15 @@ class SQLiteJobStore:
             "SELECT id, path FROM result_files WHERE job = ? AND batch_id = ? ORDER BY id", (job, batch_id)
         )
         return [(int(row["id"]), str(row["path"])) for row in rows]
+
+    # --- reports ---
+
+    def aggregate(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of one query (a report's GROUP BY), streamed in chunks: the report's SQL lives with the report,
+        and a report of a million requests holds only what its queries return."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ValueError("aggregate() runs SELECT queries only")
+        return _fetched(self._db.execute(sql, tuple(params)))
 
 
 def _column(value: object) -> object:

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 from ..._config import NOT_GIVEN, NotGiven
 from ..._exceptions import ConflictError, NotFoundError
+from ...prices import PricesArg
 from .._concurrency import inline
 from ..creation import JobInput, JobSettings, create_job
 from ..effects import SaveShard
 from ..errors import JobBusyError
+from ..estimate import JobEstimate, estimate_input
 from ..job import Job, snapshot
 from ..lease import JobLease
 from ..local_state import local_state_errors
@@ -78,6 +80,8 @@ class Jobs:
         max_in_flight: int | NotGiven = NOT_GIVEN,
         enqueued_token_limit: int | NotGiven | None = NOT_GIVEN,
         max_batch_requests: int | NotGiven | None = NOT_GIVEN,
+        max_cost: float | NotGiven | None = NOT_GIVEN,
+        prices: PricesArg | NotGiven | None = NOT_GIVEN,
         completion_window: str = "24h",
         token_estimator: TokenEstimator | None = None,
         state_dir: StateDir = None,
@@ -88,9 +92,17 @@ class Jobs:
         Creating a job again with the same name and the same input returns it, with any setting given here updated;
         other input raises `JobConflictError`, a changed input `JobInputChangedError`. Defaults: `max_attempts=3`,
         `max_in_flight=8`, no token limit, shards up to the service's 50,000 requests (`max_batch_requests` lowers
-        that).
+        that), no cost budget.
+
+        `max_cost` (dollars) caps what the job may spend: a batch is sent only while the estimated cost of what is
+        done and in flight stays within it (`openai_batches.jobs.budget` says how it is counted), at the shipped
+        batch prices with `prices` (per model, dollars per million tokens, kept with the job) on top; a model
+        without a known price is refused here. At the cap the job lets its batches end, collects their results and
+        pauses (`status == "paused"`); creating it again with a higher `max_cost` (or None) and running it goes on.
         """
-        settings = JobSettings(max_attempts, max_in_flight, enqueued_token_limit, max_batch_requests)
+        settings = JobSettings(
+            max_attempts, max_in_flight, enqueued_token_limit, max_batch_requests, max_cost=max_cost, prices=prices
+        )
         directory = resolve_state_dir(state_dir)
         # Created in one transaction: a failure leaves no job behind, and the same call can be made again.
         with local_state_errors(
@@ -108,6 +120,35 @@ class Jobs:
                 estimator=token_estimator,
             )
 
+    def estimate(
+        self,
+        input: JobInput,
+        *,
+        endpoint: str | None = None,
+        prices: PricesArg | None = None,
+        token_estimator: TokenEstimator | None = None,
+        max_batch_requests: int | None = None,
+        enqueued_token_limit: int | None = None,
+    ) -> JobEstimate:
+        """What a job over `input` (a JSONL path or an iterable of requests, as `create` takes) would send and
+        cost, before anything is sent: a price check of a file of any size (read once, line by line), with nothing
+        recorded and no request to the service.
+
+        The lines are checked as `create` checks them, and counted as a job with these settings would plan and
+        estimate them: requests and batches, input tokens per model (the same token estimator), the output bound
+        the requests state, and the cost range at batch prices (the shipped table with `prices` on top). See
+        `JobEstimate`; a created job's own is `job.estimate()`.
+        """
+        return inline(
+            estimate_input,
+            input,
+            endpoint=endpoint,
+            prices=prices,
+            token_estimator=token_estimator,
+            max_batch_requests=max_batch_requests,
+            enqueued_token_limit=enqueued_token_limit,
+        )
+
     def run(
         self,
         job: Job | str,
@@ -118,7 +159,8 @@ class Jobs:
         lease_seconds: float | None = None,
         state_dir: StateDir = None,
     ) -> Job:
-        """Run the job until every request has its final result, and return it; safe to call again at any time.
+        """Run the job until every request has its final result (or it pauses at its cost budget, `max_cost`),
+        and return it; safe to call again at any time (a job paused at its budget returns at once, still paused).
 
         A run resumes where any earlier one stopped, crashed or was killed, adopting what that one left at the
         service instead of sending it twice. `on_update(job)` is called on every change. One runner holds a job at
