@@ -11,7 +11,7 @@ VENDORED_UPSTREAM := spec/upstream/openai-openapi.yaml
 UPSTREAM ?= $(VENDORED_UPSTREAM)
 
 .PHONY: setup update-spec check-spec spec-drift generate check-generated lint typecheck test fuzz check prism demo \
-	bench bench-smoke mutate clean unasync check-unasync chromium
+	bench bench-smoke mutate clean unasync check-unasync chromium docs
 
 # Two stamps: `make demo` needs only the package and the local server's extra; everything else needs the dev tools.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -63,6 +63,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict overlays/openai_batches server/openai_batches_server $(GEN_DIR)
 	$(BIN)/mypy --strict tools/update_spec.py tools/cut_spec_extract.py tools/mutate.py tools/unasync_jobs.py tools/spec_update
+
+# The documentation site (mkdocs.yml, docs/): --strict fails on any broken link, reference or docstring problem.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 $(PRISM): tools/prism/package.json tools/prism/package-lock.json
 	npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error

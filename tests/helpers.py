@@ -157,7 +157,7 @@ def use_decoder(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(_json, "fast", None)
         monkeypatch.setattr(_json, "loads", _json.stdlib_loads)
     elif _json.fast is None:
-        pytest.skip("msgspec is not installed (pip install 'openai-batches[speed]')")
+        pytest.skip("msgspec is not installed (pip install '.[speed]' from the repository folder)")
 
 
 CREATE_ARGS: dict[str, Any] = {"input_file_id": "file-abc123", "endpoint": "/v1/chat/completions"}

@@ -579,7 +579,7 @@ _WITHOUT_HTTPX2 = textwrap.dedent(
     try:
         openai_batches.DefaultHttpx2Client()
     except ImportError as exc:
-        assert "pip install 'openai-batches[httpx2]'" in str(exc), exc
+        assert "pip install '.[httpx2]' from the openai-batches repository folder" in str(exc), exc
     else:
         raise AssertionError("DefaultHttpx2Client worked without httpx2")
     try:

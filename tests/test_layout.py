@@ -1,4 +1,4 @@
-"""The dependency direction and packaging facts that DESIGN.md promises, checked on the files themselves.
+"""The dependency direction and packaging facts that docs/design.md promises, checked on the files themselves.
 
 Dependencies run one way: the overlay imports the generated package, the generated package imports only the standard
 library, httpx, attrs and itself. A generated package that reached back into the overlay would make regeneration depend
@@ -326,6 +326,32 @@ def test_overlay_reaches_the_generated_package_only_through_the_seam() -> None:
         if found:
             violations[str(path.relative_to(PROJECT))] = found
     assert not violations, f"overlay modules name {GENERATED_NAME} directly; go through ._generated: {violations}"
+
+
+# The generator's private request builder: one overlay file (the seam's `request_kwargs`) may name it (issue 23).
+REQUEST_BUILDER = "_get_kwargs"
+
+
+def test_only_the_seam_names_the_generated_request_builder() -> None:
+    files = _python_files(OVERLAY_PKG)
+    assert SEAM in files and len(files) > 40, "the scan would be vacuous"
+    naming = [str(path.relative_to(PROJECT)) for path in files if REQUEST_BUILDER in path.read_text(encoding="utf-8")]
+    assert naming == [str(SEAM.relative_to(PROJECT))], (
+        f"{REQUEST_BUILDER} is named outside the seam; build requests with _generated.request_kwargs: {naming}"
+    )
+
+
+def test_seam_builds_every_operation_request_with_the_generated_builder() -> None:
+    from openai_batches import _generated
+
+    operations = [name for name in _generated.MODULES if name != "models"]
+    assert len(operations) == 9
+    for name in operations:
+        module = getattr(_generated, name)
+        assert callable(getattr(module, REQUEST_BUILDER)), name
+    built = _generated.request_kwargs(_generated.retrieve_batch, "batch/1")
+    assert built == {"method": "get", "url": "/batches/batch%2F1"}
+    assert _generated.request_kwargs(_generated.list_files, limit=5, order=_generated.UNSET)["params"] == {"limit": 5}
 
 
 def _type_checking_imports(source: str) -> dict[str, str]:

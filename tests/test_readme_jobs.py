@@ -1,4 +1,7 @@
-"""The README's Jobs examples do what the README says, run as pasted against a local server started as it says."""
+"""The README's jobs example does what the README says, run as pasted against a local server started as it says.
+
+The jobs page's examples (docs/jobs.md) are checked in tests/test_docs_jobs.py.
+"""
 
 from __future__ import annotations
 
@@ -7,57 +10,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_readme as readme
+from docs_blocks import only, printed_after, readme_server, run_ok
 from openai_batches_server import LocalServer
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with readme.readme_server(tmp_path_factory.mktemp("readme-jobs") / "data") as running:
+    with readme_server(tmp_path_factory.mktemp("readme-jobs") / "data") as running:
         yield running
 
 
-def test_the_python_example_merges_one_result_per_request(server: LocalServer, tmp_path: Path) -> None:
-    (block,) = [
-        b for b in readme.runnable() if b.language == "python" and 'client.jobs.create(\n        "numbers"' in b.code
-    ]
-    done = readme.run_block(block, server, tmp_path)
-    assert done.returncode == 0, done.stderr
-    printed = done.stdout.splitlines()
-    assert "job numbers: completed, 250 of 250 requests final" in printed
-    assert printed[-1] == "['numbers']"
-    assert any(line.startswith("  cost $") for line in printed)
+def test_the_jobs_example_prints_what_the_readme_shows(server: LocalServer, tmp_path: Path) -> None:
+    block = only("client.jobs.run", page="README.md")
+    done = run_ok(block, server, tmp_path)
+    assert done.stdout.splitlines() == printed_after(block)
     merged = [json.loads(line) for line in (tmp_path / "merged.jsonl").read_text().splitlines()]
     assert [line["custom_id"] for line in merged] == [f"n-{i}" for i in range(250)]
     assert {line["response"]["status_code"] for line in merged} == {200}
     assert (tmp_path / "job-state" / "jobs.sqlite3").is_file()
-
-
-def test_the_command_line_example(server: LocalServer, tmp_path: Path) -> None:
-    (block,) = [b for b in readme.runnable() if b.language == "sh" and "openai-batches job run" in b.code]
-    done = readme.run_block(block, server, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "job numbers: completed, 120 of 120 requests final" in done.stdout
-    assert "wrote 120 results to merged.jsonl: 120 succeeded, 0 failed" in done.stdout
-    assert done.stdout.rstrip().endswith("deleted job numbers and its files on the service")
-    assert len((tmp_path / "merged.jsonl").read_text().splitlines()) == 120
-
-
-def test_the_budget_example_pauses_at_the_cap_then_finishes(server: LocalServer, tmp_path: Path) -> None:
-    (block,) = [b for b in readme.runnable() if b.language == "python" and "max_cost=" in b.code]
-    done = readme.run_block(block, server, tmp_path)
-    assert done.returncode == 0, done.stderr
-    paused, note, completed = done.stdout.splitlines()
-    assert paused == "paused 10" and completed == "completed 0"
-    assert note.startswith("paused at its cost budget of $0.000050: $") and "resume with a higher max_cost" in note
-
-
-def test_the_report_example_writes_one_page_with_the_jobs_numbers(server: LocalServer, tmp_path: Path) -> None:
-    (block,) = [b for b in readme.runnable() if b.language == "python" and "write_report(" in b.code]
-    done = readme.run_block(block, server, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["report.html 36 4"]
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    for key, value in (("requests", 40), ("succeeded", 36), ("failed", 4), ("batches", 2)):
-        assert f'id="{key}" data-value="{value}"' in page
-    assert "<script" not in page and "fail-3" in page

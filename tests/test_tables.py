@@ -618,7 +618,8 @@ def test_a_missing_library_names_its_extra(blocked: str, extras: dict[str, str],
         if name in extras:
             extra = extras[name]
             assert printed[name].startswith(f"{name} {extra} "), printed[name]
-            assert f"pip install 'openai-batches[{extra}]'" in printed[name] and blocked in printed[name]
+            assert f"pip install '.[{extra}]' from the openai-batches repository folder" in printed[name]
+            assert blocked in printed[name]
         else:
             assert printed[name] == f"{name} ok"
     if blocked == "pyarrow":
@@ -637,7 +638,8 @@ def test_the_cli_without_pyarrow(finished_job: Job, tmp_path: Path) -> None:
     """
     done = run_without("pyarrow", code, tmp_path)
     assert done.stdout.splitlines()[0] == "2" and done.stdout.splitlines()[-1] == "0", done.stderr
-    assert "pip install 'openai-batches[arrow]'" in done.stderr and "Traceback" not in done.stderr
+    assert "pip install '.[arrow]' from the openai-batches repository folder" in done.stderr
+    assert "Traceback" not in done.stderr
     assert (tmp_path / "x.csv").read_text().startswith("custom_id,")
 
 
@@ -645,7 +647,7 @@ def test_missing_dependency_error_is_exported() -> None:
     assert issubclass(MissingDependencyError, ImportError)
 
 
-# --- the README's example ------------------------------------------------------------------------------------------
+# --- the jobs page's example (docs/jobs.md) ---------------------------------------------------------------------------
 
 
 def test_the_readme_example_prints_what_it_says(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The README's steps for a newer upstream document, followed to the letter, leave `make check`'s spec parts green.
+"""The steps for a newer upstream document (docs/development.md), followed to the letter, leave `make check`'s spec
+parts green.
 
 In a temporary git copy of the project: a newer document takes the vendored one's place (the vendored document with
 another commit and date and one more Batch field), its source record is updated, then `make update-spec`,
@@ -130,7 +131,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def updated(project: Path) -> tuple[Path, str]:
-    """README step 1 (the document and its record), step 2 (`make update-spec`), step 3, and the commit."""
+    """Step 1 (the document and its record), step 2 (`make update-spec`), step 3, and the commit."""
     upstream = project / "spec" / "upstream" / "openai-openapi.yaml"
     data = _newer_document(upstream.read_text(encoding="utf-8")).encode("utf-8")
     upstream.write_bytes(data)

@@ -7,10 +7,15 @@
 Each mutant is one small change to one module (a comparison turned round, `and` for `or`, a constant moved by one, a
 condition negated, a call or a raise left out). It is written into a private copy of the project, and the tests that
 cover that module run against the copy (PYTHONPATH puts the copy's packages ahead of the installed ones). A mutant is
-killed when a test fails or the run times out; one that survives is a change no test notices. Survivors that change
-nothing observable are listed in EQUIVALENT with the reason, and count as killed.
+killed in one of three ways, counted apart: a test fails (an assertion, or an exception inside a test); the run times
+out (the whole run, or one test past pytest-timeout's limit); or the run errs (a collection error such as a module that
+no longer imports, a fixture that cannot be set up, pytest stopping on an internal or usage error, the interpreter
+crashing). Only the first is a test noticing the change; a timeout or an error says the change broke something, not
+that a test checks it. One that survives is a change no test notices. Survivors that change nothing observable are
+listed in EQUIVALENT with the reason.
 
-Not in CI: a run takes minutes per module. `make mutate` prints the score per module and every survivor.
+Not in CI: a run takes minutes per module. `make mutate` prints, per module, the mutants killed by a failing test, by
+a timeout and by an error, the equivalents and the survivors, and every survivor, timeout and error by line.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("overlays", "server", "generated")
@@ -504,12 +510,61 @@ def mutants(target: Target, root: Path = ROOT) -> list[Mutant]:
     return found
 
 
+# How one mutant's test run ended. Only "failed" is a test noticing the change.
+Kind = Literal["survived", "failed", "timeout", "error"]
+KINDS: tuple[Kind, ...] = ("failed", "timeout", "error")
+# pytest-timeout's marks of a test stopped at its limit: the signal method fails the test with the first, the thread
+# method prints the second before it ends the process.
+TIMEOUT_MARKS = ("Failed: Timeout (>", "+ Timeout +")
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """What a pytest run left: its exit status (None when it ran past the time allowed) and what it printed."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    returncode: int | None
+    output: str
+    errors: str = ""
+
+    @property
+    def tail(self) -> str:
+        """The last line pytest printed on stdout (its summary), or why there is none."""
+        if self.returncode is None:
+            return "timed out"
+        return (self.output.strip().splitlines() or [""])[-1]
+
+
+def classify(run: TestRun) -> Kind:
+    """How a mutant's test run ended: survived (every test passed), failed (a test failed), timeout or error.
+
+    pytest's exit statuses: 0 all passed; 1 some tests failed or errored; 2 interrupted (a collection error); 3 an
+    internal error; 4 a usage error; 5 no tests collected; a negative status is a signal (a crash). Within status 1,
+    a test stopped by pytest-timeout is a timeout, and a run whose summary counts errors but no failures (a fixture
+    that could not be set up) is an error.
+    """
+    if run.returncode is None:
+        return "timeout"
+    if run.returncode == 0:
+        return "survived"
+    if any(mark in text for mark in TIMEOUT_MARKS for text in (run.output, run.errors)):
+        return "timeout"
+    if run.returncode == 1 and (" failed" in run.tail or "error" not in run.tail):
+        return "failed"
+    return "error"
+
+
 @dataclass
 class Outcome:
     mutant: Mutant
-    killed: bool
+    kind: Kind
     seconds: float
     detail: str
+
+    @property
+    def killed(self) -> bool:
+        return self.kind != "survived"
 
 
 @contextlib.contextmanager
@@ -526,7 +581,7 @@ def project_copy(source: Path = ROOT) -> Iterator[Path]:
         yield copy
 
 
-def run_tests(copy: Path, target: Target, timeout: float) -> tuple[int | None, str]:
+def run_tests(copy: Path, target: Target, timeout: float) -> TestRun:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env["PYTHONPATH"] = os.pathsep.join(str(copy / package) for package in PACKAGES)
     command = [
@@ -536,9 +591,8 @@ def run_tests(copy: Path, target: Target, timeout: float) -> tuple[int | None, s
     try:
         done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return None, "timed out"
-    tail = (done.stdout.strip().splitlines() or [""])[-1]
-    return done.returncode, tail
+        return TestRun(None, "")
+    return TestRun(done.returncode, done.stdout, done.stderr)
 
 
 def run_mutant(mutant: Mutant, target: Target, timeout: float, base: Path) -> Outcome:
@@ -546,9 +600,8 @@ def run_mutant(mutant: Mutant, target: Target, timeout: float, base: Path) -> Ou
     with project_copy(base) as copy:
         module = copy / target.path
         module.write_text(mutant.apply(module.read_text(encoding="utf-8")), encoding="utf-8")
-        code, detail = run_tests(copy, target, timeout)
-    # 0: every test passed, so the change went unnoticed. Any failure, error or timeout kills it.
-    return Outcome(mutant, code != 0, time.monotonic() - started, detail)
+        run = run_tests(copy, target, timeout)
+    return Outcome(mutant, classify(run), time.monotonic() - started, run.tail)
 
 
 def _stale_equivalents(targets: list[Target]) -> list[tuple[str, str, str]]:
@@ -591,19 +644,60 @@ def main(argv: list[str] | None = None) -> int:
     # Every mutant is made from this snapshot, so editing the project during a run cannot change its outcome.
     with project_copy() as base:
         for target in targets:
-            returncode, detail = run_tests(base, target, args.timeout)
-            if returncode != 0:
-                print(f"the unmutated tests for {target.name} do not pass ({detail}); fix them first", file=sys.stderr)
+            run = run_tests(base, target, args.timeout)
+            if run.returncode != 0:
+                print(f"the unmutated tests for {target.name} do not pass ({run.tail}); fix them", file=sys.stderr)
                 return 2
         scores = [
             _score(target, _run(selected(target, base), target, args.jobs, args.timeout, base)) for target in targets
         ]
 
-    print("\nmutation score (killed or equivalent / mutants):")
-    for target, killed, total, _ in scores:
-        percent = 100.0 * killed / total if total else 100.0
-        print(f"  {target.name:<18} {killed:>4}/{total:<4} {percent:5.1f} %")
-    return 0 if all(not survivors for *_, survivors in scores) else 1
+    print()
+    print(table(scores))
+    return 0 if all(not score.survived for score in scores) else 1
+
+
+@dataclass(frozen=True)
+class Score:
+    """One module's figures: every mutant is in exactly one of failed, timeout, error, equivalent and survived."""
+
+    target: Target
+    mutants: int
+    failed: int
+    timeout: int
+    error: int
+    equivalent: int
+    survived: int
+
+    @property
+    def by_tests(self) -> float:
+        """The share of the mutants that change something (all but the equivalents) a failing test kills, in %."""
+        changing = self.mutants - self.equivalent
+        return 100.0 * self.failed / changing if changing else 100.0
+
+
+TABLE_HEAD = ("module", "mutants", "failing test", "timeout", "error", "equivalent", "survived", "by tests")
+
+
+def table(scores: list[Score]) -> str:
+    """The printed summary: one row per module, the three ways of being killed in columns of their own.
+
+    `by tests` is the share of the non-equivalent mutants killed by a failing test: a timeout or an error kills a
+    mutant without any test checking what it changed, so it does not count there.
+    """
+    rows = [TABLE_HEAD] + [
+        (
+            s.target.name, str(s.mutants), str(s.failed), str(s.timeout), str(s.error), str(s.equivalent),
+            str(s.survived), f"{s.by_tests:.1f} %",
+        )
+        for s in scores
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEAD))]
+    lines = ["mutation score, per module (every mutant counted once):"]
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))]
+        lines.append("  " + "  ".join(cells))
+    return "\n".join(lines)
 
 
 def _run(found: list[Mutant], target: Target, jobs: int, timeout: float, base: Path) -> list[Outcome]:
@@ -612,17 +706,24 @@ def _run(found: list[Mutant], target: Target, jobs: int, timeout: float, base: P
         return list(pool.map(functools.partial(run_mutant, target=target, timeout=timeout, base=base), found))
 
 
-def _score(target: Target, outcomes: list[Outcome]) -> tuple[Target, int, int, list[Outcome]]:
-    """Prints the module's survivors and equivalents as soon as its run ends; (target, killed, total, survivors)."""
+def _score(target: Target, outcomes: list[Outcome]) -> Score:
+    """Prints the module's survivors, timeouts, errors and equivalents as soon as its run ends; its figures."""
     survivors = [o for o in outcomes if not o.killed and o.mutant.equivalence() is None]
     equivalent = [o for o in outcomes if not o.killed and o.mutant.equivalence() is not None]
     for outcome in survivors:
         m = outcome.mutant
         print(f"  survived {target.path}:{m.line}: {m.description}: {m.replacement[:70]}", flush=True)
+    for outcome in outcomes:
+        if outcome.kind in ("timeout", "error"):
+            m = outcome.mutant
+            print(f"  {outcome.kind} {target.path}:{m.line}: {m.description} ({outcome.detail[:100]})", flush=True)
     for outcome in equivalent:
         m = outcome.mutant
         print(f"  equivalent {target.path}:{m.line}: {m.description} ({m.equivalence()})", flush=True)
-    return target, len(outcomes) - len(survivors), len(outcomes), survivors
+    counts = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in KINDS}
+    return Score(
+        target, len(outcomes), counts["failed"], counts["timeout"], counts["error"], len(equivalent), len(survivors)
+    )
 
 
 if __name__ == "__main__":

@@ -13,11 +13,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._cli_job import _endpoint_of, _positive, _price, _prices, _usage_error
+from ._cli_common import EXIT_OK, Run, UsageError, given_prices, input_endpoint, positive, price_option
 from ._cli_output import clean
 
 if TYPE_CHECKING:
-    from .cli import _Run
     from .jobs import JobEstimate
 
 PRICE_HELP = (
@@ -46,14 +45,14 @@ def add_estimate_parser(
     estimate.add_argument("file", metavar="FILE.jsonl", help="the requests, one JSON object per line")
     estimate.add_argument("--endpoint", default=None, metavar="E", help="the endpoint (default: the lines' url)")
     estimate.add_argument(
-        "--price", type=_price, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help=PRICE_HELP
+        "--price", type=price_option, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help=PRICE_HELP
     )
     estimate.add_argument(
-        "--max-batch-requests", type=_positive, default=None, metavar="N", help="requests per batch (50,000)"
+        "--max-batch-requests", type=positive, default=None, metavar="N", help="requests per batch (50,000)"
     )
     estimate.add_argument(
         "--enqueued-token-limit",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="N",
         help="estimated input tokens per batch at most, as a job with this limit cuts its batches",
@@ -61,23 +60,23 @@ def add_estimate_parser(
     estimate.set_defaults(handler=_estimate)
 
 
-def estimate_file(run: _Run, path: Path) -> JobEstimate:
+def estimate_file(run: Run, path: Path) -> JobEstimate:
     """The estimate of a job over `path` with the command's settings (--endpoint, --price, batch limits)."""
     from .jobs.estimate import estimate_input
 
     args = run.args
     if not path.is_file():
-        raise _usage_error(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
+        raise UsageError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
     return estimate_input(
         path,
-        endpoint=_endpoint_of(path, args.endpoint),
-        prices=_prices(run),
+        endpoint=input_endpoint(path, args.endpoint),
+        prices=given_prices(run),
         max_batch_requests=args.max_batch_requests,
         enqueued_token_limit=args.enqueued_token_limit,
     )
 
 
-def print_estimate(run: _Run, estimate: JobEstimate, heading: str | None = None) -> None:
+def print_estimate(run: Run, estimate: JobEstimate, heading: str | None = None) -> None:
     """The estimate on stdout: the table (after `heading`), or the JSON object alone with the notes on stderr."""
     out = run.out
     if out.as_json:
@@ -90,6 +89,6 @@ def print_estimate(run: _Run, estimate: JobEstimate, heading: str | None = None)
     out.lines(clean(line) for line in estimate.lines())
 
 
-def _estimate(run: _Run) -> int:
+def _estimate(run: Run) -> int:
     print_estimate(run, estimate_file(run, Path(run.args.file)))
-    return 0
+    return EXIT_OK

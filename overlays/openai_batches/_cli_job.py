@@ -27,31 +27,33 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import json
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._cli_common import (
+    EXIT_CANCELLED,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FINISHED,
+    EXIT_OK,
+    EXIT_PAUSED,
+    CommandError,
+    Run,
+    UsageError,
+    given_prices,
+    input_endpoint,
+    positive,
+    price_option,
+    seconds,
+)
+from ._cli_estimate import estimate_file, print_estimate
 from ._cli_output import PROG, clean, json_line, result_json
-from ._cli_progress import REDRAW_EVERY, _is_terminal, _terminal_columns, format_elapsed, render_bar
-from ._client import BatchClient
-from ._retry import RetryPolicy
+from ._cli_progress import REDRAW_EVERY, format_elapsed, is_terminal, render_bar, terminal_columns
 
 if TYPE_CHECKING:
-    from .cli import _Run
-    from .jobs import Job, JobSummary, ModelPrice
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_CANCELLED = 5
-EXIT_NOT_FINISHED = 7
-# `job run`/`resume` of a job that paused at its cost budget: the status another runner's job exits with too
-# (cli.EXIT_BUSY), since in both this command can do nothing more for the job as it stands.
-EXIT_PAUSED = 9
-EXIT_INTERRUPTED = 130
+    from .jobs import Job, JobSummary
 
 RESULT_FORMATS = ("jsonl", "csv", "parquet")
 
@@ -61,16 +63,6 @@ DEFAULT_LEASE_SECONDS = 120
 
 
 # --- arguments --------------------------------------------------------------------------------------------------
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
 
 
 def _lease_seconds(text: str) -> float:
@@ -106,29 +98,10 @@ def _add_lease_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _price(text: str) -> tuple[str, dict[str, float]]:
-    model, sep, numbers = text.partition("=")
-    parts = numbers.split(",") if sep else []
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        values = []
-    if not model or len(values) not in (2, 3) or any(value < 0 for value in values):
-        raise argparse.ArgumentTypeError(
-            f"expected MODEL=INPUT,OUTPUT[,CACHED_INPUT] in dollars per million tokens, got {text!r}"
-        )
-    price = {"input": values[0], "output": values[1]}
-    if len(values) == 3:
-        price["cached_input"] = values[2]
-    return model, price
-
-
 def add_job_parser(
     commands: Any, common: argparse.ArgumentParser, formatter: type[argparse.HelpFormatter], epilog: str
 ) -> None:
     """The `job` command and its sub-commands, on the main parser's sub-command list."""
-    from .cli import _seconds  # the same checks as the other commands' intervals (cli is loaded by now)
-
     job = commands.add_parser(
         "job",
         parents=[common],
@@ -160,18 +133,18 @@ def add_job_parser(
     def run_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--poll-interval",
-            type=_seconds,
+            type=seconds,
             default=1.0,
             metavar="S",
             help="seconds between polls of a batch that moves (default: 1); polling backs off while it does not",
         )
         parser.add_argument(
-            "--max-poll-interval", type=_seconds, default=60.0, metavar="S", help="longest pause between polls"
+            "--max-poll-interval", type=seconds, default=60.0, metavar="S", help="longest pause between polls"
         )
         parser.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
         parser.add_argument(
             "--price",
-            type=_price,
+            type=price_option,
             action="append",
             default=[],
             metavar="MODEL=IN,OUT[,CACHED]",
@@ -199,17 +172,17 @@ def add_job_parser(
     run.add_argument("name", metavar="NAME", help="the job's name: letters, digits, '.', '_', '-'")
     run.add_argument("input", metavar="INPUT.jsonl", help="the requests, one JSON object per line")
     run.add_argument("--endpoint", default=None, metavar="E", help="the endpoint (default: the lines' url)")
-    run.add_argument("--max-attempts", type=_positive, default=None, metavar="N", help="tries per request (3)")
-    run.add_argument("--max-in-flight", type=_positive, default=None, metavar="N", help="batches at once (8)")
+    run.add_argument("--max-attempts", type=positive, default=None, metavar="N", help="tries per request (3)")
+    run.add_argument("--max-in-flight", type=positive, default=None, metavar="N", help="batches at once (8)")
     run.add_argument(
         "--enqueued-token-limit",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="N",
         help="estimated input tokens the job may have in flight per model (your organisation's batch queue limit)",
     )
     run.add_argument(
-        "--max-batch-requests", type=_positive, default=None, metavar="N", help="requests per batch (50,000)"
+        "--max-batch-requests", type=positive, default=None, metavar="N", help="requests per batch (50,000)"
     )
     run.add_argument(
         "--dry-run",
@@ -239,7 +212,7 @@ def add_job_parser(
     )
     status.add_argument("name", metavar="NAME", nargs="?")
     status.add_argument(
-        "--price", type=_price, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
+        "--price", type=price_option, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
     )
     status.set_defaults(handler=_local_failures(_status))
 
@@ -275,7 +248,7 @@ def add_job_parser(
     report.add_argument("name", metavar="NAME")
     report.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="write the page here")
     report.add_argument(
-        "--price", type=_price, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
+        "--price", type=price_option, action="append", default=[], metavar="MODEL=IN,OUT[,CACHED]", help="as for run"
     )
     report.set_defaults(handler=_local_failures(_report))
 
@@ -319,7 +292,7 @@ class JobProgress:
     def __init__(self, stream: TextIO, *, enabled: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
         self._stream = stream
         self.enabled = enabled
-        self.live = _is_terminal(stream)
+        self.live = is_terminal(stream)
         self._clock = clock
         self._start = clock()
         self._job: Job | None = None
@@ -360,7 +333,7 @@ class JobProgress:
             return
         bar = render_bar(job.requests - job.pending, job.requests)
         line = f"{job.status} [{bar}] {progress_text(job)}, {format_elapsed(self._clock() - self._start)}"
-        line = line[: max(_terminal_columns(self._stream) - 1, 10)]
+        line = line[: max(terminal_columns(self._stream) - 1, 10)]
         padding = " " * max(self._drawn - len(line), 0)
         self._drawn = max(len(line), 1)
         self._write("\r" + line + padding)
@@ -376,12 +349,12 @@ class JobProgress:
 # --- the commands -----------------------------------------------------------------------------------------------
 
 
-def _local_failures(handler: Callable[[_Run], int]) -> Callable[[_Run], int]:
+def _local_failures(handler: Callable[[Run], int]) -> Callable[[Run], int]:
     """Every job command: a local failure anywhere in it (a full disk, a read-only state folder, a permission, a
     damaged database) is `JobStateError`, exit status 8, naming the path, instead of an OS message that reads as a
     network failure. Where the job can go on, the command's own `_local_state` blocks say how."""
 
-    def guarded(run: _Run) -> int:
+    def guarded(run: Run) -> int:
         from .jobs.local_state import local_state_errors
 
         with local_state_errors(getattr(run.args, "name", None), _store_path(run), False):
@@ -391,7 +364,7 @@ def _local_failures(handler: Callable[[_Run], int]) -> Callable[[_Run], int]:
 
 
 @contextlib.contextmanager
-def _local_state(run: _Run, next_step: str) -> Iterator[None]:
+def _local_state(run: Run, next_step: str) -> Iterator[None]:
     """A local failure inside says `next_step` (the command that goes on) and what to fix first, in the CLI's words:
     a `JobStateError` the library raised itself is restated with this command, keeping its path and whether the job
     can go on."""
@@ -405,78 +378,31 @@ def _local_state(run: _Run, next_step: str) -> Iterator[None]:
         raise restate(exc, next_step) from exc.__cause__
 
 
-def _store_path(run: _Run) -> Path:
+def _store_path(run: Run) -> Path:
     from .jobs.settings import STATE_DB
 
     return _state_dir(run) / STATE_DB
 
 
-def _state_dir_option(run: _Run) -> str:
+def _state_dir_option(run: Run) -> str:
     return f" --state-dir {run.args.state_dir}" if run.args.state_dir else ""
 
 
-def _resume_step(run: _Run, name: str) -> str:
+def _resume_step(run: Run, name: str) -> str:
     return f"job {name} can be resumed with `{PROG} job resume {name}{_state_dir_option(run)}`"
 
 
-def _usage_error(message: str) -> Exception:
-    from .cli import UsageError
-
-    return UsageError(message)
-
-
-def _command_error(message: str, code: int) -> Exception:
-    from .cli import CommandError
-
-    return CommandError(message, code=code)
-
-
-def _no_job_command(run: _Run) -> int:
-    raise _usage_error(
+def _no_job_command(run: Run) -> int:
+    raise UsageError(
         f"a job command is required: run, resume, status, list, results, report, cancel or delete (see {PROG} job -h)"
     )
 
 
-def _client(run: _Run, progress: JobProgress | None = None) -> BatchClient:
-    policy = None if progress is None else RetryPolicy(sleep=progress.sleep)
-    client = BatchClient(api_key=run.args.api_key or None, base_url=run.args.base_url or None, retry_policy=policy)
-    run.base_url = str(client.base_url)
-    return client
-
-
-def _prices(run: _Run) -> dict[str, ModelPrice | Mapping[str, float]] | None:
-    prices = dict(getattr(run.args, "price", []) or [])
-    return prices or None
-
-
-def _endpoint_of(path: Path, given: str | None) -> str | None:
-    """The endpoint named, or else the first request's url, checked against the endpoints the service knows."""
-    from .cli import KNOWN_ENDPOINTS
-
-    endpoint = given
-    source = ""
-    if endpoint is None:
-        with path.open("rb") as file:
-            for raw in file:
-                if raw.strip():
-                    try:
-                        url = json.loads(raw).get("url")
-                    except (ValueError, AttributeError):
-                        return None  # the input check names the line and the problem
-                    endpoint, source = (url, f" (the url of the first request in {clean(str(path))})")
-                    break
-    if isinstance(endpoint, str) and endpoint not in KNOWN_ENDPOINTS:
-        raise _usage_error(
-            f"unknown endpoint {clean(endpoint)!r}{source}; valid endpoints: {', '.join(KNOWN_ENDPOINTS)}"
-        )
-    return endpoint if isinstance(endpoint, str) else None
-
-
-def _run(run: _Run) -> int:
+def _run(run: Run) -> int:
     args = run.args
     path = Path(args.input)
     if not path.is_file():
-        raise _usage_error(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
+        raise UsageError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
     if args.dry_run:
         return _dry_run(run, path)
     settings: dict[str, Any] = {
@@ -484,21 +410,20 @@ def _run(run: _Run) -> int:
         for key in ("max_attempts", "max_in_flight", "enqueued_token_limit", "max_batch_requests", "max_cost")
         if (value := getattr(args, key)) is not None
     }
-    if _prices(run) is not None:
-        settings["prices"] = _prices(run)  # kept with the job: its cost budget is counted at them
+    if given_prices(run) is not None:
+        settings["prices"] = given_prices(run)  # kept with the job: its cost budget is counted at them
     # A failure while the input is read or the job recorded leaves the job as it was (its input is read in one
     # transaction): the same command goes on, whether the job existed before or not.
     with _local_state(run, f"run the same `{PROG} job run` again"):
-        endpoint = _endpoint_of(path, args.endpoint)
-        with _client(run) as client:
+        endpoint = input_endpoint(path, args.endpoint)
+        with run.client() as client:
             job = _conflicts_are_usage(
                 lambda: client.jobs.create(args.name, path, endpoint=endpoint, state_dir=args.state_dir, **settings)
             )
     return _drive(run, job.name)
 
 
-def _dry_run(run: _Run, path: Path) -> int:
-    from ._cli_estimate import estimate_file, print_estimate
+def _dry_run(run: Run, path: Path) -> int:
     from .jobs.settings import check_name
 
     name = check_name(run.args.name)  # a name the real run would refuse is refused here too
@@ -508,7 +433,7 @@ def _dry_run(run: _Run, path: Path) -> int:
     return EXIT_OK
 
 
-def _resume(run: _Run) -> int:
+def _resume(run: Run) -> int:
     args = run.args
     if args.max_cost is not None:
         # A new budget is a setting of the job: set as creating it again with its own input sets it.
@@ -517,9 +442,9 @@ def _resume(run: _Run) -> int:
         with _local_state(run, f"run the same `{PROG} job resume` again"):
             job = read_job(args.name, _state_dir(run))
             settings: dict[str, Any] = {"max_cost": args.max_cost}
-            if _prices(run) is not None:
-                settings["prices"] = _prices(run)
-            with _client(run) as client:
+            if given_prices(run) is not None:
+                settings["prices"] = given_prices(run)
+            with run.client() as client:
                 _conflicts_are_usage(
                     lambda: client.jobs.create(args.name, job.input_path, state_dir=args.state_dir, **settings)
                 )
@@ -532,14 +457,14 @@ def _conflicts_are_usage(create: Callable[[], Job]) -> Job:
     try:
         return create()
     except (JobConflictError, JobAccountError) as exc:
-        raise _usage_error(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
-def _drive(run: _Run, name: str) -> int:
+def _drive(run: Run, name: str) -> int:
     args, out = run.args, run.out
     progress = JobProgress(out.stderr, enabled=not args.quiet)
     try:
-        with _local_state(run, _resume_step(run, name)), _client(run, progress) as client:
+        with _local_state(run, _resume_step(run, name)), run.client(progress) as client:
             job = _conflicts_are_usage(
                 lambda: client.jobs.run(
                     name,
@@ -559,7 +484,7 @@ def _drive(run: _Run, name: str) -> int:
         return EXIT_INTERRUPTED
     finally:
         progress.finish()
-    summary = job.summary(_prices(run))
+    summary = job.summary(given_prices(run))
     _print_job(run, job, summary)
     if job.status == "paused":
         from .jobs.budget import dollars
@@ -574,26 +499,26 @@ def _drive(run: _Run, name: str) -> int:
     return EXIT_CANCELLED if job.status == "cancelled" else EXIT_OK
 
 
-def _print_job(run: _Run, job: Job, summary: JobSummary) -> None:
+def _print_job(run: Run, job: Job, summary: JobSummary) -> None:
     if run.out.as_json:
         run.out.json({**job.to_dict(), "summary": summary.to_dict()})
     else:
         run.out.lines(clean(line) for line in str(summary).splitlines())
 
 
-def _state_dir(run: _Run) -> Path:
+def _state_dir(run: Run) -> Path:
     from .jobs.settings import resolve_state_dir
 
     return resolve_state_dir(run.args.state_dir)
 
 
-def _status(run: _Run) -> int:
+def _status(run: Run) -> int:
     # status, list and results read the state directory only: they need no API key and send nothing.
     from .jobs.api import read_job, read_jobs
 
     directory = _state_dir(run)
     jobs = [read_job(run.args.name, directory)] if run.args.name else read_jobs(directory)
-    prices = _prices(run)
+    prices = given_prices(run)
     summaries = [job.summary(prices) for job in jobs]
     if run.out.as_json:
         documents = [{**job.to_dict(), "summary": s.to_dict()} for job, s in zip(jobs, summaries, strict=True)]
@@ -660,7 +585,7 @@ def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-def _list(run: _Run) -> int:
+def _list(run: Run) -> int:
     from .jobs.api import read_jobs
 
     directory = _state_dir(run)
@@ -682,26 +607,26 @@ def _list(run: _Run) -> int:
     return EXIT_OK
 
 
-def _results(run: _Run) -> int:
+def _results(run: Run) -> int:
     args, out = run.args, run.out
     from .jobs.api import read_job
 
     if args.format == "parquet":
         if args.output is None:
-            raise _usage_error("--format parquet writes a file: give it with -o FILE")
+            raise UsageError("--format parquet writes a file: give it with -o FILE")
         from ._exceptions import MissingDependencyError
         from .tables import require
 
         try:
             require("pyarrow.parquet", "arrow")
         except MissingDependencyError as exc:
-            raise _usage_error(str(exc)) from None
+            raise UsageError(str(exc)) from None
     job = read_job(args.name, _state_dir(run))
     if not job.finished:
-        raise _command_error(
+        raise CommandError(
             f"job {clean(job.name)} is {clean(job.status)} with {job.pending:,} requests pending: its results are "
             f"complete once it ends (run `{PROG} job resume {clean(job.name)}` first)",
-            EXIT_NOT_FINISHED,
+            code=EXIT_NOT_FINISHED,
         )
     from .jobs.local_state import local_state_errors
 
@@ -716,7 +641,7 @@ def _results(run: _Run) -> int:
         return EXIT_OK
     directory_of_output = args.output.parent if str(args.output.parent) else Path(".")
     if not directory_of_output.is_dir():
-        raise _usage_error(f"no such directory: {directory_of_output}")
+        raise UsageError(f"no such directory: {directory_of_output}")
     with local_state_errors(job.name, _store_path(run), False, file=args.output):
         if args.format == "csv":
             written = job.write_csv(args.output)
@@ -760,7 +685,7 @@ def _csv_to(stream: TextIO, job: Job) -> None:
         write_csv_to(job_sources(store, record), stream)
 
 
-def _report(run: _Run) -> int:
+def _report(run: Run) -> int:
     args, out = run.args, run.out
     from .jobs.api import read_job
     from .jobs.local_state import local_state_errors
@@ -768,9 +693,9 @@ def _report(run: _Run) -> int:
     job = read_job(args.name, _state_dir(run))
     directory_of_output = args.output.parent if str(args.output.parent) else Path(".")
     if not directory_of_output.is_dir():
-        raise _usage_error(f"no such directory: {directory_of_output}")
+        raise UsageError(f"no such directory: {directory_of_output}")
     with local_state_errors(job.name, _store_path(run), False, file=args.output):
-        path = job.write_report(args.output, _prices(run))
+        path = job.write_report(args.output, given_prices(run))
     if out.as_json:
         out.json({"name": job.name, "path": str(path), "status": job.status, "bytes": path.stat().st_size})
     else:
@@ -778,12 +703,12 @@ def _report(run: _Run) -> int:
     return EXIT_OK
 
 
-def _cancel(run: _Run) -> int:
+def _cancel(run: Run) -> int:
     args, out = run.args, run.out
     progress = JobProgress(out.stderr, enabled=not args.quiet) if args.wait else None
     again = f"run `{PROG} job cancel {args.name}{' --wait' if args.wait else ''}{_state_dir_option(run)}` again"
     try:
-        with _local_state(run, again), _client(run, progress) as client:
+        with _local_state(run, again), run.client(progress) as client:
             # A finished job has nothing to cancel: say so, and send nothing (the library would return it as it is).
             current = client.jobs.get(args.name, state_dir=args.state_dir)
             if current.finished:
@@ -810,7 +735,7 @@ def _cancel(run: _Run) -> int:
     return EXIT_OK
 
 
-def _already_finished(run: _Run, job: Job) -> int:
+def _already_finished(run: Run, job: Job) -> int:
     if run.out.as_json:
         run.out.json(job.to_dict())
     else:
@@ -818,10 +743,10 @@ def _already_finished(run: _Run, job: Job) -> int:
     return EXIT_OK
 
 
-def _delete(run: _Run) -> int:
+def _delete(run: Run) -> int:
     args, out = run.args, run.out
     again = f"run `{PROG} job delete {args.name}{' --remote-files' if args.remote_files else ''}"
-    with _local_state(run, f"{again}{_state_dir_option(run)}` again"), _client(run) as client:
+    with _local_state(run, f"{again}{_state_dir_option(run)}` again"), run.client() as client:
         client.jobs.delete(args.name, remote_files=args.remote_files, state_dir=args.state_dir)
     if out.as_json:
         out.json({"name": args.name, "deleted": True, "remote_files": bool(args.remote_files)})

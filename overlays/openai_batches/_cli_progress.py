@@ -90,11 +90,11 @@ class WaitProgress:
     ) -> None:
         self._stream = stream
         self.enabled = enabled
-        self.live = _is_terminal(stream) if live is None else live
+        self.live = is_terminal(stream) if live is None else live
         self._clock = clock
         self._sleeper = sleeper
         self._now = now or (lambda: datetime.datetime.now().astimezone())
-        self._columns = columns or (lambda: _terminal_columns(stream))
+        self._columns = columns or (lambda: terminal_columns(stream))
         self._unicode = "utf" in (getattr(stream, "encoding", None) or "").lower()
         self._start = clock()
         self._batch: Batch | None = None
@@ -155,14 +155,14 @@ class WaitProgress:
             self.enabled = False
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
 
 
-def _terminal_columns(stream: TextIO) -> int:
+def terminal_columns(stream: TextIO) -> int:
     try:
         return os.get_terminal_size(stream.fileno()).columns or DEFAULT_COLUMNS
     except (AttributeError, ValueError, OSError):

@@ -207,6 +207,12 @@ class DefaultHttpxClient(httpx.Client):
 
     A bare `httpx.Client()` has httpx's 5 s timeout, too short for an upload; this one starts from the library's.
     Pass it as `http_client` to add proxies, event hooks or a transport and keep the rest as the library sets it.
+
+    Args:
+        **kwargs: `httpx.Client`'s keyword arguments; `timeout` defaults to the library's (60 s, 5 s to connect).
+
+    Raises:
+        InvalidParameterError: A `transport` or `mounts` value is an httpx2 transport.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -214,7 +220,14 @@ class DefaultHttpxClient(httpx.Client):
 
 
 class DefaultAsyncHttpxClient(httpx.AsyncClient):
-    """The `httpx.AsyncClient` twin of `DefaultHttpxClient`."""
+    """The `httpx.AsyncClient` twin of `DefaultHttpxClient`.
+
+    Args:
+        **kwargs: `httpx.AsyncClient`'s keyword arguments; `timeout` defaults to the library's (60 s, 5 s to connect).
+
+    Raises:
+        InvalidParameterError: A `transport` or `mounts` value is an httpx2 transport.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**_default_client_settings(kwargs, "DefaultAsyncHttpxClient"))
@@ -229,7 +242,17 @@ def _import_httpx2(name: str) -> Any:
 
 
 def DefaultHttpx2Client(**kwargs: Any) -> httpx2.Client:
-    """An `httpx2.Client` with this library's timeout, as the SDK's `DefaultHttpx2Client` (needs the httpx2 extra)."""
+    """An `httpx2.Client` with this library's timeout, as the SDK's `DefaultHttpx2Client` (needs the httpx2 extra).
+
+    Args:
+        **kwargs: `httpx2.Client`'s keyword arguments; `timeout` defaults to the library's.
+
+    Returns:
+        The new `httpx2.Client`, to pass as `http_client`.
+
+    Raises:
+        ImportError: httpx2 is not installed.
+    """
     module = _import_httpx2("DefaultHttpx2Client")
     timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, httpx.Timeout):
@@ -239,7 +262,17 @@ def DefaultHttpx2Client(**kwargs: Any) -> httpx2.Client:
 
 
 def DefaultAsyncHttpx2Client(**kwargs: Any) -> httpx2.AsyncClient:
-    """The async twin of `DefaultHttpx2Client`."""
+    """The async twin of `DefaultHttpx2Client`.
+
+    Args:
+        **kwargs: `httpx2.AsyncClient`'s keyword arguments; `timeout` defaults to the library's.
+
+    Returns:
+        The new `httpx2.AsyncClient`, to pass as `http_client`.
+
+    Raises:
+        ImportError: httpx2 is not installed.
+    """
     module = _import_httpx2("DefaultAsyncHttpx2Client")
     timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, httpx.Timeout):
@@ -354,6 +387,33 @@ class BatchClient(_ClientBase):
     Settings left out come from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID. Pass
     `http_client` to reuse your own `httpx.Client` (proxies, mTLS, event hooks); settings given here win over its
     own, and it is not closed by `close()`.
+
+    Args:
+        api_key: The API key, or a callable returning one, asked before each request; OPENAI_API_KEY when None.
+        organization: The `OpenAI-Organization` header; OPENAI_ORG_ID when None.
+        project: The `OpenAI-Project` header; OPENAI_PROJECT_ID when None.
+        base_url: The API's base URL; OPENAI_BASE_URL, then `https://api.openai.com/v1`, when None.
+        timeout: Seconds, or an `httpx.Timeout`, for each request; 60 s (5 s to connect) when not given, or the
+            given `http_client`'s own.
+        max_retries: How many times a failed request is retried (connection errors, 408, 409, 429, 5xx).
+        default_headers: Headers sent with every request.
+        default_query: Query parameters added to every request.
+        http_client: An `httpx.Client` or `httpx2.Client` to send through (not closed by `close()`); a new one
+            when None.
+        retry_policy: The backoff, clock and sleep of retries and waits; the library's default when None.
+        data_residency: A region whose OpenAI base URL to use, as the official SDK takes it; not with `base_url`.
+        workload_identity: The SDK's setting, refused when given: pass an `api_key` callable instead.
+        provider: The SDK's setting, refused when given: point `base_url` at the provider instead.
+        admin_api_key: Taken for the official SDK's sake and dropped: no batch or file request uses it.
+        webhook_secret: Taken for the official SDK's sake and dropped.
+        websocket_base_url: Taken for the official SDK's sake and dropped.
+        _strict_response_validation: Taken for the official SDK's sake and dropped: responses are always checked.
+        _enforce_credentials: The SDK's setting; False is refused, since every request needs a key.
+
+    Raises:
+        MissingAPIKeyError: No `api_key` was given and OPENAI_API_KEY is unset or empty.
+        InvalidParameterError: A setting was refused (a malformed `base_url`, a wrong `http_client` type, a
+            negative `max_retries`, an unsupported SDK keyword, ...).
     """
 
     def __init__(
@@ -474,7 +534,35 @@ class BatchClient(_ClientBase):
     ) -> BatchClient:
         """A copy with some settings changed. It shares this client's connection pool (which this client closes)
         unless given its own `http_client`. `default_headers` and `default_query` are merged over this client's;
-        `set_default_headers` and `set_default_query` replace them. `copy()` is the same method."""
+        `set_default_headers` and `set_default_query` replace them. `copy()` is the same method.
+
+        Args:
+            api_key: A new key, or a callable returning one.
+            organization: A new `OpenAI-Organization` header; None falls back to OPENAI_ORG_ID.
+            project: A new `OpenAI-Project` header; None falls back to OPENAI_PROJECT_ID.
+            base_url: A new base URL.
+            timeout: A new timeout for each request.
+            max_retries: A new retry count.
+            default_headers: Headers merged over this client's default headers.
+            set_default_headers: Headers that replace this client's default headers.
+            default_query: Query parameters merged over this client's.
+            set_default_query: Query parameters that replace this client's.
+            http_client: Its own HTTP client for the copy; None shares this client's pool.
+            retry_policy: A new retry policy.
+            data_residency: A region whose OpenAI base URL to use; not with `base_url`.
+            workload_identity: The SDK's setting, refused when given.
+            provider: The SDK's setting, refused when given.
+            admin_api_key: Taken for the official SDK's sake and dropped.
+            webhook_secret: Taken for the official SDK's sake and dropped.
+            websocket_base_url: Taken for the official SDK's sake and dropped.
+            _enforce_credentials: The SDK's setting; False is refused.
+
+        Returns:
+            The new client; this one is unchanged.
+
+        Raises:
+            InvalidParameterError: A setting was refused, as by the constructor.
+        """
         new_base_url = _sdk_settings(
             base_url,
             workload_identity=workload_identity,
@@ -509,7 +597,11 @@ class BatchClient(_ClientBase):
     copy = with_options
 
     def is_closed(self) -> bool:
-        """Whether the connection pool is closed (a method, as in the official SDK)."""
+        """Whether the connection pool is closed (a method, as in the official SDK).
+
+        Returns:
+            True once the pool this client sends through is closed.
+        """
         return self._http.is_closed or bool(self._source.is_closed)
 
     def close(self) -> None:
@@ -527,7 +619,36 @@ class BatchClient(_ClientBase):
 
 
 class AsyncBatchClient(_ClientBase):
-    """Asynchronous client for the OpenAI Batch API; the same settings as `BatchClient`, with `httpx.AsyncClient`."""
+    """Asynchronous client for the OpenAI Batch API; the same settings as `BatchClient`, with `httpx.AsyncClient`.
+
+    Args:
+        api_key: The API key, or a callable returning one (or an awaitable of one), asked before each
+            request; OPENAI_API_KEY when None.
+        organization: The `OpenAI-Organization` header; OPENAI_ORG_ID when None.
+        project: The `OpenAI-Project` header; OPENAI_PROJECT_ID when None.
+        base_url: The API's base URL; OPENAI_BASE_URL, then `https://api.openai.com/v1`, when None.
+        timeout: Seconds, or an `httpx.Timeout`, for each request; 60 s (5 s to connect) when not given, or the
+            given `http_client`'s own.
+        max_retries: How many times a failed request is retried (connection errors, 408, 409, 429, 5xx).
+        default_headers: Headers sent with every request.
+        default_query: Query parameters added to every request.
+        http_client: An `httpx.AsyncClient` or `httpx2.AsyncClient` to send through (not closed by `close()`); a new one
+            when None.
+        retry_policy: The backoff, clock and sleep of retries and waits; the library's default when None.
+        data_residency: A region whose OpenAI base URL to use, as the official SDK takes it; not with `base_url`.
+        workload_identity: The SDK's setting, refused when given: pass an `api_key` callable instead.
+        provider: The SDK's setting, refused when given: point `base_url` at the provider instead.
+        admin_api_key: Taken for the official SDK's sake and dropped: no batch or file request uses it.
+        webhook_secret: Taken for the official SDK's sake and dropped.
+        websocket_base_url: Taken for the official SDK's sake and dropped.
+        _strict_response_validation: Taken for the official SDK's sake and dropped: responses are always checked.
+        _enforce_credentials: The SDK's setting; False is refused, since every request needs a key.
+
+    Raises:
+        MissingAPIKeyError: No `api_key` was given and OPENAI_API_KEY is unset or empty.
+        InvalidParameterError: A setting was refused (a malformed `base_url`, a wrong `http_client` type, a
+            negative `max_retries`, an unsupported SDK keyword, ...).
+    """
 
     def __init__(
         self,
@@ -644,7 +765,35 @@ class AsyncBatchClient(_ClientBase):
     ) -> AsyncBatchClient:
         """A copy with some settings changed. It shares this client's connection pool (which this client closes)
         unless given its own `http_client`. `default_headers` and `default_query` are merged over this client's;
-        `set_default_headers` and `set_default_query` replace them. `copy()` is the same method."""
+        `set_default_headers` and `set_default_query` replace them. `copy()` is the same method.
+
+        Args:
+            api_key: A new key, or a callable returning one.
+            organization: A new `OpenAI-Organization` header; None falls back to OPENAI_ORG_ID.
+            project: A new `OpenAI-Project` header; None falls back to OPENAI_PROJECT_ID.
+            base_url: A new base URL.
+            timeout: A new timeout for each request.
+            max_retries: A new retry count.
+            default_headers: Headers merged over this client's default headers.
+            set_default_headers: Headers that replace this client's default headers.
+            default_query: Query parameters merged over this client's.
+            set_default_query: Query parameters that replace this client's.
+            http_client: Its own HTTP client for the copy; None shares this client's pool.
+            retry_policy: A new retry policy.
+            data_residency: A region whose OpenAI base URL to use; not with `base_url`.
+            workload_identity: The SDK's setting, refused when given.
+            provider: The SDK's setting, refused when given.
+            admin_api_key: Taken for the official SDK's sake and dropped.
+            webhook_secret: Taken for the official SDK's sake and dropped.
+            websocket_base_url: Taken for the official SDK's sake and dropped.
+            _enforce_credentials: The SDK's setting; False is refused.
+
+        Returns:
+            The new client; this one is unchanged.
+
+        Raises:
+            InvalidParameterError: A setting was refused, as by the constructor.
+        """
         new_base_url = _sdk_settings(
             base_url,
             workload_identity=workload_identity,
@@ -679,7 +828,11 @@ class AsyncBatchClient(_ClientBase):
     copy = with_options
 
     def is_closed(self) -> bool:
-        """Whether the connection pool is closed (a method, as in the official SDK)."""
+        """Whether the connection pool is closed (a method, as in the official SDK).
+
+        Returns:
+            True once the pool this client sends through is closed.
+        """
         return self._http.is_closed or bool(self._source.is_closed)
 
     async def close(self) -> None:

@@ -160,18 +160,57 @@ class FileContent(_ContentBase):
             yield piece
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        """The body in chunks (decoded if the server compressed it)."""
+        """The body in chunks (decoded if the server compressed it).
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Yields:
+            The body's bytes, chunk by chunk.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._pieces(self.response.iter_bytes(chunk_size))
 
     def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        """The body in chunks of text, decoded with `encoding`.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Yields:
+            The body's text, chunk by chunk.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._pieces(self.response.iter_text(chunk_size))
 
     def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        """The body as it came over the wire: still compressed if the server compressed it."""
+        """The body as it came over the wire: still compressed if the server compressed it.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Yields:
+            The body's bytes as sent, chunk by chunk.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._pieces(self.response.iter_raw(chunk_size))
 
     def iter_lines(self) -> Iterator[str]:
-        """The body line by line without line endings: one JSON document per line for batch output files."""
+        """The body line by line without line endings: one JSON document per line for batch output files.
+
+        Yields:
+            Each line, split at line feeds only.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OpenAIBatchesError: A line is not valid UTF-8 (the error names it).
+        """
         splitter = _LineSplitter()
         for chunk in self.iter_bytes():
             yield from splitter.feed(chunk)
@@ -185,7 +224,14 @@ class FileContent(_ContentBase):
         yield from splitter.rest()
 
     def read(self) -> bytes:
-        """The whole body. Prefer `iter_lines` or `write_to_file` for large files."""
+        """The whole body. Prefer `iter_lines` or `write_to_file` for large files.
+
+        Returns:
+            The body's bytes.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._guard(self.response.read)
 
     @property
@@ -199,15 +245,49 @@ class FileContent(_ContentBase):
         return self.response.text
 
     def json(self, **kwargs: Any) -> Any:
-        """The body parsed as one JSON document (a batch output file is JSON lines: use `iter_lines`)."""
+        """The body parsed as one JSON document (a batch output file is JSON lines: use `iter_lines`).
+
+        Args:
+            **kwargs: Passed to `json.loads`.
+
+        Returns:
+            The parsed document.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            ValueError: The body is not one JSON document (`json.JSONDecodeError`).
+        """
         return json.loads(self.read(), **kwargs)
 
     def write_to_file(self, path: str | os.PathLike[str]) -> int:
-        """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        """Stream the body into `path` (replaced only once complete); returns the number of bytes written.
+
+        Args:
+            path: The file to write; replaced only once the whole body has arrived.
+
+        Returns:
+            The number of bytes written.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         return self.stream_to_file(path)
 
     def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
-        """`write_to_file` with a chunk size of your choice; returns the number of bytes written."""
+        """`write_to_file` with a chunk size of your choice; returns the number of bytes written.
+
+        Args:
+            path: The file to write; replaced only once the whole body has arrived.
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            The number of bytes written.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         target = Path(path)
         temporary = _temporary_beside(target)
         written = 0
@@ -225,6 +305,7 @@ class FileContent(_ContentBase):
         return written
 
     def close(self) -> None:
+        """Close the response, read or not; closing twice is harmless."""
         self.response.close()
 
     def __enter__(self) -> FileContent:
@@ -297,17 +378,49 @@ class AsyncFileContent(_ContentBase):
             raise error from cause
 
     async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The body in chunks (decoded if the server compressed it), streamed.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Yields:
+            The body's bytes, chunk by chunk.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         iterator = self.response.aiter_bytes(chunk_size)
         while (chunk := await self._next(iterator)) is not None:
             yield chunk
 
     async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        """The body in chunks of text, decoded with `encoding`, streamed.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Yields:
+            The body's text, chunk by chunk.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         iterator = self.response.aiter_text(chunk_size)
         while (chunk := await self._next(iterator)) is not None:
             yield chunk
 
     async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
-        """The body as it came over the wire: still compressed if the server compressed it."""
+        """The body as it came over the wire: still compressed if the server compressed it.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Yields:
+            The body's bytes as sent, chunk by chunk.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         if self._raw_in_memory():
             for piece in self.response.iter_bytes(chunk_size):
                 yield piece
@@ -317,7 +430,15 @@ class AsyncFileContent(_ContentBase):
             yield chunk
 
     async def aiter_lines(self) -> AsyncIterator[str]:
-        """The body line by line without line endings: one JSON document per line for batch output files."""
+        """The body line by line without line endings: one JSON document per line for batch output files.
+
+        Yields:
+            Each line, split at line feeds only.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OpenAIBatchesError: A line is not valid UTF-8 (the error names it).
+        """
         splitter = _LineSplitter()
         async for chunk in self.aiter_bytes():
             for line in splitter.feed(chunk):
@@ -340,14 +461,35 @@ class AsyncFileContent(_ContentBase):
         yield from splitter.finish()
 
     def iter_bytes(self, chunk_size: int | None = None) -> _Pieces[bytes]:
+        """The body in chunks: `async for` always, plain `for` once the body is in memory.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            An iterable of the body's byte chunks.
+        """
         buffered = None if self._buffered() is None else (lambda: self.response.iter_bytes(chunk_size))
         return _Pieces(lambda: self.aiter_bytes(chunk_size), buffered)
 
     def iter_text(self, chunk_size: int | None = None) -> _Pieces[str]:
+        """The body in chunks of text: `async for` always, plain `for` once the body is in memory.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            An iterable of the body's text chunks.
+        """
         buffered = None if self._buffered() is None else (lambda: self.response.iter_text(chunk_size))
         return _Pieces(lambda: self.aiter_text(chunk_size), buffered)
 
     def iter_lines(self) -> _Pieces[str]:
+        """The body line by line: `async for` always, plain `for` once the body is in memory.
+
+        Returns:
+            An iterable of the lines, split at line feeds only, without line endings.
+        """
         buffered = None if self._buffered() is None else self._lines_in_memory
         return _Pieces(self.aiter_lines, buffered)
 
@@ -356,10 +498,26 @@ class AsyncFileContent(_ContentBase):
         return self._buffered() is not None and self.response.headers.get("content-encoding", "identity") == "identity"
 
     def iter_raw(self, chunk_size: int | None = None) -> _Pieces[bytes]:
+        """The body as sent: `async for` always, plain `for` once an uncompressed body is in memory.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            An iterable of the body's byte chunks as sent.
+        """
         buffered = (lambda: self.response.iter_bytes(chunk_size)) if self._raw_in_memory() else None
         return _Pieces(lambda: self.aiter_raw(chunk_size), buffered)
 
     async def aread(self) -> bytes:
+        """Read the whole body into memory.
+
+        Returns:
+            The body's bytes.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         try:
             return await self.response.aread()
         except _READ_ERRORS as exc:
@@ -368,7 +526,14 @@ class AsyncFileContent(_ContentBase):
             raise error from cause
 
     def read(self) -> Awaitable[bytes]:
-        """The whole body: `await content.read()`; once it is in memory, plain `content.read()` as in the SDK."""
+        """The whole body: `await content.read()`; once it is in memory, plain `content.read()` as in the SDK.
+
+        Returns:
+            The body's bytes, to await (or as they are, once in memory).
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         body = self._buffered()
         return self.aread() if body is None else _ReadyBytes(body)
 
@@ -387,6 +552,18 @@ class AsyncFileContent(_ContentBase):
         return self.response.text
 
     def json(self, **kwargs: Any) -> Any:
+        """The body, once in memory, parsed as one JSON document.
+
+        Args:
+            **kwargs: Passed to `json.loads`.
+
+        Returns:
+            The parsed document.
+
+        Raises:
+            OpenAIBatchesError: The body is being streamed and has not been read.
+            ValueError: The body is not one JSON document (`json.JSONDecodeError`).
+        """
         return json.loads(self.content, **kwargs)
 
     def write_to_file(self, path: str | os.PathLike[str]) -> Awaitable[int]:
@@ -394,11 +571,33 @@ class AsyncFileContent(_ContentBase):
 
         Streamed from the network: `await content.write_to_file(path)`. Already in memory: written at once, and the
         result can be awaited or used as it is.
+
+        Args:
+            path: The file to write; replaced only once the whole body has arrived.
+
+        Returns:
+            The number of bytes written (to await when streamed).
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
         """
         return self.stream_to_file(path)
 
     def stream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> Awaitable[int]:
-        """`write_to_file` with a chunk size of your choice."""
+        """`write_to_file` with a chunk size of your choice.
+
+        Args:
+            path: The file to write; replaced only once the whole body has arrived.
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            The number of bytes written (to await when streamed).
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         body = self._buffered()
         if body is None:
             return self.astream_to_file(path, chunk_size=chunk_size)
@@ -413,7 +612,19 @@ class AsyncFileContent(_ContentBase):
         return _ReadyCount(len(body))
 
     async def astream_to_file(self, path: str | os.PathLike[str], *, chunk_size: int | None = None) -> int:
-        """Stream the body into `path` (replaced only once complete); returns the number of bytes written."""
+        """Stream the body into `path` (replaced only once complete); returns the number of bytes written.
+
+        Args:
+            path: The file to write; replaced only once the whole body has arrived.
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            The number of bytes written.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         target = Path(path)
         temporary = _temporary_beside(target)
         written = 0
@@ -431,6 +642,7 @@ class AsyncFileContent(_ContentBase):
         return written
 
     async def aclose(self) -> None:
+        """Close the response, read or not (`close` is the same method)."""
         await self.response.aclose()
 
     close = aclose

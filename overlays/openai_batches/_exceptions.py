@@ -47,9 +47,16 @@ class MissingAPIKeyError(OpenAIBatchesError):
     """No API key was given and OPENAI_API_KEY is unset or empty."""
 
 
+def install_hint(extra: str) -> str:
+    """The command that installs an optional extra, as it works today: the package is on no index yet, so from the
+    repository folder of a clone (once it is published, `pip install 'openai-batches[EXTRA]'` does the same)."""
+    return f"pip install '.[{extra}]' from the openai-batches repository folder"
+
+
 class MissingDependencyError(OpenAIBatchesError, ImportError):
     """An optional library a call needs is not installed; `extra` names the extra that installs it
-    (`pip install 'openai-batches[EXTRA]'`, as the message says). Also an ImportError, which is what it is."""
+    (`pip install '.[EXTRA]'` from the repository folder, as the message says). Also an ImportError, which is what it
+    is."""
 
     def __init__(self, message: str, *, extra: str, name: str | None = None) -> None:
         super().__init__(message, name=name)

@@ -9,12 +9,17 @@ then kept. The models package loads every model at once (its `__init__` imports 
 the models it returns, so `from openai_batches import BatchClient` pays for neither until a resource is first used.
 Type checkers read the imports in the TYPE_CHECKING block; `__all__` names the same things (a test compares
 them, and checks that each name is the generated object itself).
+
+Requests are built by `request_kwargs(operation, *args, **kwargs)`, the one place that calls a generated operation
+module's private request builder: the resources pass the operation (`retrieve_batch`) and its arguments, and send
+the method, path, query and body it describes. A generator that renames the builder or changes its shape is
+answered in that function (tests/test_layout.py checks that no other overlay file names it).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol
 
 if TYPE_CHECKING:
     from openai_batches_generated import models
@@ -118,6 +123,34 @@ NAMES: dict[str, str] = {
     for name in __all__
     if name not in MODULES
 }
+
+
+_P = ParamSpec("_P")
+
+
+class Operation(Protocol[_P]):
+    """A generated operation module (`retrieve_batch`, `list_files`, ...), as far as building its request goes.
+
+    Type checkers match a module against this protocol, so `request_kwargs(retrieve_batch, 3)` is an error where
+    the generated builder takes a `str`.
+    """
+
+    def _get_kwargs(self, *args: _P.args, **kwargs: _P.kwargs) -> dict[str, Any]: ...
+
+
+def request_kwargs(operation: Operation[_P], /, *args: _P.args, **kwargs: _P.kwargs) -> dict[str, Any]:
+    """The request a generated operation describes for these arguments, as keyword arguments of `httpx.Request`.
+
+    Args:
+        operation: The generated operation module, such as `retrieve_batch` or `list_files` from this module.
+        *args: The operation's positional arguments (path parameters such as a batch id).
+        **kwargs: The operation's keyword arguments (`body=`, query parameters, `UNSET` for one left out).
+
+    Returns:
+        A new dict with `method`, `url` (the path, ids percent-encoded) and whichever of `params`, `json`, `files`
+        the operation sends; the caller may change it.
+    """
+    return operation._get_kwargs(*args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,11 +1,11 @@
 """The request path every call goes through: headers, timeouts, the base URL, retries and error mapping.
 
-The generated `_get_kwargs` functions describe each request (method, path with percent-encoded ids, query, JSON or
-multipart body); the `Dispatcher` sends it through the httpx client, which is only ever asked to `send` a request
-built here, so everything holds for a user-supplied `http_client` too. The generated `sync_detailed` functions are
-not used: they parse with `HTTPStatus(code)`, which raises ValueError for 499/520/529, try to parse HTML error pages
-as JSON, and build models several times slower than `_models.build` (see there). Every non-success status is raised
-here as the library's own error.
+The generated request builders, reached through `_generated.request_kwargs`, describe each request (method, path
+with percent-encoded ids, query, JSON or multipart body); the `Dispatcher` sends it through the httpx client, which
+is only ever asked to `send` a request built here, so everything holds for a user-supplied `http_client` too. The
+generated `sync_detailed` functions are not used: they parse with `HTTPStatus(code)`, which raises ValueError for
+499/520/529, try to parse HTML error pages as JSON, and build models more slowly than `_models.build` (see there).
+Every non-success status is raised here as the library's own error.
 
 The headers the generated code describes are not sent: they are only ever a Content-Type, which httpx writes itself
 for a JSON body, and a multipart one with a fixed boundary a file's own bytes could contain, where httpx picks a
@@ -47,7 +47,7 @@ _REMEMBERED_KEYS = 16
 
 @attrs.frozen
 class RequestExtras:
-    """A call's `extra_query` and `extra_body`, merged over what the generated `_get_kwargs` describes.
+    """A call's `extra_query` and `extra_body`, merged over what the generated request builder describes.
 
     As in the official SDK the extra values win over the method's own, and a query value of None leaves that
     parameter out. Extra body fields join the JSON body, or the form fields of an upload (nested mappings in the
@@ -509,7 +509,7 @@ def _snippet(text: str) -> str:
 
 
 class Dispatcher:
-    """Sends the requests the generated `_get_kwargs` functions describe, with retries, through the httpx client."""
+    """Sends the requests the generated request builders describe, with retries, through the httpx client."""
 
     def __init__(self, options: ClientOptions, http: httpx.Client) -> None:
         self._builder = RequestBuilder(options, http)

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._exceptions import OpenAIBatchesError
+from ._exceptions import OpenAIBatchesError, install_hint
 
 if TYPE_CHECKING:
     import httpx2
 
-EXTRA_HINT = "pip install 'openai-batches[httpx2]'"
+EXTRA_HINT = install_hint("httpx2")
 _GIVEN_CLOSED = "The httpx2 client given as http_client has been closed; give the BatchClient an open one."
 
 

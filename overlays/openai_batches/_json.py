@@ -1,9 +1,9 @@
 """Decoding JSON from the wire: msgspec when it is installed (the `speed` extra), else the standard library.
 
-Both give the same values and the same errors; only the time differs. msgspec reads a page of 100 batches, a Batch
-or a line of a results file about 2.5 times as fast as `json.loads` (measured with `python tools/bench.py
---decoders`; the README's Performance section has the numbers and why not orjson). It reads strict UTF-8 JSON only,
-and for every document it reads it gives what `json.loads` gives (a property test checks this). A document it
+Both give the same values and the same errors; only the time differs. msgspec reads a page of batches, a Batch or a
+line of a results file faster than `json.loads`, which is why it is used when present (`python tools/bench.py
+--decoders` measures it; the performance documentation has the figures and why not orjson). It reads strict UTF-8
+JSON only, and for every document it reads it gives what `json.loads` gives (a property test checks this). A document it
 refuses (NaN, a byte-order mark, UTF-16, an escaped lone surrogate, a number too large for a float, or plain
 malformed JSON) goes on to `json.loads`, which reads it as it always did or raises its own error, so an error message
 never depends on which decoder is installed.

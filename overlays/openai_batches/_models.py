@@ -1,8 +1,8 @@
 """Building the generated attrs models from JSON, checked and fast, in one pass.
 
-The generated `from_dict` methods cost about 14 microseconds per Batch (nested closures and try/except per field),
-three times `json.loads` of the same object, and they trust the body: a missing key raises KeyError, a nested object
-of the wrong shape is kept as the raw value. This builder reads the same models' attrs fields and type hints once
+The generated `from_dict` methods are slow (nested closures and a try/except per field cost more than decoding the
+JSON itself) and they trust the body: a missing key raises KeyError, a nested object of the wrong shape is kept as
+the raw value. This builder reads the same models' attrs fields and type hints once
 per class, then fills each object with plain dict lookups and checks the shapes the client relies on as it goes,
 naming the field of the first problem. A field or enum value added to the spec is picked up after `make generate`
 with no change here. Removable if the generator's parsers become as fast and as strict.
@@ -47,7 +47,12 @@ class WireModel:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _OVERLAYS.setdefault(generated_class(cls), cls)
+        base = generated_class(cls)
+        current = _OVERLAYS.get(base)
+        # The first public class of a model is its class; a named one (a class statement) also replaces one that
+        # `overlay_class` made on the spot before the named one was defined.
+        if current is None or (current.__module__ == __name__ and cls.__module__ != __name__):
+            _OVERLAYS[base] = cls
 
     def __repr__(self) -> str:
         # attrs' own repr ends every model with `additional_properties={}`, a detail of the generated code; unknown
@@ -63,13 +68,30 @@ class WireModel:
         return f"{type(self).__qualname__}({', '.join(parts)})"
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        """The wire form (`to_dict()`) as JSON text; `indent=None` for one line."""
+        """The wire form (`to_dict()`) as JSON text; `indent=None` for one line.
+
+        Args:
+            indent: Spaces per JSON indentation level; None for one line.
+
+        Returns:
+            The JSON text.
+        """
         return json.dumps(typing.cast(Any, self).to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
     def from_dict(cls: type[W], src_dict: typing.Mapping[str, Any]) -> W:
         """The model for a body shaped as the API sends it, with public classes throughout; ValueError names the
-        first field that does not fit."""
+        first field that does not fit.
+
+        Args:
+            src_dict: The body, as parsed JSON.
+
+        Returns:
+            The model.
+
+        Raises:
+            ValueError: A field does not fit its type; the error names it.
+        """
         return build(cls, dict(src_dict))
 
 
@@ -80,9 +102,12 @@ _OVERLAYS: dict[type, type] = {}
 
 
 def overlay_class(model: type[T]) -> type[T]:
-    """The public subclass of a generated model; one made on the spot for a model the overlay does not name yet."""
-    from . import types as _named  # noqa: F401  # registers the named overlays before the first lookup
+    """The public subclass of a generated model; one made on the spot for a model the overlay does not name yet.
 
+    The named ones (`openai_batches.types`) are registered as that module defines them, and the builder only asks
+    for a public class while building one, which exists only once `types` is loaded (or is made here, for a model
+    `types` does not name): so the named class is always found first, without this module importing `types`.
+    """
     found = _OVERLAYS.get(model)
     if found is None:
         # A model added to the spec later: aliases for the names the generator suffixed ("object_" -> "object").
@@ -100,7 +125,7 @@ def generated_class(model: Any) -> Any:
     """The generated model behind a public one (a generated model is its own)."""
     if not issubclass(model, WireModel):
         return model
-    # Public classes add no fields (DESIGN.md), so no attrs decorator runs on them: the first class in the MRO that
+    # Public classes add no fields (docs/design.md), so no attrs decorator runs on them: the first class in the MRO that
     # attrs made is the generated one.
     return next(base for base in model.__mro__ if "__attrs_attrs__" in vars(base))
 
@@ -195,9 +220,9 @@ def build(model: type[T], data: object, path: str = "") -> T:
 def _builder(model: Any) -> Callable[[object, str], Any]:
     """A function specialised to `model`, compiled once: straight-line dict lookups, no per-field dispatch.
 
-    Interpreting the field plan per object cost about 12 microseconds per Batch, most of the client's time on a page
-    of 100; the compiled form does the same checks in about 2. Nested objects (`usage` and its details,
-    `request_counts`) are built inline; arrays of objects call the item model's own compiled builder.
+    Interpreting the field plan per object was most of the client's time on a page of batches; the compiled form
+    does the same checks without the per-field dispatch (`make bench` measures both). Nested objects (`usage` and
+    its details, `request_counts`) are built inline; arrays of objects call the item model's own compiled builder.
     """
     emitter = _Emitter(public=issubclass(model, WireModel))
     emitter.lines = ["def build(data, path):"]
@@ -380,7 +405,7 @@ def _fills_slots(model: Any, built_class: Any) -> bool:
 
     True for what the generator writes today: attrs classes whose `__init__` only stores its arguments (no validators,
     converters, setattr hooks or init hooks) and whose one field outside `__init__` is `additional_properties`. The
-    public subclasses add no state (DESIGN.md), so their own `__init__` (Metadata's takes a mapping) is skipped as
+    public subclasses add no state (docs/design.md), so their own `__init__` (Metadata's takes a mapping) is skipped as
     well. Anything else is built through its constructor.
     """
     fields = attrs.fields(model)

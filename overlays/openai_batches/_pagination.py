@@ -91,11 +91,19 @@ class _PageBase(Generic[ItemT]):
         self._position = position
 
     def has_next_page(self) -> bool:
-        """Whether the server says a later page exists (`get_next_page` raises if it cannot be reached)."""
+        """Whether the server says a later page exists (`get_next_page` raises if it cannot be reached).
+
+        Returns:
+            True when the page says `has_more`.
+        """
         return self.has_more is True
 
     def next_page_info(self) -> PageInfo | None:
-        """The cursor of the next page (`PageInfo(params={"after": ...})`), or None when this is the last page."""
+        """The cursor of the next page (`PageInfo(params={"after": ...})`), or None when this is the last page.
+
+        Returns:
+            The next page's `after` cursor, or None.
+        """
         if self.has_more is not True or not self.data:
             return None
         cursor = getattr(self.data[-1], "id", None)
@@ -116,9 +124,31 @@ class SyncCursorPage(_PageBase[ItemT]):
         self._walk = walk
 
     def get_next_page(self) -> SyncCursorPage[ItemT]:
+        """Fetch the page after this one.
+
+        Returns:
+            The next page.
+
+        Raises:
+            PaginationError: There is no next page, or it cannot be reached safely (an empty page that says
+                has_more, an item with no id, a repeated cursor).
+            APIStatusError: The API answered the request with an error status after the retries.
+            APIConnectionError: The request got no complete answer after the retries.
+        """
         return self._walk.next_page(self.data, self.has_more, self._position, self._what)
 
     def iter_pages(self) -> Iterator[SyncCursorPage[ItemT]]:
+        """This page, then each later one, fetched as the iteration reaches it.
+
+        Yields:
+            The pages, this one first.
+
+        Raises:
+            PaginationError: A later page cannot be reached safely (an empty page that says
+                has_more, an item with no id, a repeated cursor).
+            APIStatusError: The API answered the request with an error status after the retries.
+            APIConnectionError: The request got no complete answer after the retries.
+        """
         page = self
         yield page
         while page.has_next_page():
@@ -138,9 +168,31 @@ class AsyncCursorPage(_PageBase[ItemT]):
         self._walk = walk
 
     async def get_next_page(self) -> AsyncCursorPage[ItemT]:
+        """Fetch the page after this one.
+
+        Returns:
+            The next page.
+
+        Raises:
+            PaginationError: There is no next page, or it cannot be reached safely (an empty page that says
+                has_more, an item with no id, a repeated cursor).
+            APIStatusError: The API answered the request with an error status after the retries.
+            APIConnectionError: The request got no complete answer after the retries.
+        """
         return await self._walk.next_page(self.data, self.has_more, self._position, self._what)
 
     async def iter_pages(self) -> AsyncIterator[AsyncCursorPage[ItemT]]:
+        """This page, then each later one, fetched as the iteration reaches it.
+
+        Yields:
+            The pages, this one first.
+
+        Raises:
+            PaginationError: A later page cannot be reached safely (an empty page that says
+                has_more, an item with no id, a repeated cursor).
+            APIStatusError: The API answered the request with an error status after the retries.
+            APIConnectionError: The request got no complete answer after the retries.
+        """
         page = self
         yield page
         while page.has_next_page():

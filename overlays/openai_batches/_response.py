@@ -111,6 +111,14 @@ class RawResponse(_ResponseBase[R]):
     """
 
     def parse(self) -> R:
+        """What the plain method returns, parsed from the body once (the same object on every call).
+
+        Returns:
+            The parsed result.
+
+        Raises:
+            APIResponseValidationError: The body is not the object the API promises.
+        """
         return self._parse_read()
 
     @property
@@ -122,9 +130,22 @@ class RawResponse(_ResponseBase[R]):
         return self.http_response.text
 
     def read(self) -> bytes:
+        """The body (already read).
+
+        Returns:
+            The body's bytes.
+        """
         return self.http_response.content
 
     def json(self) -> Any:
+        """The body parsed as JSON.
+
+        Returns:
+            The parsed document.
+
+        Raises:
+            ValueError: The body is not JSON (`json.JSONDecodeError`).
+        """
         return self.http_response.json()
 
 
@@ -141,36 +162,120 @@ class APIResponse(_ResponseBase[R]):
         self._body = FileContent(response, context.redact)
 
     def parse(self) -> R:
+        """Read the body and parse it into what the plain method returns (once; later calls give the same object).
+
+        Returns:
+            The parsed result.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            APIResponseValidationError: The body is not the object the API promises.
+        """
         self.read()
         return self._parse_read()
 
     def read(self) -> bytes:
+        """Read the whole body.
+
+        Returns:
+            The body's bytes.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._body.read()
 
     def text(self) -> str:
+        """Read the whole body as text.
+
+        Returns:
+            The body decoded with the response's encoding.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._body.text
 
     def json(self) -> Any:
+        """Read the whole body and parse it as JSON.
+
+        Returns:
+            The parsed document.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            ValueError: The body is not JSON (`json.JSONDecodeError`).
+        """
         self.read()
         return self.http_response.json()
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """Stream the body in chunks (decoded if the server compressed it).
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            An Iterator of the body's byte chunks.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._body.iter_bytes(chunk_size)
 
     def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        """Stream the body in chunks of text.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            An Iterator of the body's text chunks.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._body.iter_text(chunk_size)
 
     def iter_lines(self) -> Iterator[str]:
+        """Stream the body line by line, without line endings (split at line feeds only).
+
+        Returns:
+            An Iterator of the lines.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OpenAIBatchesError: A line is not valid UTF-8.
+        """
         return self._body.iter_lines()
 
     def stream_to_file(self, file: str | os.PathLike[str], *, chunk_size: int | None = None) -> None:
-        """Stream the body into `file`, which is replaced only once the whole body has arrived."""
+        """Stream the body into `file`, which is replaced only once the whole body has arrived.
+
+        Args:
+            file: The file to write.
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         self._body.stream_to_file(file, chunk_size=chunk_size)
 
     def write_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Stream the body into `file`, which is replaced only once the whole body has arrived.
+
+        Args:
+            file: The file to write.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         self._body.stream_to_file(file)
 
     def close(self) -> None:
+        """Close the response, read or not; leaving the `with` block does it too."""
         self._body.close()
 
 
@@ -182,37 +287,121 @@ class AsyncAPIResponse(_ResponseBase[R]):
         self._body = AsyncFileContent(response, context.redact)
 
     async def parse(self) -> R:
+        """Read the body and parse it into what the plain method returns (once; later calls give the same object).
+
+        Returns:
+            The parsed result.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            APIResponseValidationError: The body is not the object the API promises.
+        """
         await self.read()
         return self._parse_read()
 
     async def read(self) -> bytes:
+        """Read the whole body.
+
+        Returns:
+            The body's bytes.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return await self._body.aread()
 
     async def text(self) -> str:
+        """Read the whole body as text.
+
+        Returns:
+            The body decoded with the response's encoding.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         await self._body.aread()
         return self._body.text
 
     async def json(self) -> Any:
+        """Read the whole body and parse it as JSON.
+
+        Returns:
+            The parsed document.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            ValueError: The body is not JSON (`json.JSONDecodeError`).
+        """
         await self.read()
         return self.http_response.json()
 
     def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """Stream the body in chunks (decoded if the server compressed it).
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            An async iterator of the body's byte chunks.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._body.aiter_bytes(chunk_size)
 
     def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        """Stream the body in chunks of text.
+
+        Args:
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Returns:
+            An async iterator of the body's text chunks.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+        """
         return self._body.aiter_text(chunk_size)
 
     def iter_lines(self) -> AsyncIterator[str]:
+        """Stream the body line by line, without line endings (split at line feeds only).
+
+        Returns:
+            An async iterator of the lines.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OpenAIBatchesError: A line is not valid UTF-8.
+        """
         return self._body.aiter_lines()
 
     async def stream_to_file(self, file: str | os.PathLike[str], *, chunk_size: int | None = None) -> None:
-        """Stream the body into `file`, which is replaced only once the whole body has arrived."""
+        """Stream the body into `file`, which is replaced only once the whole body has arrived.
+
+        Args:
+            file: The file to write.
+            chunk_size: Bytes per chunk; as they arrive when None.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         await self._body.astream_to_file(file, chunk_size=chunk_size)
 
     async def write_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Stream the body into `file`, which is replaced only once the whole body has arrived.
+
+        Args:
+            file: The file to write.
+
+        Raises:
+            APIConnectionError: The connection broke while the body was read; `APITimeoutError` when it timed out.
+            OSError: The file could not be written.
+        """
         await self._body.astream_to_file(file)
 
     async def close(self) -> None:
+        """Close the response, read or not; leaving the `with` block does it too."""
         await self._body.aclose()
 
 

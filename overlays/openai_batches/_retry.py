@@ -42,7 +42,21 @@ def _positive(instance: object, attribute: attrs.Attribute[float], value: float)
 
 @attrs.frozen
 class RetryPolicy:
-    """Backoff settings, plus the clock, sleepers and randomness, which tests replace to run in milliseconds."""
+    """Backoff settings, plus the clock, sleepers and randomness, which tests replace to run in milliseconds.
+
+    Attributes:
+        initial_delay: Seconds before the first retry; doubled for each later one.
+        max_delay: The longest backoff, in seconds.
+        jitter: The share of each backoff taken off at random, from 0 to 1.
+        max_retry_after: The longest `Retry-After` obeyed, in seconds; a longer one is cut to it.
+        sleep: Sleeps the sync client's pauses.
+        async_sleep: Sleeps the async client's pauses.
+        clock: The time in seconds, for waits and `Retry-After` dates.
+        random: A number from 0 to 1, for the jitter.
+
+    Raises:
+        ValueError: A delay is negative or not finite, or `jitter` is above 1.
+    """
 
     initial_delay: float = attrs.field(default=0.5, validator=_positive)
     max_delay: float = attrs.field(default=8.0, validator=_positive)
@@ -54,6 +68,14 @@ class RetryPolicy:
     random: Callable[[], float] = _random_fraction
 
     def should_retry(self, response: httpx.Response) -> bool:
+        """Whether a failed response is worth retrying: 408, 409, 429 and 5xx, unless `x-should-retry` says.
+
+        Args:
+            response: The response that came back with a non-success status.
+
+        Returns:
+            True to retry it.
+        """
         override = response.headers.get("x-should-retry", "").strip().lower()
         if override == "true":
             return True
@@ -62,7 +84,16 @@ class RetryPolicy:
         return response.status_code in RETRYABLE_STATUSES or response.status_code >= 500
 
     def delay(self, retry_number: int, response: httpx.Response | None) -> float:
-        """Seconds to wait before retry number `retry_number` (1 for the first retry)."""
+        """Seconds to wait before retry number `retry_number` (1 for the first retry).
+
+        Args:
+            retry_number: Which retry this is, counted from 1.
+            response: The failed response, whose `Retry-After` wins when it is sane; None after a connection
+                error.
+
+        Returns:
+            Seconds: the server's wish when given (up to `max_retry_after`), else jittered exponential backoff.
+        """
         requested = self._requested_delay(response) if response is not None else None
         if requested is not None:
             return requested

@@ -15,6 +15,12 @@ def is_terminal(status: Batch | BatchStatus | str) -> bool:
     """True once a batch can change no more: completed, failed, expired or cancelled.
 
     A status this version does not know is not terminal, so a poller keeps waiting rather than stopping early.
+
+    Args:
+        status: A batch, a `BatchStatus`, or a status string.
+
+    Returns:
+        True for completed, failed, expired or cancelled.
     """
     value = status.status if isinstance(status, Batch) else status
     # A server may send anything as the status; only strings can name a final state.

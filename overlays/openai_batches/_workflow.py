@@ -34,7 +34,12 @@ RequestsInput = str | os.PathLike[str] | BatchInput | Iterable[BatchRequest | Ma
 
 
 class PartialSubmitError(OpenAIBatchesError):
-    """`submit_many` failed part way; `batches` were created before the failure (the cause is chained)."""
+    """`submit_many` failed part way; `batches` were created before the failure (the cause is chained).
+
+    Args:
+        message: What failed, and after how many batches.
+        batches: The batches created before the failure, in order.
+    """
 
     def __init__(self, message: str, *, batches: list[PublicBatch]) -> None:
         super().__init__(message)

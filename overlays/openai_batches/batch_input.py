@@ -108,16 +108,37 @@ class BatchRequest:
     method: str = "POST"
 
     def to_dict(self) -> dict[str, Any]:
-        """The line as a dict, in the order the service documents."""
+        """The line as a dict, in the order the service documents.
+
+        Returns:
+            `{custom_id, method, url, body}`; `body` is this request's own mapping, not a copy.
+        """
         return {"custom_id": self.custom_id, "method": self.method, "url": self.url, "body": self.body}
 
     def to_json_line(self) -> bytes:
-        """Compact JSON in UTF-8 ending in b"\\n", exactly as `BatchInput.write` stores it; raises BatchInputError."""
+        """Compact JSON in UTF-8 ending in b"\\n", exactly as `BatchInput.write` stores it; raises BatchInputError.
+
+        Returns:
+            The encoded line.
+
+        Raises:
+            BatchInputError: The request breaks the service's rules; `code` says which, `line` where.
+        """
         return _encode(self, None, None).data
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Self:
-        """A request from a parsed line; all four fields are required and their shapes checked (BatchInputError)."""
+        """A request from a parsed line; all four fields are required and their shapes checked (BatchInputError).
+
+        Args:
+            d: A parsed line: `custom_id`, `method`, `url` and `body`.
+
+        Returns:
+            The request.
+
+        Raises:
+            BatchInputError: The request breaks the service's rules; `code` says which, `line` where.
+        """
         request = cls._build(d, None, None)
         _check_fields(request, None, None, None)
         return request
@@ -144,14 +165,34 @@ class BatchRequest:
 
     @classmethod
     def chat(cls, custom_id: str, *, model: str, messages: Iterable[Mapping[str, Any]], **params: Any) -> Self:
-        """A `/v1/chat/completions` request; `params` (temperature, max_completion_tokens, ...) join the body."""
+        """A `/v1/chat/completions` request; `params` (temperature, max_completion_tokens, ...) join the body.
+
+        Args:
+            custom_id: The id the request's result comes back under; unique within a batch.
+            model: The model to call.
+            messages: The chat messages, each a mapping such as `{"role": "user", "content": ...}`.
+            **params: More body fields, e.g. `temperature`, `max_completion_tokens`.
+
+        Returns:
+            The request; nothing is checked until it is added or encoded.
+        """
         return cls(
             custom_id=custom_id, url="/v1/chat/completions", body={"model": model, "messages": list(messages), **params}
         )
 
     @classmethod
     def responses(cls, custom_id: str, *, model: str, input: str | Iterable[Mapping[str, Any]], **params: Any) -> Self:
-        """A `/v1/responses` request; `input` is a prompt string or a list of input items."""
+        """A `/v1/responses` request; `input` is a prompt string or a list of input items.
+
+        Args:
+            custom_id: The id the request's result comes back under; unique within a batch.
+            model: The model to call.
+            input: A prompt string or a list of input items.
+            **params: More body fields, e.g. `instructions`, `max_output_tokens`.
+
+        Returns:
+            The request; nothing is checked until it is added or encoded.
+        """
         value: str | list[Mapping[str, Any]] = input if isinstance(input, str) else list(input)
         return cls(custom_id=custom_id, url="/v1/responses", body={"model": model, "input": value, **params})
 
@@ -164,7 +205,17 @@ class BatchRequest:
         input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
         **params: Any,
     ) -> Self:
-        """A `/v1/embeddings` request; `input` is a string, a list of strings, a token array or a list of them."""
+        """A `/v1/embeddings` request; `input` is a string, a list of strings, a token array or a list of them.
+
+        Args:
+            custom_id: The id the request's result comes back under; unique within a batch.
+            model: The model to call.
+            input: A string, a list of strings, a token array or a list of token arrays.
+            **params: More body fields, e.g. `dimensions`, `encoding_format`.
+
+        Returns:
+            The request; nothing is checked until it is added or encoded.
+        """
         value = input if isinstance(input, str) else list(input)
         return cls(custom_id=custom_id, url=EMBEDDINGS_ENDPOINT, body={"model": model, "input": value, **params})
 
@@ -208,6 +259,13 @@ class BatchInput:
     """The requests of one batch, checked as they are added and written as JSONL.
 
     `add` refuses a bad request at once (BatchInputError) and leaves the builder as it was.
+
+    Args:
+        endpoint: The endpoint every request targets, e.g. `/v1/chat/completions`.
+        limits: What one batch accepts; the service's limits by default.
+
+    Raises:
+        InvalidParameterError: `endpoint` or `limits` was refused.
     """
 
     def __init__(self, endpoint: EndpointParam | str, *, limits: InputLimits = DEFAULT_LIMITS) -> None:
@@ -256,7 +314,15 @@ class BatchInput:
         return f"BatchInput({self._endpoint!r}, requests={len(self)}, size_bytes={self._size})"
 
     def add(self, request: BatchRequest | Mapping[str, Any]) -> None:
-        """Check one request (a BatchRequest or a line as a dict) and append it; BatchInputError if refused."""
+        """Check one request (a BatchRequest or a line as a dict) and append it; BatchInputError if refused.
+
+        Args:
+            request: A `BatchRequest`, or a line as a dict.
+
+        Raises:
+            BatchInputError: The request is malformed, targets another endpoint or model rules forbid, repeats a
+                custom_id, or would take the batch past its limits.
+        """
         number = len(self._lines) + 1
         line = _prepare(request, number, self._endpoint)
         if line.custom_id in self._ids:
@@ -266,15 +332,38 @@ class BatchInput:
         self._append(line)
 
     def extend(self, requests: Iterable[BatchRequest | Mapping[str, Any]]) -> None:
-        """`add` each request in turn; on a refusal the ones before it stay added."""
+        """`add` each request in turn; on a refusal the ones before it stay added.
+
+        Args:
+            requests: `BatchRequest`s or lines as dicts, read once.
+
+        Raises:
+            InvalidParameterError: `requests` is a single request, a string or not iterable.
+            BatchInputError: A request was refused, as by `add`.
+        """
         for request in _iterable(requests):
             self.add(request)
 
     def to_bytes(self) -> bytes:
+        """The JSONL file `write` produces, in memory.
+
+        Returns:
+            Every line, in order, each ending in a line feed.
+        """
         return b"".join(self._lines)
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write the JSONL to `path` atomically (a temporary file beside it, then a rename) and return the path."""
+        """Write the JSONL to `path` atomically (a temporary file beside it, then a rename) and return the path.
+
+        Args:
+            path: The file to write; replaced whole.
+
+        Returns:
+            `path`, as a `Path`.
+
+        Raises:
+            OSError: The file could not be written.
+        """
         target = Path(path)
         temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
         # os.open with 0o666 lets the umask decide the mode, as a plain open() would (mkstemp would force 0o600).
@@ -347,6 +436,18 @@ def shard_requests(
     Every request is checked before the first shard is returned, so a bad one (a custom_id repeated in any shard, a
     request too big for any batch) raises BatchInputError before anything could be uploaded. `line` in an error
     counts over all the requests, not within a shard.
+
+    Args:
+        requests: `BatchRequest`s or lines as dicts, read once.
+        endpoint: The endpoint every request targets.
+        limits: What one batch accepts; the service's limits by default.
+
+    Returns:
+        The shards, in order; each fits one batch.
+
+    Raises:
+        InvalidParameterError: `endpoint` or `requests` was refused.
+        BatchInputError: A request is malformed, repeats a custom_id, or is too big for any batch.
     """
     target = check_endpoint(endpoint)
     shards: list[BatchInput] = []
@@ -394,6 +495,19 @@ def read_requests(
     """Stream the requests of a JSONL file, checking each line as it is read (BatchInputError names the line).
 
     Blank lines are skipped but counted. Without `endpoint`, the first request's url sets it.
+
+    Args:
+        path: The JSONL file.
+        endpoint: The endpoint every line must target; the first request's url when None.
+        limits: What one batch accepts; the service's limits by default.
+
+    Returns:
+        The requests, read lazily: the errors come as the iteration reaches them.
+
+    Raises:
+        InvalidParameterError: `path` or `limits` is not what it should be.
+        BatchInputError: A line breaks the service's rules (raised during iteration, naming the line).
+        OSError: The file could not be read.
     """
     return iter(_FileScan(path, endpoint, limits))
 
@@ -404,7 +518,21 @@ def validate_file(
     endpoint: EndpointParam | str | None = None,
     limits: InputLimits = DEFAULT_LIMITS,
 ) -> FileSummary:
-    """Check a whole JSONL file as the service would, one line at a time (memory stays flat but for the ids)."""
+    """Check a whole JSONL file as the service would, one line at a time (memory stays flat but for the ids).
+
+    Args:
+        path: The JSONL file.
+        endpoint: The endpoint every line must target; the first request's url when None.
+        limits: What one batch accepts; the service's limits by default.
+
+    Returns:
+        What the file holds: its endpoint, requests, size, embedding inputs and custom_ids.
+
+    Raises:
+        InvalidParameterError: `path` or `limits` is not what it should be.
+        BatchInputError: A line breaks the service's rules; the error names it.
+        OSError: The file could not be read.
+    """
     scan = _FileScan(path, endpoint, limits)
     for _ in scan:
         pass
@@ -600,7 +728,17 @@ def _duplicate(custom_id: str, number: int, first: int, path: Path | None = None
 
 
 def check_endpoint(endpoint: object) -> str:
-    """The endpoint as its string (`BatchEndpoint` members too), or InvalidParameterError."""
+    """The endpoint as its string (`BatchEndpoint` members too), or InvalidParameterError.
+
+    Args:
+        endpoint: A string such as `/v1/chat/completions`, or a `BatchEndpoint`.
+
+    Returns:
+        The endpoint's string.
+
+    Raises:
+        InvalidParameterError: `endpoint` is not a non-empty string.
+    """
     value = endpoint.value if isinstance(endpoint, Enum) else endpoint
     if not isinstance(value, str) or not value or not _is_utf8(value):
         raise InvalidParameterError("endpoint", f"expected an endpoint such as '/v1/chat/completions', got {value!r}")

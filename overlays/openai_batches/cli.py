@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import sys
 import tempfile
@@ -30,10 +29,29 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TextIO
 
+from ._cli_common import (
+    EXIT_BUSY,
+    EXIT_CANCELLED,
+    EXIT_CODES,
+    EXIT_ERROR,
+    EXIT_EXPIRED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_LOCAL_STATE,
+    EXIT_NOT_FINISHED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+    KNOWN_ENDPOINTS,
+    CommandError,
+    Run,
+    UsageError,
+    seconds,
+)
 from ._cli_estimate import add_estimate_parser
 from ._cli_job import add_job_parser
 from ._cli_output import PROG, Output, clean, describe, json_line, result_json, summary, table
-from ._cli_progress import WaitProgress, counts_of
+from ._cli_progress import counts_of
 from ._client import BatchClient
 from ._exceptions import (
     APIConnectionError,
@@ -50,27 +68,11 @@ from ._exceptions import (
     RateLimitError,
 )
 from ._generated import Batch, BatchEndpoint
-from ._retry import RetryPolicy
 from ._status import is_terminal
 from .batch_input import BatchInputError, validate_file
 from .resources.batches import DEFAULT_MAX_POLL_INTERVAL, DEFAULT_POLL_INTERVAL
 
 __all__ = ["EXIT_CODES", "main"]
-
-EXIT_OK: Final = 0
-EXIT_ERROR: Final = 1
-EXIT_USAGE: Final = 2
-EXIT_FAILED: Final = 3
-EXIT_EXPIRED: Final = 4
-EXIT_CANCELLED: Final = 5
-EXIT_TIMEOUT: Final = 6
-EXIT_NOT_FINISHED: Final = 7
-EXIT_LOCAL_STATE: Final = 8
-EXIT_BUSY: Final = 9
-EXIT_INTERRUPTED: Final = 130
-
-# The exit status of a command that waited for a batch, by the batch's final status.
-EXIT_CODES: Final = {"completed": EXIT_OK, "failed": EXIT_FAILED, "expired": EXIT_EXPIRED, "cancelled": EXIT_CANCELLED}
 
 EPILOG: Final = f"""\
 exit status:
@@ -103,32 +105,7 @@ output:
 """
 
 
-KNOWN_ENDPOINTS: Final = tuple(endpoint.value for endpoint in BatchEndpoint)
-
-
-class UsageError(Exception):
-    """A command line the program refuses before sending anything (exit status 2)."""
-
-
-class CommandError(Exception):
-    """A command that cannot go on, for a reason that is not a usage mistake (exit status 1 unless `code` says)."""
-
-    def __init__(self, message: str, *, code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 # --- argument types -------------------------------------------------------------------------------------------
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
-    return value
 
 
 def _page_size(text: str) -> int:
@@ -180,7 +157,7 @@ def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 def _add_wait_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--poll-interval",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_POLL_INTERVAL,
         metavar="S",
         help=f"seconds between polls while the batch moves (default: {DEFAULT_POLL_INTERVAL:g}); "
@@ -188,14 +165,14 @@ def _add_wait_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-poll-interval",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_MAX_POLL_INTERVAL,
         metavar="S",
         help=f"longest pause between polls when backing off (default: {DEFAULT_MAX_POLL_INTERVAL:g})",
     )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=seconds,
         default=None,
         metavar="S",
         help=f"give up after S seconds (exit status {EXIT_TIMEOUT}; the batch keeps running); default: no limit",
@@ -307,34 +284,6 @@ def build_parser() -> argparse.ArgumentParser:
 # --- running ----------------------------------------------------------------------------------------------------
 
 
-class _Run:
-    """What one invocation shares between its parts: the arguments, the output, and the batch being waited on."""
-
-    def __init__(self, args: argparse.Namespace, out: Output) -> None:
-        self.args = args
-        self.out = out
-        self.progress: WaitProgress | None = None
-        self.waiting_for: str | None = None
-        self.base_url: str | None = None
-
-    def client(self) -> BatchClient:
-        progress = self.progress
-        policy = None if progress is None else RetryPolicy(sleep=progress.sleep)
-        client = BatchClient(
-            api_key=self.args.api_key or None, base_url=self.args.base_url or None, retry_policy=policy
-        )
-        self.base_url = str(client.base_url)
-        return client
-
-    def start_progress(self) -> WaitProgress:
-        self.progress = WaitProgress(self.out.stderr, enabled=not self.args.quiet)
-        return self.progress
-
-    def finish_progress(self) -> None:
-        if self.progress is not None:
-            self.progress.finish()
-
-
 def main(argv: list[str] | None = None) -> int:
     """The console script `openai-batches`; returns the exit status."""
     args_list = sys.argv[1:] if argv is None else list(argv)
@@ -360,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
 
     secrets = [args.api_key or "", os.environ.get("OPENAI_API_KEY", "")]
     out = Output(stdout, stderr, as_json=args.json, secrets=secrets)
-    run = _Run(args, out)
-    handler: Callable[[_Run], int] = args.handler
+    run = Run(args, out)
+    handler: Callable[[Run], int] = args.handler
     try:
         return handler(run)
     except KeyboardInterrupt:
@@ -468,7 +417,7 @@ def _status_message(exc: APIStatusError) -> str:
 # --- the commands -----------------------------------------------------------------------------------------------
 
 
-def _submit(run: _Run) -> int:
+def _submit(run: Run) -> int:
     args, out = run.args, run.out
     path = Path(args.file)
     if not path.is_file():
@@ -514,13 +463,13 @@ def _endpoint_of(path: Path) -> BatchEndpoint:
     return _known_endpoint(summary.endpoint, f" (the url of the lines in {clean(str(path))})")
 
 
-def _wait(run: _Run) -> int:
+def _wait(run: Run) -> int:
     run.start_progress()
     with run.client() as client:
         return _wait_for(run, client, run.args.batch_id)
 
 
-def _wait_for(run: _Run, client: BatchClient, batch: Batch | str) -> int:
+def _wait_for(run: Run, client: BatchClient, batch: Batch | str) -> int:
     args, out = run.args, run.out
     progress = run.progress if run.progress is not None else run.start_progress()
     run.waiting_for = batch.id if isinstance(batch, Batch) else batch
@@ -550,7 +499,7 @@ def _wait_for(run: _Run, client: BatchClient, batch: Batch | str) -> int:
     return EXIT_CODES.get(str(final.status), EXIT_ERROR)
 
 
-def _status(run: _Run) -> int:
+def _status(run: Run) -> int:
     with run.client() as client:
         batch = client.batches.retrieve(run.args.batch_id)
     if run.out.as_json:
@@ -560,7 +509,7 @@ def _status(run: _Run) -> int:
     return EXIT_OK
 
 
-def _list(run: _Run) -> int:
+def _list(run: Run) -> int:
     args, out = run.args, run.out
     with run.client() as client:
         page = client.batches.list(limit=args.limit, after=args.after)
@@ -577,7 +526,7 @@ def _list(run: _Run) -> int:
     return EXIT_OK
 
 
-def _cancel(run: _Run) -> int:
+def _cancel(run: Run) -> int:
     with run.client() as client:
         batch = client.batches.cancel(run.args.batch_id)
     if run.out.as_json:
@@ -587,7 +536,7 @@ def _cancel(run: _Run) -> int:
     return EXIT_OK
 
 
-def _results(run: _Run) -> int:
+def _results(run: Run) -> int:
     args, out = run.args, run.out
     with run.client() as client:
         batch = client.batches.retrieve(args.batch_id)

@@ -32,6 +32,18 @@ class ModelPrice:
 
     @classmethod
     def of(cls, value: object, model: str) -> ModelPrice:
+        """A `ModelPrice` from what `prices=` takes for one model.
+
+        Args:
+            value: A `ModelPrice`, or a mapping with `input`, `output` and optionally `cached_input`.
+            model: The model the price is for, named in the error.
+
+        Returns:
+            The price.
+
+        Raises:
+            InvalidParameterError: `value` is neither, or a price is negative or not finite.
+        """
         if isinstance(value, ModelPrice):
             return value
         if isinstance(value, Mapping) and {"input", "output"} <= set(value):
@@ -45,7 +57,16 @@ class ModelPrice:
         )
 
     def cost(self, input_tokens: int, cached_tokens: int, output_tokens: int) -> float:
-        """Dollars for these tokens; `cached_tokens` are part of `input_tokens`, as the service's `usage` counts."""
+        """Dollars for these tokens; `cached_tokens` are part of `input_tokens`, as the service's `usage` counts.
+
+        Args:
+            input_tokens: Input tokens, cached ones included.
+            cached_tokens: The cached part of `input_tokens`.
+            output_tokens: Output tokens.
+
+        Returns:
+            The cost in dollars.
+        """
         cached_price = self.input if self.cached_input is None else self.cached_input
         uncached = max(input_tokens - cached_tokens, 0)
         return (uncached * self.input + cached_tokens * cached_price + output_tokens * self.output) / 1_000_000
@@ -76,6 +97,14 @@ class PriceTable:
     """Models whose price the caller gave."""
 
     def lookup(self, model: str) -> ModelPrice | None:
+        """The price of a model; a dated snapshot (`gpt-4o-mini-2024-07-18`) has its model's unless listed.
+
+        Args:
+            model: The model name, as a request names it.
+
+        Returns:
+            The price, or None for a model the table does not know.
+        """
         price = self.models.get(model)
         if price is None:
             snapshot = _SNAPSHOT.match(model)
@@ -84,7 +113,18 @@ class PriceTable:
         return price
 
     def with_overrides(self, prices: PricesArg | None) -> PriceTable:
-        """This table with the caller's prices on top (they win, model by model)."""
+        """This table with the caller's prices on top (they win, model by model).
+
+        Args:
+            prices: Per model, a `ModelPrice` or a mapping with `input`, `output` and optionally `cached_input`;
+                None for none.
+
+        Returns:
+            A new table; this one is unchanged.
+
+        Raises:
+            InvalidParameterError: `prices` is not such a mapping.
+        """
         if prices is None:
             return self
         if not isinstance(prices, Mapping):
@@ -97,7 +137,14 @@ class PriceTable:
         return attrs.evolve(self, models={**self.models, **given}, overridden=self.overridden | frozenset(given))
 
     def unknown_note(self, models: list[str]) -> str:
-        """What to tell a caller about models without a price: which, and how to give one."""
+        """What to tell a caller about models without a price: which, and how to give one.
+
+        Args:
+            models: The models without a price; at least one.
+
+        Returns:
+            The note, one line.
+        """
         names = ", ".join(sorted(models))
         example = sorted(models)[0]
         return (
@@ -106,6 +153,11 @@ class PriceTable:
         )
 
     def describe(self) -> str:
+        """Where the prices came from, for a report line.
+
+        Returns:
+            "batch prices read <date> from <source>", or that the caller gave them.
+        """
         if self.read_on and self.source:
             return f"batch prices read {self.read_on} from {self.source}"
         return "batch prices given by the caller"
@@ -125,7 +177,17 @@ def _shipped() -> PriceTable:
 
 
 def price_table(prices: PricesArg | None = None) -> PriceTable:
-    """The shipped batch prices with `prices` (the caller's, per model) on top."""
+    """The shipped batch prices with `prices` (the caller's, per model) on top.
+
+    Args:
+        prices: Per model, a `ModelPrice` or a mapping with `input`, `output` and optionally `cached_input`.
+
+    Returns:
+        The table.
+
+    Raises:
+        InvalidParameterError: `prices` was refused.
+    """
     return _shipped().with_overrides(prices)
 
 

@@ -246,7 +246,11 @@ class BatchResult:
         return response.output_text if response is not None else None
 
     def chat_completion(self) -> ChatCompletion | None:
-        """The body as a chat completion, or None when it is not one."""
+        """The body as a chat completion, or None when it is not one.
+
+        Returns:
+            The typed completion, its `raw` the body; None for a failed request or another kind of body.
+        """
         body = self.body
         if not self.ok or body is None or not isinstance(body.get("choices"), list):
             return None
@@ -272,7 +276,12 @@ class BatchResult:
         )
 
     def response(self) -> ResponseOutput | None:
-        """The body as a Responses API answer, or None when it is not one."""
+        """The body as a Responses API answer, or None when it is not one.
+
+        Returns:
+            The typed answer, with `output_text` joined from the message texts when the body lacks it; None
+            for a failed request or another kind of body.
+        """
         body = self.body
         if not self.ok or body is None or not isinstance(body.get("output"), list):
             return None
@@ -301,7 +310,11 @@ class BatchResult:
         )
 
     def embeddings(self) -> Embeddings | None:
-        """The body as an embeddings answer, or None when it is not one."""
+        """The body as an embeddings answer, or None when it is not one.
+
+        Returns:
+            The typed answer, its vectors sorted by `index`; None for a failed request or another kind of body.
+        """
         body = self.body
         data = body.get("data") if body is not None else None
         if not self.ok or body is None or not isinstance(data, list):
@@ -434,7 +447,18 @@ _UNREAD: Any = object()
 
 
 def parse_result_line(line: str | bytes, number: int) -> BatchResult | None:
-    """One line of an output or error file, as text or as the UTF-8 bytes read; None for a blank line."""
+    """One line of an output or error file, as text or as the UTF-8 bytes read; None for a blank line.
+
+    Args:
+    line: The line, without its line ending.
+    number: Its line number in the file, named in an error.
+
+    Returns:
+        The result, or None for a blank line.
+
+    Raises:
+    OpenAIBatchesError: The line is not JSON (or not UTF-8), or has no custom_id.
+    """
     record: object = _UNREAD
     if isinstance(line, bytes):
         fast = _json.fast

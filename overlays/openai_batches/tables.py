@@ -39,7 +39,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-from ._exceptions import MissingDependencyError
+from ._exceptions import MissingDependencyError, install_hint
 from .results import BatchResult, BatchResultError
 
 if TYPE_CHECKING:
@@ -97,14 +97,21 @@ def require(module: str, extra: str | None = None) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(
-            f"results as tables need {module.partition('.')[0]}, an optional extra: "
-            f"pip install 'openai-batches[{extra}]'",
+            f"results as tables need {module.partition('.')[0]}, an optional extra: {install_hint(extra)}",
             extra=extra,
             name=module,
         ) from exc
 
 
 def arrow_schema() -> pyarrow.Schema:
+    """The fixed schema of every results table: the columns of `COLUMNS`, in order.
+
+    Returns:
+        The Arrow schema; `custom_id` and `ok` are not nullable.
+
+    Raises:
+        MissingDependencyError: pyarrow is not installed (the `[arrow]` extra).
+    """
     pa = require("pyarrow")
     types = {"string": pa.string(), "int64": pa.int64(), "bool": pa.bool_()}
     return pa.schema([pa.field(name, types[kind], nullable=name not in _NOT_NULL) for name, kind in COLUMNS])
@@ -245,7 +252,18 @@ def _row_batches(sources: Iterable[ResultSource], rows_per_batch: int) -> Iterat
 def record_batches(
     sources: Iterable[ResultSource], *, rows_per_batch: int = ROWS_PER_BATCH
 ) -> Iterator[pyarrow.RecordBatch]:
-    """The rows as Arrow record batches of the fixed schema, built one at a time."""
+    """The rows as Arrow record batches of the fixed schema, built one at a time.
+
+    Args:
+        sources: The rows' sources, `(result, input_line, model, batch_id, attempt)` each, read once.
+        rows_per_batch: Rows per record batch: the most Python values alive at once.
+
+    Yields:
+        Record batches of `arrow_schema()`.
+
+    Raises:
+        MissingDependencyError: pyarrow is not installed (the `[arrow]` extra).
+    """
     pa = require("pyarrow")
     schema = arrow_schema()
     for columns in _row_batches(sources, rows_per_batch):
@@ -257,13 +275,35 @@ def record_batches(
 
 
 def to_table(sources: Iterable[ResultSource], *, rows_per_batch: int = ROWS_PER_BATCH) -> pyarrow.Table:
+    """The rows as one `pyarrow.Table`, built one record batch at a time.
+
+    Args:
+        sources: The rows' sources, `(result, input_line, model, batch_id, attempt)` each, read once.
+        rows_per_batch: Rows per record batch: the most Python values alive at once.
+
+    Returns:
+        The table, of `arrow_schema()`.
+
+    Raises:
+        MissingDependencyError: pyarrow is not installed (the `[arrow]` extra).
+    """
     pa = require("pyarrow")
     return pa.Table.from_batches(record_batches(sources, rows_per_batch=rows_per_batch), schema=arrow_schema())
 
 
 def to_pandas(table: pyarrow.Table) -> Any:
     """A pandas DataFrame with nullable dtypes (`string`, `Int64`, `boolean`): a null stays `pd.NA`, and a token
-    count stays an integer instead of becoming a float beside a null."""
+    count stays an integer instead of becoming a float beside a null.
+
+    Args:
+        table: A results table, as `to_table` builds it.
+
+    Returns:
+        The DataFrame.
+
+    Raises:
+        MissingDependencyError: pandas or pyarrow is not installed (the `[pandas]` extra).
+    """
     pd = require("pandas")
     pa = require("pyarrow", "pandas")
     mapping = {pa.string(): pd.StringDtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
@@ -271,6 +311,17 @@ def to_pandas(table: pyarrow.Table) -> Any:
 
 
 def to_polars(table: pyarrow.Table) -> Any:
+    """A polars DataFrame of a results table.
+
+    Args:
+        table: A results table, as `to_table` builds it.
+
+    Returns:
+        The DataFrame.
+
+    Raises:
+        MissingDependencyError: polars is not installed (the `[polars]` extra).
+    """
     pl = require("polars")
     return pl.from_arrow(table)
 
@@ -279,7 +330,20 @@ def write_parquet(
     sources: Iterable[ResultSource], path: str | os.PathLike[str], *, rows_per_batch: int = ROWS_PER_BATCH
 ) -> int:
     """Stream the rows into a Parquet file, one row group per record batch (written beside `path`, then renamed);
-    returns the number of rows."""
+    returns the number of rows.
+
+    Args:
+        sources: The rows' sources, `(result, input_line, model, batch_id, attempt)` each, read once.
+        path: The Parquet file to write.
+        rows_per_batch: Rows per record batch: the most Python values alive at once.
+
+    Returns:
+        The number of rows written.
+
+    Raises:
+        MissingDependencyError: pyarrow is not installed (the `[arrow]` extra).
+        OSError: The file could not be written.
+    """
     from .jobs.files import replacing
 
     pq = require("pyarrow.parquet", "arrow")
@@ -298,7 +362,18 @@ def write_parquet(
 
 def write_csv(sources: Iterable[ResultSource], path: str | os.PathLike[str]) -> int:
     """Stream the rows into a CSV file with a header row (written beside `path`, then renamed); returns the number
-    of rows. A null is an empty field, `ok` is `true` or `false`, and rows end with a bare newline."""
+    of rows. A null is an empty field, `ok` is `true` or `false`, and rows end with a bare newline.
+
+    Args:
+        sources: The rows' sources, `(result, input_line, model, batch_id, attempt)` each, read once.
+        path: The CSV file to write.
+
+    Returns:
+        The number of rows written.
+
+    Raises:
+        OSError: The file could not be written.
+    """
     from .jobs.files import replacing
 
     with replacing(Path(path)) as out:

@@ -42,6 +42,9 @@ class Metadata(WireModel, generated.Metadata, Mapping[str, str]):
     """A batch's metadata: a read-only `Mapping[str, str]` (`.get`, `in`, iteration, `dict(...)`, `==` a dict).
 
     To send metadata, pass a plain dict (or `Metadata({"key": "value"})`) to `batches.create`.
+
+    Args:
+        items: The string pairs; none when None.
     """
 
     __slots__ = ()

@@ -13,11 +13,11 @@ The HTTP stack
 An ASGI application built from Starlette's request and response toolkit (`app.py`), served by uvicorn with
 httptools (`http_server.py`), uploads parsed by python-multipart as they arrive and written straight to disk
 (`uploads.py`): nothing of HTTP/1.1 framing, chunked decoding or multipart parsing is written here. They come with
-the `[server]` extra (`pip install 'openai-batches[server]'`); without it the package still imports and starting a
-server raises `ServerExtraMissing`, which names that command. One event loop serves every connection (a silent one
-costs no thread and is closed after `idle_timeout`), endpoints stay plain synchronous functions over SQLite and
-files, and one background thread runs the batches. SQLite in WAL mode keeps the state crash-safe: a restart loses
-nothing, and batches in flight continue from their last recorded line.
+the `[server]` extra (`pip install '.[server]'` from the repository folder); without it the package still imports
+and starting a server raises `ServerExtraMissing`, which names that command. One event loop serves every connection
+(a silent one costs no thread and is closed after `idle_timeout`), endpoints stay plain synchronous functions over
+SQLite and files, and one background thread runs the batches. SQLite in WAL mode keeps the state crash-safe: a
+restart loses nothing, and batches in flight continue from their last recorded line.
 
 What it does
 ------------

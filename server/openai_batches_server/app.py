@@ -9,10 +9,10 @@ Routes match the raw, still percent-encoded path, one segment per id, and each i
 holding `%2F` is an id with a slash in it (an unknown file), never a second path segment. A known path asked with
 another method (HEAD, OPTIONS, TRACE, anything) answers 405 with `Allow`.
 
-Endpoints are synchronous functions over SQLite and files that take well under a millisecond, so they run on the
-event loop itself: handing each to a worker thread halved what a single client got through (measured with `make
-bench`: 1,714 against 3,403 retrieves/s). What can take long runs elsewhere: downloads are read in a worker thread
-chunk by chunk, and uploads are written to disk piece by piece as they arrive.
+Endpoints are short synchronous functions over SQLite and files, so they run on the event loop itself: handing each
+to a worker thread costs more than the work, and cut what a single client got through (`make bench` measures it;
+the figures are in the performance documentation). What can take long runs elsewhere: downloads are read in a
+worker thread chunk by chunk, and uploads are written to disk piece by piece as they arrive.
 """
 
 from __future__ import annotations

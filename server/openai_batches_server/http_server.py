@@ -6,8 +6,9 @@ chunked bodies and keep-alive, and refusing what is malformed or ambiguous with 
 `chunked`, bad chunk sizes, methods it has never heard of. One event loop holds every connection, so a silent
 connection costs a few kilobytes, not a thread.
 
-httptools rather than h11 (uvicorn's pure-Python parser): measured with `make bench`, h11 answered a single client's
-retrieves at 0.78x the old `http.server` stack, httptools at 1.00x (and 3.6x at 64 clients).
+httptools rather than h11 (uvicorn's pure-Python parser): h11 answered a single client's retrieves more slowly than
+the old `http.server` stack did, httptools at least as fast, and far faster with many clients (`make bench`
+measures it; the figures are in the performance documentation).
 
 Guards on top of uvicorn, in `GuardedProtocol`:
 

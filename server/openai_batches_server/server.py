@@ -47,7 +47,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("openai_batches_server")
 
-INSTALL_HINT = "pip install 'openai-batches[server]'"
+# The package is on no index yet, so the command that works is the one run in a clone (once it is published,
+# `pip install 'openai-batches[server]'` does the same).
+INSTALL_HINT = "pip install '.[server]' from the openai-batches repository folder"
 # The distributions of the `[server]` extra, by the name they are imported as.
 SERVER_EXTRA = ("starlette", "uvicorn", "httptools", "python_multipart", "anyio")
 

@@ -161,7 +161,7 @@ def test_without_the_server_extra_serve_fails_with_the_install_command(tmp_path:
     )
     assert run.returncode == 1, run.stderr
     assert run.stderr.strip().startswith("openai-batches serve: cannot start: the local server needs its HTTP stack")
-    assert "pip install 'openai-batches[server]'" in run.stderr
+    assert "pip install '.[server]' from the openai-batches repository folder" in run.stderr
     assert "Traceback" not in run.stderr
 
 
@@ -176,4 +176,4 @@ def test_without_the_server_extra_the_package_imports_and_run_server_says_what_t
         "    print(exc)\n"
     )
     assert run.returncode == 0, run.stderr
-    assert "pip install 'openai-batches[server]'" in run.stdout
+    assert "pip install '.[server]' from the openai-batches repository folder" in run.stdout

@@ -62,6 +62,11 @@ class ModelEstimate:
     """Dollars for the input tokens and every output bound; None without a price or without a bound."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The estimate as JSON-ready values, as `openai-batches estimate --json` shows a model.
+
+        Returns:
+            A dict with `requests`, `input_tokens`, `max_output_tokens`, `batches`, `unbounded_requests`, `cost`.
+        """
         return {
             "requests": self.requests,
             "input_tokens": self.input_tokens,
@@ -99,6 +104,11 @@ class JobEstimate:
     notes: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """The estimate as JSON-ready values: the JSON of `openai-batches estimate --json`.
+
+        Returns:
+            A dict with the totals, `models`, `cost`, `prices` and `notes`.
+        """
         return {
             "requests": self.requests,
             "batches": self.batches,
@@ -120,7 +130,11 @@ class JobEstimate:
         return "\n".join(self.lines())
 
     def lines(self) -> list[str]:
-        """The estimate as a table, one string per line."""
+        """The estimate as a table, one string per line.
+
+        Returns:
+            The heading, the table's rows, the cost and prices lines, then the notes.
+        """
         head = (
             f"{self.requests:,} requests to {self.endpoint} in {self.batches:,} "
             f"batch{'es' if self.batches != 1 else ''}; input tokens estimated by {self.token_estimator}"
@@ -333,6 +347,21 @@ def estimate_input(
 
     Refuses what creation refuses (BatchInputError naming the line, InvalidParameterError naming the setting), so
     a job that can be estimated can be created.
+
+    Args:
+        requests: A JSONL path, or an iterable of `BatchRequest`s or request dicts.
+        endpoint: The endpoint every request calls; read from the requests when None.
+        prices: Prices per model over the shipped batch prices.
+        token_estimator: Counts a request's input tokens, as `(endpoint, body) -> tokens`.
+        max_batch_requests: The most requests in one batch.
+        enqueued_token_limit: The most input tokens enqueued at once.
+
+    Returns:
+        The estimate.
+
+    Raises:
+        InvalidParameterError: An argument was refused.
+        BatchInputError: A request breaks the service's rules.
     """
     target = None if endpoint is None else check_endpoint(endpoint)
     if token_estimator is not None and not callable(token_estimator):
@@ -388,7 +417,19 @@ def _estimate_file(
 
 def estimate_job(store: JobStore, job: JobRecord, prices: PricesArg | None) -> JobEstimate:
     """The estimate of a created job, whole, from what its store holds: the tokens its estimator counted and the
-    output bounds its requests state, read when it was created (its input is not read again)."""
+    output bounds its requests state, read when it was created (its input is not read again).
+
+    Args:
+        store: The open job store.
+        job: The job's record in it.
+        prices: Prices per model over the shipped batch prices.
+
+    Returns:
+        The estimate of the whole job.
+
+    Raises:
+        InvalidParameterError: `prices` was refused.
+    """
     table = price_table(prices)
     names = store.models(job.id)
     tally = _Tally(ShardLimits.of(job))

@@ -82,6 +82,11 @@ class JobSummary:
         return sum(count for attempts, count in self.attempts.items() if attempts > 1)
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON-ready values, with `attempts_used` and `retried` added.
+
+        Returns:
+            A dict of the summary's fields; the `attempts` keys are strings.
+        """
         data = attrs.asdict(self)
         data["attempts"] = {str(key): value for key, value in self.attempts.items()}
         data["attempts_used"] = self.attempts_used
@@ -157,7 +162,19 @@ class Job:
 
     def summary(self, prices: Mapping[str, ModelPrice | Mapping[str, float]] | None = None) -> JobSummary:
         """Counts, attempts, batches, tokens from the batches' `usage`, and their cost at batch prices: the table
-        shipped with the package (`BATCH_PRICES`), with `prices` (per model, dollars per million tokens) on top."""
+        shipped with the package (`BATCH_PRICES`), with `prices` (per model, dollars per million tokens) on top.
+
+        Args:
+            prices: Prices per model (a `ModelPrice`, or `{'input': ..., 'output': ...}` in dollars per million
+                tokens) over the shipped batch prices.
+
+        Returns:
+            The summary, read from the state directory.
+
+        Raises:
+            InvalidParameterError: `prices` was refused.
+            JobNotFoundError: The job was deleted since this snapshot was read.
+        """
         with open_store(self.state_dir) as store:
             return summarize(store, _record(store, self.name), prices)
 
@@ -166,7 +183,19 @@ class Job:
         `client.jobs.estimate()` of its input with its settings. Read from the state directory (the tokens its
         estimator counted when it was created), so a job whose estimator was a callable of your own is counted
         by it too, and its input is not read again. A job recorded by a version that kept no output bounds has
-        none to add: its high cost is None."""
+        none to add: its high cost is None.
+
+        Args:
+            prices: Prices per model (a `ModelPrice`, or `{'input': ..., 'output': ...}` in dollars per million
+                tokens) over the shipped batch prices.
+
+        Returns:
+            The estimate of the whole job.
+
+        Raises:
+            InvalidParameterError: `prices` was refused.
+            JobNotFoundError: The job was deleted since this snapshot was read.
+        """
         from .estimate import estimate_job
 
         with open_store(self.state_dir) as store:
@@ -177,6 +206,12 @@ class Job:
 
         A request's result is its latest attempt's. Requests with no result from the service come with an `error`
         that says why: `no_result` (no attempt was answered), `cancelled`, or `pending` (the job has not finished).
+
+        Yields:
+            One result per request, in input order.
+
+        Raises:
+            JobNotFoundError: The job was deleted since this snapshot was read.
         """
         from .job_results import iter_results
 
@@ -185,7 +220,18 @@ class Job:
 
     def write_results(self, path: str | os.PathLike[str]) -> int:
         """Write every result as one JSON line in the service's format, in input order (written beside `path`, then
-        renamed); returns the number of lines. Requests without a service result get a line with `error` set."""
+        renamed); returns the number of lines. Requests without a service result get a line with `error` set.
+
+        Args:
+            path: The JSONL file to write; replaced whole, never left half-written.
+
+        Returns:
+            The number of lines written.
+
+        Raises:
+            JobNotFoundError: The job was deleted since this snapshot was read.
+            OSError: The file could not be written.
+        """
         from .job_results import write_results
 
         with open_store(self.state_dir) as store:
@@ -196,7 +242,21 @@ class Job:
     ) -> Path:
         """Write what happened in the job as one self-contained HTML page (no script, nothing fetched): its counts
         and cost, every batch on a timeline, failures by code with examples, retries, tokens per model, the
-        slowest batches. Aggregates only, so the page and the memory stay small for any job; returns the path."""
+        slowest batches. Aggregates only, so the page and the memory stay small for any job; returns the path.
+
+        Args:
+            path: The HTML file to write; replaced whole, never left half-written.
+            prices: Prices per model (a `ModelPrice`, or `{'input': ..., 'output': ...}` in dollars per million
+                tokens) over the shipped batch prices.
+
+        Returns:
+            `path`, as a `Path`.
+
+        Raises:
+            InvalidParameterError: `prices` was refused.
+            JobNotFoundError: The job was deleted since this snapshot was read.
+            OSError: The file could not be written.
+        """
         from .report import write_report
 
         target = Path(path)
@@ -207,7 +267,15 @@ class Job:
     def to_arrow(self) -> pyarrow.Table:
         """Every result as a row of a `pyarrow.Table`, in input order, with the columns `openai_batches.tables`
         describes (a request without a service result is a row with its error code). Built one record batch at a
-        time, so only the table itself grows with the job. Needs the `[arrow]` extra."""
+        time, so only the table itself grows with the job. Needs the `[arrow]` extra.
+
+        Returns:
+            The table, one row per request.
+
+        Raises:
+            MissingDependencyError: pyarrow (the `[arrow]` extra) is not installed.
+            JobNotFoundError: The job was deleted since this snapshot was read.
+        """
         from .. import tables
 
         tables.require("pyarrow")
@@ -216,7 +284,15 @@ class Job:
 
     def to_pandas(self) -> pandas.DataFrame:
         """`to_arrow()` as a pandas DataFrame with nullable dtypes (`string`, `Int64`, `boolean`). Needs the
-        `[pandas]` extra."""
+        `[pandas]` extra.
+
+        Returns:
+            The DataFrame, one row per request.
+
+        Raises:
+            MissingDependencyError: pandas or pyarrow (the `[pandas]` extra) is not installed.
+            JobNotFoundError: The job was deleted since this snapshot was read.
+        """
         from .. import tables
 
         tables.require("pandas")
@@ -224,7 +300,15 @@ class Job:
         return tables.to_pandas(self.to_arrow())
 
     def to_polars(self) -> polars.DataFrame:
-        """`to_arrow()` as a polars DataFrame. Needs the `[polars]` extra."""
+        """`to_arrow()` as a polars DataFrame. Needs the `[polars]` extra.
+
+        Returns:
+            The DataFrame, one row per request.
+
+        Raises:
+            MissingDependencyError: polars or pyarrow (the `[polars]` extra) is not installed.
+            JobNotFoundError: The job was deleted since this snapshot was read.
+        """
         from .. import tables
 
         tables.require("polars")
@@ -235,7 +319,19 @@ class Job:
     def write_parquet(self, path: str | os.PathLike[str]) -> int:
         """Write the rows of `to_arrow()` to a Parquet file, one record batch at a time, so memory stays flat
         however many requests the job holds (written beside `path`, then renamed); returns the number of rows.
-        Needs the `[arrow]` extra."""
+        Needs the `[arrow]` extra.
+
+        Args:
+            path: The Parquet file to write; replaced whole, never left half-written.
+
+        Returns:
+            The number of rows written.
+
+        Raises:
+            MissingDependencyError: pyarrow (the `[arrow]` extra) is not installed.
+            JobNotFoundError: The job was deleted since this snapshot was read.
+            OSError: The file could not be written.
+        """
         from .. import tables
 
         tables.require("pyarrow.parquet", "arrow")
@@ -244,7 +340,18 @@ class Job:
 
     def write_csv(self, path: str | os.PathLike[str]) -> int:
         """Write the rows of `to_arrow()` to a CSV file with a header, streamed (written beside `path`, then
-        renamed); returns the number of rows. A null is an empty field. Needs no extra."""
+        renamed); returns the number of rows. A null is an empty field. Needs no extra.
+
+        Args:
+            path: The CSV file to write; replaced whole, never left half-written.
+
+        Returns:
+            The number of rows written.
+
+        Raises:
+            JobNotFoundError: The job was deleted since this snapshot was read.
+            OSError: The file could not be written.
+        """
         from .. import tables
 
         with open_store(self.state_dir) as store:
@@ -256,6 +363,11 @@ class Job:
         yield from job_sources(store, _record(store, self.name))
 
     def to_dict(self) -> dict[str, Any]:
+        """The snapshot as plain JSON-ready values, with `pending` added.
+
+        Returns:
+            A dict of the job's fields; paths as strings.
+        """
         data = attrs.asdict(self)
         data["input_path"] = str(self.input_path)
         data["state_dir"] = str(self.state_dir)

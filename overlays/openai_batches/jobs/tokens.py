@@ -11,10 +11,10 @@ Two estimators:
   OpenAI cookbook counts them. Token arrays count one token per element. Images and audio count nothing. Bodies of
   other endpoints count their whole JSON at 4 characters a token. English text comes out a little above what a
   tokenizer finds, which is the safe side for a budget.
-- `TiktokenEstimator`, chosen automatically when `tiktoken` is installed (`pip install "openai-batches[tokens]"`):
-  the same pieces counted with the model's encoding (o200k_base for models tiktoken does not know). If an encoding
-  cannot be loaded (tiktoken fetches them once, so an offline machine may lack them), that model falls back to the
-  heuristic.
+- `TiktokenEstimator`, chosen automatically when `tiktoken` is installed (the `[tokens]` extra, `pip install
+  '.[tokens]'` from the repository folder): the same pieces counted with the model's encoding (o200k_base for models
+  tiktoken does not know). If an encoding cannot be loaded (tiktoken fetches them once, so an offline machine may
+  lack them), that model falls back to the heuristic.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from .._generated import (
     cancel_batch,
     create_batch,
     list_batches,
+    request_kwargs,
     retrieve_batch,
 )
 from .._http import CallContext
@@ -155,11 +156,35 @@ class Batches:
         """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`.
 
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
+
+        Args:
+            input_file_id: The uploaded input file (purpose `batch`), e.g. `file-abc`.
+            endpoint: The endpoint every request of the file calls, e.g. `/v1/chat/completions`.
+            completion_window: How long the batch may run; `24h` is the value the API offers.
+            metadata: Up to 16 string pairs stored with the batch (keys up to 64 characters, values up to 512).
+            output_expires_after: When the output and error files expire, counted from their creation.
+            idempotency_key: The `Idempotency-Key` header; a fresh random one when None.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The new batch, usually `validating`.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a batch.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         context.headers = with_idempotency_key(context.headers, idempotency_key)
-        return self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
+        return self._client._request_as(context, request_kwargs(create_batch, body=body), _parse_batch)
 
     def retrieve(
         self,
@@ -171,10 +196,30 @@ class Batches:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> public.Batch:
-        """Fetch a batch by id."""
+        """Fetch a batch by id.
+
+        Args:
+            batch_id: The batch's id, e.g. `batch_abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The batch as the service holds it now.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a batch.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request_as(context, retrieve_batch._get_kwargs(batch_id), _parse_batch)
+        return self._client._request_as(context, request_kwargs(retrieve_batch, batch_id), _parse_batch)
 
     def cancel(
         self,
@@ -186,10 +231,30 @@ class Batches:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> public.Batch:
-        """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
+        """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes.
+
+        Args:
+            batch_id: The batch's id, e.g. `batch_abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The batch, usually `cancelling`.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a batch.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request_as(context, cancel_batch._get_kwargs(batch_id), _parse_batch)
+        return self._client._request_as(context, request_kwargs(cancel_batch, batch_id), _parse_batch)
 
     def list(
         self,
@@ -202,7 +267,29 @@ class Batches:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> SyncCursorPage[public.Batch]:
-        """The first page of batches, newest first; iterate the page to walk every later page lazily."""
+        """The first page of batches, newest first; iterate the page to walk every later page lazily.
+
+        Args:
+            after: A batch id: start the listing after it; None for the newest.
+            limit: Batches per page, 1 to 100; the service's default (20) when None.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The first page; iterating it fetches the later pages on demand.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            PaginationError: The pages cannot be walked safely (a repeated cursor, an empty page).
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a page of batches.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         first_cursor = check_cursor(after)
         page_size = check_limit(limit)
 
@@ -213,8 +300,10 @@ class Batches:
             requester = client if position == 0 else plain
             query = page_query(extra_query, position)
             context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
-            kwargs = list_batches._get_kwargs(
-                after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
+            kwargs = request_kwargs(
+                list_batches,
+                after=UNSET if cursor is None else cursor,
+                limit=UNSET if page_size is None else page_size,
             )
             return requester._request_as(context, kwargs, functools.partial(_page, SyncCursorPage, walk, position))
 
@@ -238,6 +327,23 @@ class Batches:
         counts. Each poll retries like any call, and a
         few polls in a row may fail before the wait gives up. Raises `BatchWaitTimeout` (with the last batch seen)
         after `timeout` seconds.
+
+        Args:
+            batch: The batch, or its id.
+            poll_interval: Seconds before the first poll after each change of status; more than 0.
+            max_poll_interval: The longest pause between polls, in seconds; not shorter than `poll_interval`.
+            timeout: Give up after this many seconds; None waits as long as the batch takes.
+            on_update: Called with the batch on each change of status or request counts.
+
+        Returns:
+            The batch in its final status.
+
+        Raises:
+            InvalidParameterError: An argument was refused before the first poll.
+            BatchWaitTimeout: `timeout` passed first; its `batch` is the last state seen.
+            APIStatusError: A poll got an error status that waiting does not ride out (e.g. `NotFoundError`), or a
+                rate limit or server error five polls in a row.
+            APIConnectionError: Five polls in a row got no complete answer.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import TRANSIENT_ERRORS, PollState, batch_id_of
@@ -266,6 +372,18 @@ class Batches:
 
         Works on any batch: a failed one may have no output file, a cancelled or expired one holds the results
         finished before it stopped.
+
+        Args:
+            batch: The batch, or its id (then retrieved first).
+
+        Yields:
+            Each result, output file lines first, then error file lines.
+
+        Raises:
+            InvalidParameterError: `batch` is not a batch or a batch id.
+            APIStatusError: Retrieving the batch or reading a file failed with an error status, e.g. `NotFoundError`.
+            APIConnectionError: Retrieving the batch or reading a file got no complete answer.
+            OpenAIBatchesError: A line of the output or error file is not a result record.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import batch_id_of, file_id
@@ -285,6 +403,21 @@ class Batches:
         """All results keyed by `custom_id`, and `missing`: the submitted ids that have no result.
 
         The submitted ids come from `expected`, or else from the batch's input file (read as a stream).
+
+        Args:
+            batch: The batch, or its id (then retrieved first).
+            expected: The submitted custom_ids; None reads them from the batch's input file (none missing, and
+                `expected_known` False, when that file is gone).
+
+        Returns:
+            The results by `custom_id`, with the submitted ids that have none in `missing`.
+
+        Raises:
+            InvalidParameterError: `batch` is not a batch or a batch id, or `expected` is not an
+                iterable of strings.
+            APIStatusError: Retrieving the batch or reading a file failed with an error status, e.g. `NotFoundError`.
+            APIConnectionError: Retrieving the batch or reading a file got no complete answer.
+            OpenAIBatchesError: A line of the output or error file is not a result record.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import batch_id_of
@@ -309,6 +442,19 @@ class Batches:
         Reads the batch's input file (for each request's line and model) and its output and error files, as
         streams; without the input file (deleted), the rows come in the files' order with no input line. Needs the
         `[arrow]` extra, checked before anything is sent.
+
+        Args:
+            batch: The batch, or its id (then retrieved first).
+
+        Returns:
+            A `pyarrow.Table`, one row per request.
+
+        Raises:
+            MissingDependencyError: pyarrow is not installed (the `[arrow]` extra).
+            InvalidParameterError: `batch` is not a batch or a batch id.
+            APIStatusError: Retrieving the batch or reading a file failed with an error status, e.g. `NotFoundError`.
+            APIConnectionError: Retrieving the batch or reading a file got no complete answer.
+            OpenAIBatchesError: A line of the output or error file is not a result record.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import batch_id_of, file_id
@@ -347,6 +493,24 @@ class Batches:
         `requests` is a JSONL path, a `BatchInput`, or an iterable of `BatchRequest`s or dicts. Anything the
         service would refuse (duplicate ids, another endpoint, more than one batch holds) raises `BatchInputError`
         before any upload; use `submit_many` for more requests than one batch takes.
+
+        Args:
+            requests: A JSONL path, a `BatchInput`, or an iterable of `BatchRequest`s or request dicts.
+            endpoint: The endpoint every request calls, e.g. `/v1/chat/completions`.
+            completion_window: How long the batch may run; `24h` is the value the API offers.
+            metadata: Up to 16 string pairs stored with the batch.
+            output_expires_after: When the output and error files expire, counted from their creation.
+            idempotency_key: Makes a retried submit safe: the upload sends `<key>:input`, the batch `<key>`.
+            limits: The service's input limits to check against; the Batch API's own when None.
+
+        Returns:
+            The new batch.
+
+        Raises:
+            BatchInputError: A request breaks the service's rules; nothing was uploaded.
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The upload or the create got an error status (a refused create deletes the upload).
+            APIConnectionError: The upload or the create got no complete answer after the retries.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import prepared_input
@@ -390,6 +554,25 @@ class Batches:
         """Split the requests into shards that each fit one batch, and submit every shard; the batches in order.
 
         If a shard fails, `PartialSubmitError.batches` holds the batches created before it.
+
+        Args:
+            requests: An iterable of `BatchRequest`s or request dicts, read once.
+            endpoint: The endpoint every request calls, e.g. `/v1/chat/completions`.
+            completion_window: How long the batch may run; `24h` is the value the API offers.
+            metadata: Up to 16 string pairs stored with the batch.
+            output_expires_after: When the output and error files expire, counted from their creation.
+            idempotency_key: Makes a retried submit safe: shard i uses `<key>-i` (see `submit`).
+            limits: The service's input limits to check against; the Batch API's own when None.
+
+        Returns:
+            The batches, one per shard, in order.
+
+        Raises:
+            BatchInputError: A request breaks the service's rules; nothing was uploaded.
+            InvalidParameterError: An argument was refused before anything was sent.
+            PartialSubmitError: A later shard failed; `batches` holds those created before it.
+            APIStatusError: The first shard's upload or create got an error status.
+            APIConnectionError: The first shard's upload or create got no complete answer.
         """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import PartialSubmitError
@@ -453,11 +636,35 @@ class AsyncBatches:
         """Start a batch over an uploaded JSONL file (purpose `batch`) of requests to `endpoint`.
 
         Every attempt of one call carries the same `Idempotency-Key` (yours, or a fresh random one).
+
+        Args:
+            input_file_id: The uploaded input file (purpose `batch`), e.g. `file-abc`.
+            endpoint: The endpoint every request of the file calls, e.g. `/v1/chat/completions`.
+            completion_window: How long the batch may run; `24h` is the value the API offers.
+            metadata: Up to 16 string pairs stored with the batch (keys up to 64 characters, values up to 512).
+            output_expires_after: When the output and error files expire, counted from their creation.
+            idempotency_key: The `Idempotency-Key` header; a fresh random one when None.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The new batch, usually `validating`.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a batch.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
         """
         body = _create_params(input_file_id, endpoint, completion_window, metadata, output_expires_after)
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         context.headers = with_idempotency_key(context.headers, idempotency_key)
-        return await self._client._request_as(context, create_batch._get_kwargs(body=body), _parse_batch)
+        return await self._client._request_as(context, request_kwargs(create_batch, body=body), _parse_batch)
 
     async def retrieve(
         self,
@@ -469,10 +676,30 @@ class AsyncBatches:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> public.Batch:
-        """Fetch a batch by id."""
+        """Fetch a batch by id.
+
+        Args:
+            batch_id: The batch's id, e.g. `batch_abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The batch as the service holds it now.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a batch.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request_as(context, retrieve_batch._get_kwargs(batch_id), _parse_batch)
+        return await self._client._request_as(context, request_kwargs(retrieve_batch, batch_id), _parse_batch)
 
     async def cancel(
         self,
@@ -484,10 +711,30 @@ class AsyncBatches:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> public.Batch:
-        """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes."""
+        """Ask the service to cancel a batch; it reports `cancelling`, then `cancelled` within about 10 minutes.
+
+        Args:
+            batch_id: The batch's id, e.g. `batch_abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The batch, usually `cancelling`.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a batch.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         batch_id = check_id(batch_id, "batch_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request_as(context, cancel_batch._get_kwargs(batch_id), _parse_batch)
+        return await self._client._request_as(context, request_kwargs(cancel_batch, batch_id), _parse_batch)
 
     def list(
         self,
@@ -500,7 +747,29 @@ class AsyncBatches:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[public.Batch]:
-        """`await` it for the first page, or `async for` over every batch; arguments are checked right away."""
+        """`await` it for the first page, or `async for` over every batch; arguments are checked right away.
+
+        Args:
+            after: A batch id: start the listing after it; None for the newest.
+            limit: Batches per page, 1 to 100; the service's default (20) when None.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            A paginator: awaited, the first page; iterated with `async for`, every batch.
+
+        Raises:
+            InvalidParameterError: An argument was refused, at the call.
+            PaginationError: The pages cannot be walked safely (a repeated cursor, an empty page).
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a page of batches.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         first_cursor = check_cursor(after)
         page_size = check_limit(limit)
 
@@ -511,8 +780,10 @@ class AsyncBatches:
             requester = client if position == 0 else plain
             query = page_query(extra_query, position)
             context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
-            kwargs = list_batches._get_kwargs(
-                after=UNSET if cursor is None else cursor, limit=UNSET if page_size is None else page_size
+            kwargs = request_kwargs(
+                list_batches,
+                after=UNSET if cursor is None else cursor,
+                limit=UNSET if page_size is None else page_size,
             )
             return await requester._request_as(
                 context, kwargs, functools.partial(_page, AsyncCursorPage, walk, position)
@@ -530,7 +801,25 @@ class AsyncBatches:
         timeout: float | None = None,
         on_update: Callable[[public.Batch], object] | None = None,
     ) -> public.Batch:
-        """Poll until the batch is final and return it; see `Batches.wait`."""
+        """Poll until the batch is final and return it; see `Batches.wait`.
+
+        Args:
+            batch: The batch, or its id.
+            poll_interval: Seconds before the first poll after each change of status; more than 0.
+            max_poll_interval: The longest pause between polls, in seconds; not shorter than `poll_interval`.
+            timeout: Give up after this many seconds; None waits as long as the batch takes.
+            on_update: Called with the batch on each change of status or request counts.
+
+        Returns:
+            The batch in its final status.
+
+        Raises:
+            InvalidParameterError: An argument was refused before the first poll.
+            BatchWaitTimeout: `timeout` passed first; its `batch` is the last state seen.
+            APIStatusError: A poll got an error status that waiting does not ride out (e.g. `NotFoundError`), or a
+                rate limit or server error five polls in a row.
+            APIConnectionError: Five polls in a row got no complete answer.
+        """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import TRANSIENT_ERRORS, PollState, batch_id_of
 
@@ -554,7 +843,20 @@ class AsyncBatches:
             await policy.async_sleep(state.next_sleep(batch_id))
 
     async def results(self, batch: Batch | str) -> AsyncIterator[BatchResult]:
-        """Every result of a batch, streamed from its output file and then its error file; see `Batches.results`."""
+        """Every result of a batch, streamed from its output file and then its error file; see `Batches.results`.
+
+        Args:
+            batch: The batch, or its id (then retrieved first).
+
+        Yields:
+            Each result, output file lines first, then error file lines.
+
+        Raises:
+            InvalidParameterError: `batch` is not a batch or a batch id.
+            APIStatusError: Retrieving the batch or reading a file failed with an error status, e.g. `NotFoundError`.
+            APIConnectionError: Retrieving the batch or reading a file got no complete answer.
+            OpenAIBatchesError: A line of the output or error file is not a result record.
+        """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import batch_id_of, file_id
         from ..results import parse_result_line
@@ -572,7 +874,23 @@ class AsyncBatches:
                         yield result
 
     async def results_by_custom_id(self, batch: Batch | str, *, expected: Iterable[str] | None = None) -> BatchResults:
-        """Results by `custom_id` and the submitted ids with no result; see `Batches.results_by_custom_id`."""
+        """Results by `custom_id` and the submitted ids with no result; see `Batches.results_by_custom_id`.
+
+        Args:
+            batch: The batch, or its id (then retrieved first).
+            expected: The submitted custom_ids; None reads them from the batch's input file (none missing, and
+                `expected_known` False, when that file is gone).
+
+        Returns:
+            The results by `custom_id`, with the submitted ids that have none in `missing`.
+
+        Raises:
+            InvalidParameterError: `batch` is not a batch or a batch id, or `expected` is not an
+                iterable of strings.
+            APIStatusError: Retrieving the batch or reading a file failed with an error status, e.g. `NotFoundError`.
+            APIConnectionError: Retrieving the batch or reading a file got no complete answer.
+            OpenAIBatchesError: A line of the output or error file is not a result record.
+        """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import batch_id_of
         from ..results import BatchResults
@@ -589,7 +907,21 @@ class AsyncBatches:
         return BatchResults(found, frozenset(submitted - found.keys()), expected_known=True)
 
     async def results_table(self, batch: Batch | str) -> ArrowTable:
-        """Every result of a batch as a row of a `pyarrow.Table`; see `Batches.results_table`."""
+        """Every result of a batch as a row of a `pyarrow.Table`; see `Batches.results_table`.
+
+        Args:
+            batch: The batch, or its id (then retrieved first).
+
+        Returns:
+            A `pyarrow.Table`, one row per request.
+
+        Raises:
+            MissingDependencyError: pyarrow is not installed (the `[arrow]` extra).
+            InvalidParameterError: `batch` is not a batch or a batch id.
+            APIStatusError: Retrieving the batch or reading a file failed with an error status, e.g. `NotFoundError`.
+            APIConnectionError: Retrieving the batch or reading a file got no complete answer.
+            OpenAIBatchesError: A line of the output or error file is not a result record.
+        """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import batch_id_of, file_id
         from ..tables import BatchTable, InputIndex, index_input_line, require
@@ -624,7 +956,26 @@ class AsyncBatches:
         idempotency_key: str | None = None,
         limits: InputLimits | None = None,
     ) -> public.Batch:
-        """Check the requests, upload them and create one batch; see `Batches.submit`."""
+        """Check the requests, upload them and create one batch; see `Batches.submit`.
+
+        Args:
+            requests: A JSONL path, a `BatchInput`, or an iterable of `BatchRequest`s or request dicts.
+            endpoint: The endpoint every request calls, e.g. `/v1/chat/completions`.
+            completion_window: How long the batch may run; `24h` is the value the API offers.
+            metadata: Up to 16 string pairs stored with the batch.
+            output_expires_after: When the output and error files expire, counted from their creation.
+            idempotency_key: Makes a retried submit safe: the upload sends `<key>:input`, the batch `<key>`.
+            limits: The service's input limits to check against; the Batch API's own when None.
+
+        Returns:
+            The new batch.
+
+        Raises:
+            BatchInputError: A request breaks the service's rules; nothing was uploaded.
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The upload or the create got an error status (a refused create deletes the upload).
+            APIConnectionError: The upload or the create got no complete answer after the retries.
+        """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import prepared_input
         from ..batch_input import check_endpoint
@@ -663,7 +1014,27 @@ class AsyncBatches:
         idempotency_key: str | None = None,
         limits: InputLimits | None = None,
     ) -> builtins.list[public.Batch]:
-        """Split the requests into shards that each fit one batch and submit every shard; see `Batches.submit_many`."""
+        """Split the requests into shards that each fit one batch and submit every shard; see `Batches.submit_many`.
+
+        Args:
+            requests: An iterable of `BatchRequest`s or request dicts, read once.
+            endpoint: The endpoint every request calls, e.g. `/v1/chat/completions`.
+            completion_window: How long the batch may run; `24h` is the value the API offers.
+            metadata: Up to 16 string pairs stored with the batch.
+            output_expires_after: When the output and error files expire, counted from their creation.
+            idempotency_key: Makes a retried submit safe: shard i uses `<key>-i` (see `submit`).
+            limits: The service's input limits to check against; the Batch API's own when None.
+
+        Returns:
+            The batches, one per shard, in order.
+
+        Raises:
+            BatchInputError: A request breaks the service's rules; nothing was uploaded.
+            InvalidParameterError: An argument was refused before anything was sent.
+            PartialSubmitError: A later shard failed; `batches` holds those created before it.
+            APIStatusError: The first shard's upload or create got an error status.
+            APIConnectionError: The first shard's upload or create got no complete answer.
+        """
         # Imported on first use: the workflow's modules add a tenth to the library's import time.
         from .._workflow import PartialSubmitError
         from ..batch_input import InputLimits, check_endpoint, shard_requests

@@ -1,7 +1,7 @@
 """`client.files`: upload, retrieve, delete, list and download files (sync and async).
 
 Downloads go around the generated `download_file` functions, which read the whole body into memory: the overlay
-builds the request from the generated `_get_kwargs` (so path and encoding stay generated) and streams the answer.
+builds the request with the generated request builder (so path and encoding stay generated) and streams the answer.
 Removable when the generator can return a streamed response.
 """
 
@@ -33,6 +33,7 @@ from .._generated import (
     delete_file,
     download_file,
     list_files,
+    request_kwargs,
     retrieve_file,
 )
 from .._http import CallContext
@@ -154,7 +155,7 @@ def _opened_tuple(file: tuple[Any, ...], filename: str | None) -> Iterator[_Uplo
 
 
 def _upload_kwargs(body: FileCreateParams, upload: _Upload) -> dict[str, Any]:
-    kwargs = create_file._get_kwargs(body=body)
+    kwargs = request_kwargs(create_file, body=body)
     if upload.part_headers:
         # The generated `File` has no per-part headers (the SDK's 4-tuple): add them to the file part httpx sends.
         kwargs["files"] = [
@@ -301,6 +302,30 @@ class Files:
         """Upload a file, streamed from disk or a file object. A non-seekable stream is sent once, never retried.
 
         Every attempt carries the same `Idempotency-Key` (yours, or a fresh random one), as for `batches.create`.
+
+        Args:
+            file: A path, bytes, a binary file object, or the SDK's `(filename, content[, content_type[,
+                headers]])` tuple.
+            purpose: What the file is for; `batch` for a batch input file.
+            expires_after: When the file expires, counted from its creation.
+            filename: The name sent with the upload; by default the path's name or the tuple's.
+            idempotency_key: The `Idempotency-Key` header; a fresh random one when None.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The uploaded file, usually `uploaded` or `processed`.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a file object.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
         """
         with _opened(file, filename) as upload:
             body = _create_params(upload.file, purpose, expires_after)
@@ -319,10 +344,30 @@ class Files:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
-        """Fetch a file's metadata by id."""
+        """Fetch a file's metadata by id.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The file's metadata.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a file object.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request_as(context, retrieve_file._get_kwargs(file_id), _parse_file)
+        return self._client._request_as(context, request_kwargs(retrieve_file, file_id), _parse_file)
 
     def delete(
         self,
@@ -334,10 +379,30 @@ class Files:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileDeleted:
-        """Delete a file."""
+        """Delete a file.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The service's confirmation, with `deleted` True.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a deletion confirmation.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request_as(context, delete_file._get_kwargs(file_id), _parse_deleted)
+        return self._client._request_as(context, request_kwargs(delete_file, file_id), _parse_deleted)
 
     def content(
         self,
@@ -350,11 +415,30 @@ class Files:
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileContent:
         """A file's bytes as a stream: `iter_lines()`, `iter_bytes()`, `write_to_file(path)`, or `.content` and
-        `.text` for the whole body."""
+        `.text` for the whole body.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The open body; close it (or use it in a `with` block) when done.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         context.stream = True
-        return self._client._request_as(context, download_file._get_kwargs(file_id), _file_content)
+        return self._client._request_as(context, request_kwargs(download_file, file_id), _file_content)
 
     def retrieve_content(
         self,
@@ -366,11 +450,30 @@ class Files:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> str:
-        """Deprecated (as upstream): a file's whole body as text. Use `content(file_id).text`."""
+        """Deprecated (as upstream): a file's whole body as text. Use `content(file_id).text`.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The file's body decoded as text.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         _retrieve_content_deprecated()
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return self._client._request_as(context, download_file._get_kwargs(file_id), _text)
+        return self._client._request_as(context, request_kwargs(download_file, file_id), _text)
 
     def wait_for_processing(
         self,
@@ -383,6 +486,20 @@ class Files:
 
         Raises `FileWaitTimeout` (with `.file`, the last state seen) after `max_wait_seconds`. The sleeps and the
         clock are the client's `RetryPolicy` ones, so tests can replace them.
+
+        Args:
+            id: The file's id.
+            poll_interval: Seconds between polls; more than 0.
+            max_wait_seconds: Give up after this many seconds; more than 0.
+
+        Returns:
+            The file in a final processing status.
+
+        Raises:
+            InvalidParameterError: An argument was refused before the first poll.
+            FileWaitTimeout: `max_wait_seconds` passed first; its `file` is the last state seen.
+            APIStatusError: A poll got an error status, e.g. `NotFoundError`.
+            APIConnectionError: A poll got no complete answer after the retries.
         """
         file_id = check_id(id, "id")
         interval, limit = _check_wait(poll_interval, max_wait_seconds)
@@ -410,7 +527,31 @@ class Files:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> SyncCursorPage[FileObject]:
-        """The first page of files; iterate the page to walk every later page lazily."""
+        """The first page of files; iterate the page to walk every later page lazily.
+
+        Args:
+            purpose: Only files with this purpose, e.g. `batch`; None for all.
+            limit: Files per page, 1 to 10,000; the service's default when None.
+            order: `asc` or `desc` by creation time; the service's default (`desc`) when None.
+            after: A file id: start the listing after it; None for the first.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The first page; iterating it fetches the later pages on demand.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            PaginationError: The pages cannot be walked safely (a repeated cursor, an empty page).
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a page of files.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         purpose, limit, checked_order = _check_list_args(purpose, limit, order)
         first_cursor = check_cursor(after)
         client = self._client
@@ -420,7 +561,8 @@ class Files:
             requester = client if position == 0 else plain
             query = page_query(extra_query, position)
             context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
-            kwargs = list_files._get_kwargs(
+            kwargs = request_kwargs(
+                list_files,
                 purpose=UNSET if purpose is None else purpose,
                 limit=UNSET if limit is None else limit,
                 order=UNSET if checked_order is None else checked_order,
@@ -465,6 +607,30 @@ class AsyncFiles:
         """Upload a file, streamed from disk or a file object. A non-seekable stream is sent once, never retried.
 
         Every attempt carries the same `Idempotency-Key` (yours, or a fresh random one), as for `batches.create`.
+
+        Args:
+            file: A path, bytes, a binary file object, or the SDK's `(filename, content[, content_type[,
+                headers]])` tuple.
+            purpose: What the file is for; `batch` for a batch input file.
+            expires_after: When the file expires, counted from its creation.
+            filename: The name sent with the upload; by default the path's name or the tuple's.
+            idempotency_key: The `Idempotency-Key` header; a fresh random one when None.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The uploaded file, usually `uploaded` or `processed`.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a file object.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
         """
         with _opened(file, filename) as upload:
             body = _create_params(upload.file, purpose, expires_after)
@@ -483,10 +649,30 @@ class AsyncFiles:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileObject:
-        """Fetch a file's metadata by id."""
+        """Fetch a file's metadata by id.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The file's metadata.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a file object.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request_as(context, retrieve_file._get_kwargs(file_id), _parse_file)
+        return await self._client._request_as(context, request_kwargs(retrieve_file, file_id), _parse_file)
 
     async def delete(
         self,
@@ -498,10 +684,30 @@ class AsyncFiles:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FileDeleted:
-        """Delete a file."""
+        """Delete a file.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The service's confirmation, with `deleted` True.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a deletion confirmation.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request_as(context, delete_file._get_kwargs(file_id), _parse_deleted)
+        return await self._client._request_as(context, request_kwargs(delete_file, file_id), _parse_deleted)
 
     def content(
         self,
@@ -516,11 +722,30 @@ class AsyncFiles:
         """A file's bytes. Streamed, with flat memory: `async with client.files.content(id) as content:` then
         `async for line in content.iter_lines()` or `await content.write_to_file(path)` (closed at the end of the
         block). In memory, as the official SDK does: `content = await client.files.content(id)` then `.content`,
-        `.text`, `content.write_to_file(path)`. Arguments are checked right away."""
+        `.text`, `content.write_to_file(path)`. Arguments are checked right away.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            A call to await (the body read into memory) or to use in `async with` (the body streamed).
+
+        Raises:
+            InvalidParameterError: An argument was refused, at the call.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         context.stream = True
-        kwargs = download_file._get_kwargs(file_id)
+        kwargs = request_kwargs(download_file, file_id)
         return AsyncContentCall(lambda: self._client._request_as(context, kwargs, _async_file_content))
 
     async def retrieve_content(
@@ -533,11 +758,30 @@ class AsyncFiles:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> str:
-        """Deprecated (as upstream): a file's whole body as text. Use `(await content(file_id)).text`."""
+        """Deprecated (as upstream): a file's whole body as text. Use `(await content(file_id)).text`.
+
+        Args:
+            file_id: The file's id, e.g. `file-abc`.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            The file's body decoded as text.
+
+        Raises:
+            InvalidParameterError: An argument was refused before anything was sent.
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         _retrieve_content_deprecated()
         file_id = check_id(file_id, "file_id")
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
-        return await self._client._request_as(context, download_file._get_kwargs(file_id), _text)
+        return await self._client._request_as(context, request_kwargs(download_file, file_id), _text)
 
     async def wait_for_processing(
         self,
@@ -546,7 +790,22 @@ class AsyncFiles:
         poll_interval: float = DEFAULT_FILE_POLL_INTERVAL,
         max_wait_seconds: float = DEFAULT_FILE_MAX_WAIT,
     ) -> FileObject:
-        """Poll the file until its status is `processed`, `error` or `deleted`; see `Files.wait_for_processing`."""
+        """Poll the file until its status is `processed`, `error` or `deleted`; see `Files.wait_for_processing`.
+
+        Args:
+            id: The file's id.
+            poll_interval: Seconds between polls; more than 0.
+            max_wait_seconds: Give up after this many seconds; more than 0.
+
+        Returns:
+            The file in a final processing status.
+
+        Raises:
+            InvalidParameterError: An argument was refused before the first poll.
+            FileWaitTimeout: `max_wait_seconds` passed first; its `file` is the last state seen.
+            APIStatusError: A poll got an error status, e.g. `NotFoundError`.
+            APIConnectionError: A poll got no complete answer after the retries.
+        """
         file_id = check_id(id, "id")
         interval, limit = _check_wait(poll_interval, max_wait_seconds)
         policy = self._client._options.retry
@@ -573,7 +832,31 @@ class AsyncFiles:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[FileObject]:
-        """`await` it for the first page, or `async for` over every file; arguments are checked right away."""
+        """`await` it for the first page, or `async for` over every file; arguments are checked right away.
+
+        Args:
+            purpose: Only files with this purpose, e.g. `batch`; None for all.
+            limit: Files per page, 1 to 10,000; the service's default when None.
+            order: `asc` or `desc` by creation time; the service's default (`desc`) when None.
+            after: A file id: start the listing after it; None for the first.
+            extra_headers: Headers sent with this request only, over the client's.
+            extra_query: Query parameters added to this request only.
+            extra_body: Fields merged into this request's JSON body (refused on a GET, which has no body).
+            timeout: This call's timeout, over the client's.
+            max_retries: This call's retry budget, over the client's.
+
+        Returns:
+            A paginator: awaited, the first page; iterated with `async for`, every file.
+
+        Raises:
+            InvalidParameterError: An argument was refused at the call.
+            PaginationError: The pages cannot be walked safely (a repeated cursor, an empty page).
+            APIStatusError: The API answered with an error status after the retries; the subclass names the
+                status, e.g. `NotFoundError` (404), `RateLimitError` (429), `InternalServerError` (5xx).
+            APIConnectionError: No complete answer came after the retries; `APITimeoutError` when it timed out.
+            APIResponseValidationError: A success status came with a body that is not a page of files.
+            APIKeyProviderError: The client's `api_key` callable raised or returned no usable key.
+        """
         purpose, limit, checked_order = _check_list_args(purpose, limit, order)
         first_cursor = check_cursor(after)
         client = self._client
@@ -583,7 +866,8 @@ class AsyncFiles:
             requester = client if position == 0 else plain
             query = page_query(extra_query, position)
             context = requester._call(extra_headers, timeout, max_retries, query, extra_body)
-            kwargs = list_files._get_kwargs(
+            kwargs = request_kwargs(
+                list_files,
                 purpose=UNSET if purpose is None else purpose,
                 limit=UNSET if limit is None else limit,
                 order=UNSET if checked_order is None else checked_order,

@@ -102,6 +102,32 @@ class AsyncJobs:
         batch prices with `prices` (per model, dollars per million tokens, kept with the job) on top; a model
         without a known price is refused here. At the cap the job lets its batches end, collects their results and
         pauses (`status == "paused"`); creating it again with a higher `max_cost` (or None) and running it goes on.
+
+        Args:
+            name: The job's name, unique in the state directory.
+            requests: A JSONL path (read in place), or an iterable of `BatchRequest`s or request dicts (spooled).
+            endpoint: The endpoint every request calls; read from the requests when None.
+            max_attempts: How many batches a request may go through before its error is final.
+            max_in_flight: How many of the job's batches may run at the service at once.
+            enqueued_token_limit: The most input tokens the job keeps enqueued at once; None for no limit.
+            max_batch_requests: The most requests in one batch; None for the service's 50,000.
+            max_cost: The job's budget in dollars; None for no budget.
+            prices: Prices per model (dollars per million tokens) over the shipped batch prices; None for none.
+            completion_window: Each batch's completion window.
+            token_estimator: Counts a request's input tokens, as `(endpoint, body) -> tokens`; a built-in estimate
+                when None.
+            state_dir: The state directory; None for `$OPENAI_BATCHES_STATE_DIR` or the default.
+
+        Returns:
+            The job, `created` if new.
+
+        Raises:
+            InvalidParameterError: An argument was refused (a missing file, no requests, a setting out of range, a
+                model without a price under `max_cost`).
+            BatchInputError: A request breaks the service's rules (a repeated custom_id, another endpoint, ...).
+            JobConflictError: A job of that name exists with other input or another endpoint.
+            JobInputChangedError: The job's input file changed since that job was created.
+            JobStateError: The job's local state could not be read or written (a full disk, a locked store).
         """
         settings = JobSettings(
             max_attempts, max_in_flight, enqueued_token_limit, max_batch_requests, max_cost=max_cost, prices=prices
@@ -141,6 +167,21 @@ class AsyncJobs:
         estimate them: requests and batches, input tokens per model (the same token estimator), the output bound
         the requests state, and the cost range at batch prices (the shipped table with `prices` on top). See
         `JobEstimate`; a created job's own is `job.estimate()`.
+
+        Args:
+            input: A JSONL path, or an iterable of `BatchRequest`s or request dicts.
+            endpoint: The endpoint every request calls; read from the requests when None.
+            prices: Prices per model (dollars per million tokens) over the shipped batch prices.
+            token_estimator: Counts a request's input tokens, as `create` takes it.
+            max_batch_requests: The most requests in one batch, as `create` takes it.
+            enqueued_token_limit: The most input tokens enqueued at once, as `create` takes it.
+
+        Returns:
+            The estimate: requests, batches, tokens and the cost range per model and in total.
+
+        Raises:
+            InvalidParameterError: An argument was refused (a missing file, no requests, a setting out of range).
+            BatchInputError: A request breaks the service's rules.
         """
         return await offload(
             estimate_input,
@@ -171,6 +212,28 @@ class AsyncJobs:
         is how long a runner that stopped renewing (paused, frozen) keeps the job before another may take it
         over, and a runner that lost it that way stops with `JobLeaseLostError` without changing anything more.
         Ctrl-C (KeyboardInterrupt) leaves the job resumable, its batches running.
+
+        Args:
+            job: The job, or its name.
+            on_update: Called with the job on every change.
+            poll_interval: Seconds between polls of running batches at first; more than 0.
+            max_poll_interval: The longest pause between polls, in seconds.
+            lease_seconds: How long this call's lease on the job lasts without renewal; 120 s when None.
+            state_dir: The state directory; None for `$OPENAI_BATCHES_STATE_DIR` or the default.
+
+        Returns:
+            The job: `completed` or `cancelled`, or `paused` at its cost budget.
+
+        Raises:
+            InvalidParameterError: An argument was refused before the run started.
+            JobNotFoundError: No job of that name.
+            JobBusyError: Another runner holds the job.
+            JobLeaseLostError: Another runner took the job over while this one ran.
+            JobInputChangedError: The job's input file changed or went away since the job was created.
+            JobAccountError: The job was created for another base URL or API key.
+            JobStateError: The job's local state could not be read or written (a full disk, a locked store).
+            APIError: A request failed in a way the run does not ride out (e.g. `AuthenticationError`); the job
+                stays resumable.
         """
         check_run_args(on_update, poll_interval, max_poll_interval)
         lease = check_lease_seconds(lease_seconds)
@@ -203,13 +266,35 @@ class AsyncJobs:
             return await offload(_current, store, name, directory)
 
     async def get(self, name: str, *, state_dir: StateDir = None) -> Job:
-        """The job as it stands (`JobNotFoundError` if there is none of that name)."""
+        """The job as it stands (`JobNotFoundError` if there is none of that name).
+
+        Args:
+            name: The job's name.
+            state_dir: The state directory; None for `$OPENAI_BATCHES_STATE_DIR` or the default.
+
+        Returns:
+            The job as its state says, read without a request to the service.
+
+        Raises:
+            JobNotFoundError: No job of that name.
+            JobStateError: The job's local state could not be read or written (a full disk, a locked store).
+        """
         directory = resolve_state_dir(state_dir)
         with local_state_errors(name, directory / STATE_DB, True):
             return await offload(read_job, name, directory)
 
     async def list(self, *, state_dir: StateDir = None) -> builtins.list[Job]:
-        """Every job in the state directory, oldest first."""
+        """Every job in the state directory, oldest first.
+
+        Args:
+            state_dir: The state directory; None for `$OPENAI_BATCHES_STATE_DIR` or the default.
+
+        Returns:
+            The jobs, oldest first; empty when the directory holds none.
+
+        Raises:
+            JobStateError: The job's local state could not be read or written (a full disk, a locked store).
+        """
         directory = resolve_state_dir(state_dir)
         with local_state_errors(None, directory / STATE_DB, False):
             return await offload(read_jobs, directory)
@@ -223,6 +308,23 @@ class AsyncJobs:
         runner cancels its batches; otherwise this call does, holding the job's lease meanwhile. The results of the
         cancelled batches (what they finished first) are collected by a runner: with `wait=True` this call (it
         returns once the job is `cancelled`), or a later `run`.
+
+        Args:
+            name: The job's name.
+            wait: Also collect the cancelled batches' results, returning once the job is `cancelled`.
+            lease_seconds: How long this call's lease on the job lasts without renewal; 120 s when None.
+            state_dir: The state directory; None for `$OPENAI_BATCHES_STATE_DIR` or the default.
+
+        Returns:
+            The job: `cancelling`, or `cancelled` with `wait=True`, or as it was if it had finished.
+
+        Raises:
+            InvalidParameterError: `lease_seconds` was refused.
+            JobNotFoundError: No job of that name.
+            JobBusyError: With `wait=True`, another runner holds the job.
+            JobAccountError: The job was created for another base URL or API key.
+            JobStateError: The job's local state could not be read or written (a full disk, a locked store).
+            APIError: A cancel request failed after its retries (other than the batch being final or gone).
         """
         lease_ttl = check_lease_seconds(lease_seconds)
         directory = resolve_state_dir(state_dir)
@@ -265,7 +367,22 @@ class AsyncJobs:
         self, name: str, *, remote_files: bool = False, lease_seconds: float | None = None, state_dir: StateDir = None
     ) -> None:
         """Forget the job: its state and folder go, batches still running are cancelled; with `remote_files`, its
-        uploads and result files on the service are deleted too. Refused (`JobBusyError`) while a runner holds it."""
+        uploads and result files on the service are deleted too. Refused (`JobBusyError`) while a runner holds it.
+
+        Args:
+            name: The job's name.
+            remote_files: Also delete the job's uploads and result files at the service.
+            lease_seconds: How long this call's lease on the job lasts without renewal; 120 s when None.
+            state_dir: The state directory; None for `$OPENAI_BATCHES_STATE_DIR` or the default.
+
+        Raises:
+            InvalidParameterError: `lease_seconds` was refused.
+            JobNotFoundError: No job of that name.
+            JobBusyError: A runner holds the job.
+            JobAccountError: Batches or files at the service would need another base URL or API key.
+            JobStateError: The job's local state could not be read or written (a full disk, a locked store).
+            APIError: A cancel or delete request failed after its retries (other than the object being gone).
+        """
         lease_ttl = check_lease_seconds(lease_seconds)
         directory = resolve_state_dir(state_dir)
         with local_state_errors(name, directory / STATE_DB, True, next_step=f"delete job {name} again"):
