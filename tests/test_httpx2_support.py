@@ -615,3 +615,13 @@ def test_the_library_works_without_httpx2(script: str, tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_callable_that_returns_no_key_fails_each_call_naming_why_and_sends_nothing(mode: str) -> None:
+    # `print` is a callable like any other: what it returns (None) is only known when it is asked for the key.
+    seen = Seen(httpx)
+    client = make(mode, api_key=lambda: None, http_client=httpx_client(mode, seen))
+    with pytest.raises(APIKeyProviderError, match="The api_key callable returned NoneType, not a string key"):
+        run(mode, lambda c: c.batches.retrieve("batch_abc123"), client)
+    assert seen.requests == []
