@@ -31,6 +31,7 @@ from openai_batches.jobs.records import JobRecord, ModelUsage, ShardRecord, Shar
 from openai_batches.jobs.store import SQLiteJobStore
 from openai_batches.prices import price_table
 from openai_batches_server import LocalServer, run_server
+from test_jobs_decide import job as decided_job
 
 # $0.001 a token, in and out: a shard of 50 estimated input tokens and an output bound of 50 costs $0.10.
 PRICE = {"input": 1000.0, "output": 1000.0}
@@ -39,30 +40,8 @@ FOLDER = Path("/nonexistent/state/jobs/eval")
 
 
 def job(**changes: Any) -> JobRecord:
-    record = JobRecord(
-        id=1,
-        name="eval",
-        uid="0123456789abcdef",
-        endpoint="/v1/chat/completions",
-        completion_window="24h",
-        input_path="/nonexistent/requests.jsonl",
-        input_hash="0" * 64,
-        input_bytes=1000,
-        spooled=False,
-        base_url="https://api.openai.com/v1",
-        account="acct",
-        created_at=1000.0,
-        status="in_progress",
-        max_attempts=3,
-        max_in_flight=8,
-        enqueued_token_limit=None,
-        max_batch_requests=None,
-        token_estimator="heuristic",
-        requests=20,
-        max_cost=0.25,
-        prices=PRICES,
-    )
-    return dataclasses.replace(record, **changes)
+    """The decision tests' job, with room for eight batches, twenty requests and a $0.25 budget."""
+    return decided_job(**{"max_in_flight": 8, "requests": 20, "max_cost": 0.25, "prices": PRICES, **changes})
 
 
 def shard(shard_id: int, **changes: Any) -> ShardRecord:
