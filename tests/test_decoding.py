@@ -26,7 +26,7 @@ import pytest
 from helpers import API_KEY, BASE_URL, BATCH, DECODERS, FILE, Chunks, batch, list_body, use_decoder
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from openai_batches import UNSET, AsyncBatchClient, BatchClient, OpenAIBatchesError, Unset, _json, _shapes
+from openai_batches import UNSET, AsyncBatchClient, BatchClient, OpenAIBatchesError, Unset, _json, _models
 from openai_batches import types as public
 from openai_batches._models import InvalidShape, WireModel, build
 from openai_batches.results import BatchResult, parse_result_line
@@ -150,9 +150,9 @@ def test_without_msgspec_the_standard_library_does_everything() -> None:
         import json, sys
         sys.modules["msgspec"] = None
         import httpx
-        from openai_batches import BatchClient, _json, _shapes, types
+        from openai_batches import BatchClient, _json, _models, types
         assert _json.fast is None and _json.loads is _json.stdlib_loads and _json.DECODER == "json"
-        assert _shapes.decoder(types.Batch) is None
+        assert _models.decoder(types.Batch) is None
         body = {BATCH}
         body["status"] = "paused"
         body["surprise"] = 1
@@ -210,11 +210,11 @@ def general(model: Any, content: bytes) -> tuple[str, object]:
 
 
 def shaped(model: Any, content: bytes) -> tuple[str, object]:
-    decode = _shapes.decoder(model)
+    decode = _models.decoder(model)
     assert decode is not None
     try:
         return "model", structure(decode(content))
-    except _shapes.Refused:
+    except _models.Refused:
         return "refused", None
 
 
@@ -372,18 +372,18 @@ def test_every_response_model_has_a_shape_that_reads_the_apis_answers(model: Any
 
 def test_a_shape_keeps_unknown_values_and_leaves_unknown_fields_to_the_general_path() -> None:
     paused = json.dumps(batch(status="paused", endpoint="/v1/new")).encode()
-    decode = _shapes.decoder(public.Batch)
+    decode = _models.decoder(public.Batch)
     assert decode is not None
     model = decode(paused)
     assert model.status == "paused" and type(model.status) is str and model.endpoint == "/v1/new"
-    with pytest.raises(_shapes.Refused):
+    with pytest.raises(_models.Refused):
         decode(json.dumps(batch(priority="high")).encode())
-    with pytest.raises(_shapes.Refused):
+    with pytest.raises(_models.Refused):
         decode(json.dumps(batch(request_counts={"total": 1, "completed": 1, "failed": 0, "cancelled": 0})).encode())
 
 
 def test_metadata_from_a_shape_is_a_fresh_read_only_mapping() -> None:
-    decode = _shapes.decoder(public.Batch)
+    decode = _models.decoder(public.Batch)
     assert decode is not None
     first = decode(json.dumps(batch(metadata={"a": "1"})).encode())
     second = decode(json.dumps(batch(metadata={"a": "1"})).encode())
@@ -413,7 +413,7 @@ def test_models_a_shape_cannot_describe_take_the_general_path() -> None:
     # One with an __init__ that does more than store, a frozen one, one that contains itself, and a public class
     # over a plain generated one whose own __new__ must run.
     for model in (Counted, Frozen, Node, CountedTally):
-        assert _shapes.decoder(model) is None, model
+        assert _models.decoder(model) is None, model
     before = CountedTally.made
     assert build(CountedTally, {"name": "a"}).name == "a" and CountedTally.made == before + 1
 
@@ -457,7 +457,7 @@ def test_a_shape_of_a_model_with_optional_fields_that_refuse_null_builds_alike_o
 
 def test_no_shape_without_msgspec(monkeypatch: pytest.MonkeyPatch) -> None:
     use_decoder("json", monkeypatch)
-    assert _shapes.decoder(public.Batch) is None
+    assert _models.decoder(public.Batch) is None
 
 
 # ------------------------------------------------------------------------------------------- result lines

@@ -1074,7 +1074,7 @@ def measure_decoders(params: Params) -> dict[str, Any]:
     rounds, ratios to json.loads per round, medians."""
     import importlib
 
-    from openai_batches import _shapes
+    from openai_batches import _models
     from openai_batches import types as public
     from openai_batches._models import build
 
@@ -1102,7 +1102,7 @@ def measure_decoders(params: Params) -> dict[str, Any]:
         "json.loads": {body: json.loads for body in bodies},
         "msgspec": {body: found["msgspec"] for body in bodies},
         "orjson": {body: found["orjson"] for body in bodies},
-        "client, speed extra (msgspec shapes)": {body: _shapes.decoder(model) for body, model in models.items()},
+        "client, speed extra (msgspec shapes)": {body: _models.decoder(model) for body, model in models.items()},
         "client, standard library": typed(json.loads),
         "client with orjson instead": typed(found["orjson"]),
     }

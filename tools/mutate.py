@@ -85,11 +85,6 @@ TARGETS = (
         ),
     ),
     Target(
-        "_shapes",
-        "overlays/openai_batches/_shapes.py",
-        ("tests/test_decoding.py", "tests/test_model_builder.py", "tests/test_models.py", "tests/test_batches.py"),
-    ),
-    Target(
         "_http",
         "overlays/openai_batches/_http.py",
         (
@@ -192,6 +187,25 @@ TARGETS = (
         ),
     ),
     Target("jobs.lease", "overlays/openai_batches/jobs/lease.py", ("tests/test_jobs_fencing.py",)),
+    Target(
+        "jobs.store",
+        "overlays/openai_batches/jobs/store.py",
+        ("tests/test_jobs_durability.py", "tests/test_jobs_fencing.py", "tests/test_jobs_input_change.py"),
+    ),
+    Target(
+        "results",
+        "overlays/openai_batches/results.py",
+        ("tests/test_workflow.py", "tests/test_decoding.py", "tests/test_sdk_models.py"),
+    ),
+    Target(
+        "batch_input", "overlays/openai_batches/batch_input.py", ("tests/test_batch_input.py", "tests/test_workflow.py")
+    ),
+    Target(
+        "cli",
+        "overlays/openai_batches/cli.py",
+        ("tests/test_cli.py", "tests/test_cli_first_steps.py", "tests/test_estimate_cli.py"),
+    ),
+    Target("_cli_job", "overlays/openai_batches/_cli_job.py", ("tests/test_jobs_cli.py", "tests/test_cli.py")),
 )
 
 # Survivors judged equivalent: (module, start of the mutated line's code, mutant description) -> why nothing observable
@@ -227,19 +241,19 @@ EQUIVALENT.update(
             "a model left marked as compiling has its builder reached through the cache by every later builder that "
             "holds it in an array: the same compiled function, one dictionary lookup slower per item"
         ),
-        ("_models", "if field.kind == _MODEL and field.target not in inside", "not in -> in"): (
+        ("_models", "elif field.kind == _MODEL and field.target not in inside", "not in -> in"): (
             "a nested object built inline or by a call to its own compiled builder: the same checks, paths and "
             "result (the inline form only saves the call); both forms stop at a model that contains itself"
         ),
-        ("_models", "if field.kind == _MODEL and field.target not in inside", "is not -> is"): (
+        ("_models", "elif field.kind == _MODEL and field.target not in inside", "is not -> is"): (
             "a nested object built inline or by a call to its own compiled builder: the same checks, paths and "
             "result (the inline form only saves the call); a model holding itself is inlined one level, then called"
         ),
-        ("_shapes", "gc=False,", "False -> True"): (
+        ("_models", "gc=False,", "False -> True"): (
             "whether the garbage collector tracks a shape, which lives for one decode and holds no cycles: memory "
             "and speed only"
         ),
-        ("_shapes", "_shaping.discard(model)", "leave out the call"): (
+        ("_models", "_shaping.discard(model)", "leave out the call"): (
             "a model left marked after its shaping: one shaped is answered from _SHAPES before the mark is read, and "
             "one whose shaping failed fails in every context (it is in a cycle, contains one or contains a model no "
             "shape describes)"

@@ -1,16 +1,19 @@
-"""Building the generated attrs models from JSON, checked and fast, in one pass.
+"""Building the generated attrs models from response bodies, checked and fast: the one way a body becomes a model.
 
 The generated `from_dict` methods are slow (nested closures and a try/except per field cost more than decoding the
 JSON itself) and they trust the body: a missing key raises KeyError, a nested object of the wrong shape is kept as
-the raw value. This builder reads the same models' attrs fields and type hints once
-per class, then fills each object with plain dict lookups and checks the shapes the client relies on as it goes,
-naming the field of the first problem. A field or enum value added to the spec is picked up after `make generate`
-with no change here. Removable if the generator's parsers become as fast and as strict.
+the raw value. This module reads the same models' attrs fields and type hints once per class (a *plan*), and compiles
+from each plan a function that fills the model with plain lookups and checks the shapes the client relies on as it
+goes, naming the field of the first problem. A field or enum value added to the spec is picked up after
+`make generate` with no change here. Removable if the generator's parsers become as fast and as strict.
+
+With msgspec (the `speed` extra) a body can skip the dicts: `decoder` decodes it into a *shape*, a msgspec Struct
+made from the same plan, and the same emitter writes the copy into the model with the same checks. A body a shape
+does not fit exactly goes to `build` on the decoded JSON, which gives the value or the error. One plan, one emitter,
+one set of checks: the two ways in cannot drift apart.
 
 Asked for an overlay class (`openai_batches.types.Batch`), the builder plans from its generated base and builds the
 overlay classes throughout, nested objects included; asked for a generated class, it builds generated classes.
-With msgspec installed, `_shapes` decodes bodies straight into the models from the same plans and leaves anything
-unusual to this builder.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import functools
 import itertools
 import json
 import operator
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -27,7 +31,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
-from . import _generated
+from . import _generated, _json
 from ._generated import Unset
 
 T = TypeVar("T")
@@ -216,15 +220,38 @@ def build(model: type[T], data: object, path: str = "") -> T:
     return builder(data, path)
 
 
+class Refused(Exception):
+    """A body the msgspec shape of its model does not fit exactly; `build` on the decoded JSON decides what it is."""
+
+
+Decode = Callable[[bytes], Any]
+
+
+def decoder(model: Any) -> Decode | None:
+    """A function from a body straight to `model` through msgspec (the `speed` extra), raising `Refused` for a body
+    off the beaten path; None without msgspec, or for a model no shape describes (one that contains itself, one
+    `build` fills through its constructor, or one with a closed enum).
+
+    A shape is strict where `build` is lenient: an unknown field, a missing required field, a null where none is
+    allowed, an enum field that holds no string, or anything else out of the ordinary is refused, and the caller
+    decodes the body to JSON values and builds from those, which gives the value or the error it always gives. Both
+    are compiled from the same plan by the same emitter, so they check alike; what a call returns never depends on
+    msgspec, only how fast it returns (a property test compares the two on arbitrary bodies).
+    """
+    if _json.fast is None:
+        return None
+    return _decoder(model)
+
+
 @functools.cache
 def _builder(model: Any) -> Callable[[object, str], Any]:
     """A function specialised to `model`, compiled once: straight-line dict lookups, no per-field dispatch.
 
     Interpreting the field plan per object was most of the client's time on a page of batches; the compiled form
-    does the same checks without the per-field dispatch (`make bench` measures both). Nested objects (`usage` and
-    its details, `request_counts`) are built inline; arrays of objects call the item model's own compiled builder.
+    does the same checks without the per-field dispatch. Nested objects (`usage` and its details,
+    `request_counts`) are built inline; arrays of objects call the item model's own compiled builder.
     """
-    emitter = _Emitter(public=issubclass(model, WireModel))
+    emitter = _Emitter(public=issubclass(model, WireModel), shaped=False)
     emitter.lines = ["def build(data, path):"]
     _compiling.add(model)
     try:
@@ -235,11 +262,113 @@ def _builder(model: Any) -> Callable[[object, str], Any]:
     return emitter.compile(f"model builder for {model.__name__}", "build")
 
 
-class SourceWriter:
-    """Writes the source of one compiled function; the objects its code refers to are collected in `names`."""
+@functools.cache
+def _decoder(model: Any) -> Decode | None:
+    # One thread at a time: `_shaping` tells a model that contains itself from one another thread is shaping.
+    with _LOCK:
+        try:
+            shape = _shape_of(generated_class(model))
+        except _Unshaped:
+            return None
+        import msgspec
 
-    def __init__(self, public: bool, names: dict[str, Any]) -> None:
+        emitter = _Emitter(public=issubclass(model, WireModel), shaped=True)
+        emitter.names["decode"] = msgspec.json.Decoder(shape).decode
+        emitter.names["Error"] = _json.REFUSED
+        emitter.lines = [
+            "def decode_model(content):",
+            "    try:",
+            "        data = decode(content)",
+            "    except Error:",
+            "        raise Refused from None",
+        ]
+        result = emitter.emit(model, "data", "path", "    ", frozenset())
+        emitter.lines.append(f"    return {result}")
+        return emitter.compile(f"shape decoder for {model.__name__}", "decode_model")
+
+
+@functools.cache
+def _item_copier(model: Any) -> Callable[[Any], Any]:
+    """The copier for one item of an array of objects, its shape already decoded."""
+    emitter = _Emitter(public=issubclass(model, WireModel), shaped=True)
+    emitter.lines = ["def copy(data):"]
+    result = emitter.emit(model, "data", "path", "    ", frozenset())
+    emitter.lines.append(f"    return {result}")
+    return emitter.compile(f"shape copier for {model.__name__}", "copy")
+
+
+class _Unshaped(Exception):
+    pass
+
+
+# A field the body left out holds this in the shape: the copier puts the model's own default in its place, so a
+# default can never be taken for a value the body sent.
+_ABSENT: Any = object()
+
+_SHAPES: dict[Any, Any] = {}
+_shaping: set[Any] = set()
+_LOCK = threading.RLock()
+
+
+def _is_mapping(model: Any) -> bool:
+    """A model that is all additional properties (`Metadata`): its shape is a plain dict."""
+    plan = _plan(model)
+    return not plan.fields and plan.extra
+
+
+def _shape_of(model: Any) -> Any:
+    """The msgspec Struct for a generated model, made once: every field `Any` but nested objects, which get theirs."""
+    shape = _SHAPES.get(model)
+    if shape is not None:
+        return shape
+    # A closed enum appears in request bodies only: a model with one is left to `build`, which converts it.
+    if (
+        model in _shaping
+        or not (_fills_slots(model, model) and _fills_slots(model, overlay_class(model)))
+        or any(field.kind == _CLOSED_ENUM for field in _plan(model).fields)
+    ):
+        raise _Unshaped(model)
+    import msgspec
+
+    _shaping.add(model)
+    try:
+        fields: list[tuple[str, Any, Any]] = []
+        rename: dict[str, str] = {}
+        for i, field in enumerate(_plan(model).fields):
+            name = f"f{i}"  # by position: a JSON key need not be a Python identifier
+            rename[name] = field.key
+            kind: Any = Any
+            if field.kind in (_MODEL, _MODEL_LIST):
+                item: Any = dict[str, Any] if _is_mapping(field.target) else _shape_of(field.target)
+                kind = (list[item] if field.kind == _MODEL_LIST else item) | None
+            fields.append((name, kind, msgspec.NODEFAULT if field.required else _ABSENT))
+        shape = msgspec.defstruct(
+            f"{model.__name__}Shape",
+            fields,
+            kw_only=True,
+            forbid_unknown_fields=True,
+            rename=rename,
+            # A shape lives for one decode and holds no cycles: the collector need not track it.
+            gc=False,
+        )
+    finally:
+        _shaping.discard(model)
+    _SHAPES[model] = shape
+    return shape
+
+
+class _Emitter:
+    """Writes the source of one compiled function that makes a model: from decoded JSON (a dict) or, `shaped`, from
+    the msgspec shape of the body.
+
+    One emitter for both, so the two check alike: every check is written once, and what differs is how a field is
+    read (a dict lookup or a shape's attribute) and what a failed check raises (the InvalidShape naming the field,
+    or `Refused`, after which `build` names it). The objects the code refers to are collected in `names`.
+    """
+
+    def __init__(self, public: bool, shaped: bool) -> None:
         self.public = public
+        self.shaped = shaped
         self.lines: list[str] = []
         # Numbers the names and variables of the source; only their being distinct matters.
         self.ids = itertools.count()
@@ -249,8 +378,19 @@ class SourceWriter:
             "list": list,
             "str": str,
             "bool": bool,
+            "len": len,
+            "enumerate": enumerate,
             "ValueError": ValueError,
-            **names,
+            "KeyError": KeyError,
+            "A": _ABSENT,
+            "Refused": Refused,
+            "_not_object": _not_object,
+            "_missing": _missing_field,
+            "_null": _null_field,
+            "_not_array": _not_array,
+            "_not_bool": _not_bool,
+            "_not_string": _not_string,
+            "_unknown": _unknown_value,
         }
 
     def name(self, prefix: str, value: Any) -> str:
@@ -263,60 +403,62 @@ class SourceWriter:
         compiled: Callable[..., Any] = self.names[function]
         return compiled
 
-
-class _Emitter(SourceWriter):
-    """Writes the source of one compiled builder."""
-
-    def __init__(self, public: bool) -> None:
-        super().__init__(
-            public,
-            {
-                "len": len,
-                "enumerate": enumerate,
-                "KeyError": KeyError,
-                "_not_object": _not_object,
-                "_missing": _missing_field,
-                "_null": _null_field,
-                "_not_array": _not_array,
-                "_not_bool": _not_bool,
-                "_not_string": _not_string,
-                "_unknown": _unknown_value,
-            },
-        )
+    def fail(self, error: str) -> str:
+        """The statement that reports a failed check: `error` (an InvalidShape) from a dict, `Refused` from a shape."""
+        return "raise Refused" if self.shaped else f"raise {error}"
 
     def emit(self, model: Any, data: str, path: str, indent: str, inside: frozenset[Any]) -> str:
-        """Lines that check `data` (a variable holding the JSON) and build `model`; returns the result variable."""
+        """Lines that check `data` (a variable holding the JSON, or the shape) and build `model`; returns the result
+        variable."""
         built_class = overlay_class(generated_class(model)) if self.public else model
         model = generated_class(model)
         plan = _plan(model)
         out = self.lines.append
         tag = f"_{next(self.ids)}"
+        result = f"o{tag}"
+        if self.shaped and _is_mapping(model):
+            # The dict msgspec made is this model's alone: kept, not copied.
+            out(f"{indent}{result} = new({self.name('C', built_class)})")
+            out(f"{indent}{result}.additional_properties = {data}")
+            return result
         present = f"n{tag}"
-        out(f"{indent}if {data}.__class__ is not dict:")
-        out(f"{indent}    raise _not_object({path}, {data})")
-        if plan.extra:
-            # Counting the known keys found makes "any unknown key?" one length comparison.
-            out(f"{indent}{present} = {len(plan.fields)}")
+        if not self.shaped:
+            # A shape is its model's structure already; JSON may hold anything.
+            out(f"{indent}if {data}.__class__ is not dict:")
+            out(f"{indent}    raise _not_object({path}, {data})")
+            if plan.extra:
+                # Counting the known keys found makes "any unknown key?" one length comparison.
+                out(f"{indent}{present} = {len(plan.fields)}")
         values: dict[str, str] = {}  # attribute -> the variable holding its value
         for i, field in enumerate(plan.fields):
             v, key = f"v{tag}_{i}", repr(field.key)
-            # A subscript in a try costs nothing while the key is there, which it nearly always is: the API sends
-            # every field, null when it has no value.
-            out(f"{indent}try:")
-            out(f"{indent}    {v} = {data}[{key}]")
-            out(f"{indent}except KeyError:")
-            if field.required:
-                out(f"{indent}    raise _missing({path}, {key}) from None")
-            else:
-                out(f"{indent}    {v} = {self.name('D', _default(model, field.attr))}")
-                if plan.extra:
-                    out(f"{indent}    {present} -= 1")
             checks = self.checks(model, field, v, key, f"p{tag}_{i}", path, indent + "    ", inside)
-            if checks:
-                out(f"{indent}else:")
-                self.lines.extend(checks)
+            if self.shaped:
+                out(f"{indent}{v} = {data}.f{i}")
+                if field.required:
+                    self.lines.extend(line[4:] for line in checks)
+                else:
+                    out(f"{indent}if {v} is A:")
+                    out(f"{indent}    {v} = {self.name('D', _default(model, field.attr))}")
+                    if checks:
+                        out(f"{indent}else:")
+                        self.lines.extend(checks)
+            else:
+                # A subscript in a try costs nothing while the key is there, which it nearly always is: the API
+                # sends every field, null when it has no value.
+                out(f"{indent}try:")
+                out(f"{indent}    {v} = {data}[{key}]")
+                out(f"{indent}except KeyError:")
+                if field.required:
+                    out(f"{indent}    raise _missing({path}, {key}) from None")
+                else:
+                    out(f"{indent}    {v} = {self.name('D', _default(model, field.attr))}")
+                    if plan.extra:
+                        out(f"{indent}    {present} -= 1")
+                if checks:
+                    out(f"{indent}else:")
+                    self.lines.extend(checks)
             values[field.attr] = v
-        result = f"o{tag}"
         if _fills_slots(model, built_class):
             # Made empty and filled here: the same slots __init__ would set, without its call and keyword defaults.
             out(f"{indent}{result} = new({self.name('C', built_class)})")
@@ -330,18 +472,25 @@ class _Emitter(SourceWriter):
             out(f"{indent}{result} = {self.name('C', built_class)}({passed})")
             unknown = None
         if plan.extra:
-            known = self.name("K", plan.keys)
-            out(f"{indent}if len({data}) != {present}:")
-            out(f"{indent}    {result}.additional_properties = {{k: x for k, x in {data}.items() if k not in {known}}}")
-            if unknown is not None:
-                out(f"{indent}else:")
-                out(f"{indent}    {result}.additional_properties = {unknown}")
+            if self.shaped:
+                # A shape refuses unknown fields, so a shaped body had none.
+                out(f"{indent}{result}.additional_properties = {{}}")
+            else:
+                known = self.name("K", plan.keys)
+                out(f"{indent}if len({data}) != {present}:")
+                out(
+                    f"{indent}    {result}.additional_properties = "
+                    f"{{k: x for k, x in {data}.items() if k not in {known}}}"
+                )
+                if unknown is not None:
+                    out(f"{indent}else:")
+                    out(f"{indent}    {result}.additional_properties = {unknown}")
         return result
 
     def checks(
         self, model: Any, field: _Field, v: str, key: str, nested: str, path: str, indent: str, inside: frozenset[Any]
     ) -> list[str]:
-        """The lines that check and convert a field's value once read (none for a plain scalar)."""
+        """The lines that check and convert a field's value once read (none for a plain scalar that may be null)."""
         lines: list[str] = []
         out = lines.append
         null_refused = not field.nullable and (field.required or field.kind != _SCALAR)
@@ -349,7 +498,7 @@ class _Emitter(SourceWriter):
             # Scalars are kept as they came: a string in an int field is the server's problem, not a crash.
             if null_refused:
                 out(f"{indent}if {v} is None:")
-                out(f"{indent}    raise _null({path}, {key})")
+                out(f"{indent}    {self.fail(f'_null({path}, {key})')}")
             return lines
         if field.kind == _OPEN_ENUM:
             # Any string is kept (a value added to the API later), but nothing else: `status` steers the client.
@@ -357,19 +506,32 @@ class _Emitter(SourceWriter):
             out(f"{indent}    {v} = {self.name('E', field.target._value2member_map_.get)}({v}, {v})")
             if null_refused:
                 out(f"{indent}elif {v} is None:")
-                out(f"{indent}    raise _null({path}, {key})")
+                out(f"{indent}    {self.fail(f'_null({path}, {key})')}")
                 out(f"{indent}else:")
             else:
                 out(f"{indent}elif {v} is not None:")
-            out(f"{indent}    raise _not_string({path}, {key}, {v})")
+            out(f"{indent}    {self.fail(f'_not_string({path}, {key}, {v})')}")
             return lines
         if null_refused:
             out(f"{indent}if {v} is None:")
-            out(f"{indent}    raise _null({path}, {key})")
+            out(f"{indent}    {self.fail(f'_null({path}, {key})')}")
         else:
             out(f"{indent}if {v} is not None:")
             indent += "    "
-        if field.kind == _MODEL and field.target not in inside and field.target is not model:
+        if self.shaped and field.kind in (_MODEL, _MODEL_LIST):
+            # The shape made sure of the structure: a nested object is its shape (a dict for a mapping model), an
+            # array a list of them (models that contain themselves have no shape).
+            if field.kind == _MODEL_LIST:
+                target: Any = overlay_class(field.target) if self.public else field.target
+                out(f"{indent}{v} = [{self.name('B', _item_copier(target))}(x) for x in {v}]")
+            else:
+                self.lines, outer = lines, self.lines
+                try:
+                    built = self.emit(field.target, v, path, indent, inside | {model})
+                finally:
+                    self.lines = outer
+                out(f"{indent}{v} = {built}")
+        elif field.kind == _MODEL and field.target not in inside and field.target is not model:
             out(f"{indent}{nested} = ({path}, {key})")
             self.lines, outer = lines, self.lines
             try:
@@ -390,7 +552,7 @@ class _Emitter(SourceWriter):
         elif field.kind == _BOOL:
             # Booleans steer the client (`has_more` ends a walk), so "yes" or 1 is refused.
             out(f"{indent}if {v}.__class__ is not bool:")
-            out(f"{indent}    raise _not_bool({path}, {key}, {v})")
+            out(f"{indent}    {self.fail(f'_not_bool({path}, {key}, {v})')}")
         else:
             closed = self.name("T", field.target)
             out(f"{indent}try:")

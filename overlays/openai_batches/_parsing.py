@@ -7,10 +7,10 @@ from typing import TypeVar
 
 import httpx
 
-from . import _json, _shapes
+from . import _json
 from ._exceptions import APIResponseValidationError
 from ._http import CallContext
-from ._models import InvalidShape, build
+from ._models import InvalidShape, Refused, build, decoder
 
 T = TypeVar("T")
 
@@ -29,11 +29,11 @@ def model_parser(model: type[T]) -> Parse[T]:
 
 def parse_model(context: CallContext, response: httpx.Response, model: type[T]) -> T:
     """The body of a 2xx response as `model`; any other body is the server's error, reported as ours."""
-    decode = _shapes.decoder(model)
+    decode = decoder(model)
     if decode is not None:
         try:
             built: T = decode(response.content)
-        except _shapes.Refused:
+        except Refused:
             pass  # not the usual shape: the general path below gives the value or the error
         else:
             return built
