@@ -4,9 +4,10 @@ Two graphs of the overlay's modules: the imports that run when a module is impor
 `if` blocks included; `if TYPE_CHECKING:` blocks and function bodies left out), which must have no cycle at all; and
 the same with the imports inside functions added, which run later, the first time the function is called. A cycle
 there is two modules that need each other, one hiding it behind a function-level import; the command line
-(`cli` and `_cli_job`) and the models (`_models` and `types`) were untangled by moving what both need into a module
-both import. The cycles left in the second graph are listed below with the reason, and a listed cycle that is gone
-must leave the list.
+(`cli` and `_cli_job`), the models (`_models` and `types`) and the jobs (`job`, `creation`, `estimate`, `report`,
+which now share `jobs.summary` and `jobs.job_settings`) were untangled by moving what both need into a module both
+import. A cycle left in the second graph must be listed below with the reason, and a listed cycle that is gone must
+leave the list.
 """
 
 from __future__ import annotations
@@ -25,19 +26,7 @@ OVERLAY_ROOT = PROJECT / "overlays"
 OVERLAY_PKG = OVERLAY_ROOT / "openai_batches"
 
 # Cycles through function-level imports that remain, each with why it is there and what would remove it.
-KNOWN_DEFERRED_CYCLES: dict[frozenset[str], str] = {
-    frozenset(
-        {
-            "openai_batches.jobs.job",
-            "openai_batches.jobs.estimate",
-            "openai_batches.jobs.creation",
-            "openai_batches.jobs.report",
-        }
-    ): (
-        "`Job.estimate()`, `Job.write_report()` and `summarize` call into modules that build on `Job` and "
-        "`JobSummary`; moving `JobSummary`/`summarize` out of job.py and `JobSettings` out of creation.py removes it"
-    ),
-}
+KNOWN_DEFERRED_CYCLES: dict[frozenset[str], str] = {}
 
 
 def module_name(path: Path, root: Path = OVERLAY_ROOT) -> str:

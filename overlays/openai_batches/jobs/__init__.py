@@ -22,8 +22,9 @@ from .errors import (
     JobStateError,
 )
 from .estimate import JobEstimate, ModelEstimate
-from .job import Job, JobSummary, ModelPrice
+from .job import Job, ModelPrice
 from .settings import STATE_DIR_ENV, default_state_dir
+from .summary import JobSummary
 from .tokens import HeuristicEstimator, TiktokenEstimator, TokenEstimator, default_estimator
 
 __all__ = [

@@ -1,4 +1,8 @@
-"""Creating a job: its settings checked, its input read once into the store (local work only, no network)."""
+"""Creating a job: its settings checked, its input read once into the store (local work only, no network).
+
+`JobSettings` and `JobInput` are defined in `job_settings` (so that the cost estimate can take them without
+importing this module, which builds on `Job`) and importable from here too.
+"""
 
 from __future__ import annotations
 
@@ -10,74 +14,25 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .._config import NOT_GIVEN, NotGiven
 from .._exceptions import InvalidParameterError
-from ..batch_input import DEFAULT_LIMITS, BatchInput, BatchRequest, check_endpoint
-from ..prices import PricesArg
-from .budget import check_max_cost, check_priced, prices_json
+from ..batch_input import check_endpoint
+from .budget import check_priced
 from .errors import JobConflictError
 from .files import sync_folder
 from .ingest import Scan, hash_file, spooled, store_requests
 from .input_check import first_difference, input_changed_since_created
 from .job import Job, snapshot
+from .job_settings import DEFAULT_MAX_ATTEMPTS as DEFAULT_MAX_ATTEMPTS
+from .job_settings import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
+from .job_settings import JobInput as JobInput
+from .job_settings import JobSettings as JobSettings
 from .records import CREATED, JobRecord
 from .settings import check_name, job_folder
 from .store import SQLiteJobStore, open_store
 from .tokens import TokenEstimator, default_estimator
 
-DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_MAX_IN_FLIGHT = 8
 COMPLETION_WINDOWS = ("24h",)
-
-JobInput = str | os.PathLike[str] | BatchInput | Iterable[BatchRequest | Mapping[str, Any]]
-
-
-@dataclass(frozen=True)
-class JobSettings:
-    """The tunables of `jobs.create`; NOT_GIVEN keeps an existing job's value (a new job gets the default)."""
-
-    max_attempts: int | NotGiven = NOT_GIVEN
-    max_in_flight: int | NotGiven = NOT_GIVEN
-    enqueued_token_limit: int | NotGiven | None = NOT_GIVEN
-    max_batch_requests: int | NotGiven | None = NOT_GIVEN
-    # The cost budget in dollars (None: no cap; see `budget.py`) and the caller's prices it is counted at.
-    max_cost: float | NotGiven | None = NOT_GIVEN
-    prices: PricesArg | NotGiven | None = NOT_GIVEN
-
-    def __post_init__(self) -> None:
-        _count("max_attempts", self.max_attempts, maximum=100)
-        _count("max_in_flight", self.max_in_flight)
-        _count("enqueued_token_limit", self.enqueued_token_limit, optional=True)
-        _count("max_batch_requests", self.max_batch_requests, optional=True, maximum=DEFAULT_LIMITS.max_requests)
-        if self.max_cost is not NOT_GIVEN:
-            object.__setattr__(self, "max_cost", check_max_cost(self.max_cost))
-        if self.prices is not NOT_GIVEN:
-            prices_json(self.prices)  # refused now, by name, rather than when the job is written
-
-    def given(self) -> dict[str, Any]:
-        return {
-            name: value
-            for name, value in (
-                ("max_attempts", self.max_attempts),
-                ("max_in_flight", self.max_in_flight),
-                ("enqueued_token_limit", self.enqueued_token_limit),
-                ("max_batch_requests", self.max_batch_requests),
-                ("max_cost", self.max_cost),
-                ("prices", NOT_GIVEN if self.prices is NOT_GIVEN else prices_json(self.prices)),
-            )
-            if value is not NOT_GIVEN
-        }
-
-
-def _count(name: str, value: object, *, optional: bool = False, maximum: int | None = None) -> None:
-    if value is NOT_GIVEN or (optional and value is None):
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (maximum is not None and value > maximum):
-        upper = f" to {maximum:,}" if maximum is not None else ""
-        none = " or None" if optional else ""
-        raise InvalidParameterError(name, f"expected a whole number from 1{upper}{none}, got {value!r}")
 
 
 @dataclass(frozen=True)

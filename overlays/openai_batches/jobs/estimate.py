@@ -31,8 +31,8 @@ import attrs
 from .._exceptions import InvalidParameterError
 from ..batch_input import BatchInputError, check_endpoint
 from ..prices import PricesArg, PriceTable, price_table
-from .creation import JobInput, JobSettings
 from .ingest import Scan, spooled
+from .job_settings import JobInput, JobSettings
 from .planning import ShardLimits
 from .records import JobRecord
 from .store import JobStore

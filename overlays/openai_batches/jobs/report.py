@@ -23,11 +23,11 @@ from typing import Any, Final
 
 from ..prices import PricesArg
 from .files import replacing
-from .job import JobSummary, summarize
 from .job_results import _Files
 from .records import FINAL, JobRecord
 from .service import TERMINAL
 from .store import JobStore
+from .summary import JobSummary, summarize
 
 __all__ = ["write_report"]
 

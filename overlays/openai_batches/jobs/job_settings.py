@@ -1,0 +1,71 @@
+"""What `jobs.create` is given besides a name: the input it reads (`JobInput`) and the tunables (`JobSettings`).
+
+A module of its own so that the modules that only read settings or take an input, the cost estimate first, need
+not import `creation`, which builds on `Job`; the import then goes one way, from creation to here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._config import NOT_GIVEN, NotGiven
+from .._exceptions import InvalidParameterError
+from ..batch_input import DEFAULT_LIMITS, BatchInput, BatchRequest
+from ..prices import PricesArg
+from .budget import check_max_cost, prices_json
+
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "DEFAULT_MAX_IN_FLIGHT", "JobInput", "JobSettings"]
+
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_MAX_IN_FLIGHT = 8
+
+JobInput = str | os.PathLike[str] | BatchInput | Iterable[BatchRequest | Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """The tunables of `jobs.create`; NOT_GIVEN keeps an existing job's value (a new job gets the default)."""
+
+    max_attempts: int | NotGiven = NOT_GIVEN
+    max_in_flight: int | NotGiven = NOT_GIVEN
+    enqueued_token_limit: int | NotGiven | None = NOT_GIVEN
+    max_batch_requests: int | NotGiven | None = NOT_GIVEN
+    # The cost budget in dollars (None: no cap; see `budget.py`) and the caller's prices it is counted at.
+    max_cost: float | NotGiven | None = NOT_GIVEN
+    prices: PricesArg | NotGiven | None = NOT_GIVEN
+
+    def __post_init__(self) -> None:
+        _count("max_attempts", self.max_attempts, maximum=100)
+        _count("max_in_flight", self.max_in_flight)
+        _count("enqueued_token_limit", self.enqueued_token_limit, optional=True)
+        _count("max_batch_requests", self.max_batch_requests, optional=True, maximum=DEFAULT_LIMITS.max_requests)
+        if self.max_cost is not NOT_GIVEN:
+            object.__setattr__(self, "max_cost", check_max_cost(self.max_cost))
+        if self.prices is not NOT_GIVEN:
+            prices_json(self.prices)  # refused now, by name, rather than when the job is written
+
+    def given(self) -> dict[str, Any]:
+        return {
+            name: value
+            for name, value in (
+                ("max_attempts", self.max_attempts),
+                ("max_in_flight", self.max_in_flight),
+                ("enqueued_token_limit", self.enqueued_token_limit),
+                ("max_batch_requests", self.max_batch_requests),
+                ("max_cost", self.max_cost),
+                ("prices", NOT_GIVEN if self.prices is NOT_GIVEN else prices_json(self.prices)),
+            )
+            if value is not NOT_GIVEN
+        }
+
+
+def _count(name: str, value: object, *, optional: bool = False, maximum: int | None = None) -> None:
+    if value is NOT_GIVEN or (optional and value is None):
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (maximum is not None and value > maximum):
+        upper = f" to {maximum:,}" if maximum is not None else ""
+        none = " or None" if optional else ""
+        raise InvalidParameterError(name, f"expected a whole number from 1{upper}{none}, got {value!r}")
