@@ -385,3 +385,28 @@ def test_a_public_model_passes_class_keywords_on_to_its_other_bases() -> None:
 
     assert seen == [("Public", "mine")]
     assert overlay_class(Base) is Public
+
+
+@attrs.define
+class Unnamed:
+    """A generated-style model that `types` does not name (a model added to the spec after this release)."""
+
+    label: str
+
+
+def test_a_named_public_class_replaces_the_one_made_on_the_spot_and_then_stays() -> None:
+    made = overlay_class(Unnamed)
+    assert made.__module__ == "openai_batches._models" and issubclass(made, Unnamed)
+    assert build(made, {"label": "a"}).label == "a"
+
+    class Named(WireModel, Unnamed):
+        __slots__ = ()
+
+    assert overlay_class(Unnamed) is Named
+    assert type(build(Named, {"label": "b"})) is Named
+
+    class Later(WireModel, Unnamed):
+        __slots__ = ()
+
+    # The first named class is the model's class: a second one (a user's subclass, say) does not take its place.
+    assert overlay_class(Unnamed) is Named

@@ -61,6 +61,11 @@ DELIBERATE: dict[tuple[str, str], str] = {
     ("openai_batches._client.AsyncBatchClient", "with_options"): "the same `api_key` callable difference as the "
     "constructor",
     ("openai_batches._client.AsyncBatchClient", "copy"): "`copy` is `with_options`",
+    ("openai_batches._azure.AsyncAzureBatchClient", "__init__"): "the `api_key` callable difference of "
+    "`AsyncBatchClient` (the token provider's, spelled `AsyncAzureADTokenProvider` as in the SDK, reads alike)",
+    ("openai_batches._azure.AsyncAzureBatchClient", "with_options"): "the same `api_key` callable difference as the "
+    "constructor",
+    ("openai_batches._azure.AsyncAzureBatchClient", "copy"): "`copy` is `with_options`",
     ("openai_batches.resources.batches.AsyncBatches", "list"): "returns an `AsyncPaginator` (see NO_TWIN), the sync "
     "twin the first `SyncCursorPage`",
     ("openai_batches.resources.batches.AsyncBatchesWithRawResponse", "list"): "see `AsyncBatches.list`",

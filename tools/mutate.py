@@ -77,6 +77,7 @@ TARGETS = (
         "overlays/openai_batches/_models.py",
         (
             "tests/test_model_builder.py",
+            "tests/test_public_typing.py",
             "tests/test_sdk_models.py",
             "tests/test_models.py",
             "tests/test_decoding.py",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._azure import AsyncAzureBatchClient, AzureBatchClient
     from ._client import (
         AsyncBatchClient,
         BatchClient,
@@ -138,12 +139,14 @@ _EXPORTS: dict[str, str] = {
     "APIStatusError": "._exceptions",
     "APITimeoutError": "._exceptions",
     "AsyncAPIResponse": "._response",
+    "AsyncAzureBatchClient": "._azure",
     "AsyncBatchClient": "._client",
     "AsyncContentCall": "._content",
     "AsyncCursorPage": "._pagination",
     "AsyncFileContent": "._content",
     "AsyncPaginator": "._pagination",
     "AuthenticationError": "._exceptions",
+    "AzureBatchClient": "._azure",
     "BadRequestError": "._exceptions",
     "Batch": ".types",
     "BatchClient": "._client",
@@ -279,12 +282,14 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncAPIResponse",
+    "AsyncAzureBatchClient",
     "AsyncBatchClient",
     "AsyncContentCall",
     "AsyncCursorPage",
     "AsyncFileContent",
     "AsyncPaginator",
     "AuthenticationError",
+    "AzureBatchClient",
     "BadRequestError",
     "Batch",
     "BatchClient",

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
+from ._azure import AzureBatchClient
 from ._cli_output import Output, clean
 from ._cli_progress import WaitProgress
 from ._client import BatchClient
@@ -106,7 +108,19 @@ def given_prices(run: Run) -> dict[str, ModelPrice | Mapping[str, float]] | None
     return given or None
 
 
-def input_endpoint(path: Path, given: str | None) -> str | None:
+def known_endpoints(azure: bool = False) -> tuple[str, ...]:
+    """The endpoints a batch may name; Azure OpenAI takes each also without its `/v1` (`/chat/completions`)."""
+    if not azure:
+        return KNOWN_ENDPOINTS
+    return KNOWN_ENDPOINTS + tuple(endpoint.removeprefix("/v1") for endpoint in KNOWN_ENDPOINTS)
+
+
+def unknown_endpoint(endpoint: str, source: str, azure: bool) -> UsageError:
+    known = ", ".join(known_endpoints(azure))
+    return UsageError(f"unknown endpoint {clean(endpoint)!r}{source}; valid endpoints: {known}")
+
+
+def input_endpoint(path: Path, given: str | None, azure: bool = False) -> str | None:
     """The endpoint named, or else the first request's url, checked against the endpoints the service knows."""
     endpoint = given
     source = ""
@@ -120,8 +134,8 @@ def input_endpoint(path: Path, given: str | None) -> str | None:
                         return None  # the input check names the line and the problem
                     endpoint, source = (url, f" (the url of the first request in {clean(str(path))})")
                     break
-    if isinstance(endpoint, str) and endpoint not in KNOWN_ENDPOINTS:
-        raise UsageError(f"unknown endpoint {clean(endpoint)!r}{source}; valid endpoints: {', '.join(KNOWN_ENDPOINTS)}")
+    if isinstance(endpoint, str) and endpoint not in known_endpoints(azure):
+        raise unknown_endpoint(endpoint, source, azure)
     return endpoint if isinstance(endpoint, str) else None
 
 
@@ -144,14 +158,36 @@ class Run:
         self.waiting_for: str | None = None
         self.base_url: str | None = None
 
+    @property
+    def azure(self) -> bool:
+        """Whether the commands talk to Azure OpenAI: `--azure-endpoint`, or AZURE_OPENAI_ENDPOINT without a
+        `--base-url` (which names a service outright)."""
+        if self.args.azure_endpoint:
+            if self.args.base_url:
+                raise UsageError("give --azure-endpoint or --base-url, not both")
+            return True
+        return not self.args.base_url and bool(os.environ.get("AZURE_OPENAI_ENDPOINT"))
+
     def client(self, progress: Sleeper | None = None) -> BatchClient:
-        """The client every command uses: `--api-key` and `--base-url` over the environment; retries wait through
-        `progress` (else the batch progress display, if one is shown) so that it keeps drawing."""
+        """The client every command uses: `--api-key` and `--base-url` (or the Azure options) over the environment;
+        retries wait through `progress` (else the batch progress display, if one is shown) so that it keeps
+        drawing."""
         sleeper = progress if progress is not None else self.progress
         policy = None if sleeper is None else RetryPolicy(sleep=sleeper.sleep)
-        client = BatchClient(
-            api_key=self.args.api_key or None, base_url=self.args.base_url or None, retry_policy=policy
-        )
+        client: BatchClient
+        if self.azure:
+            client = AzureBatchClient(
+                api_key=self.args.api_key or None,
+                azure_endpoint=self.args.azure_endpoint or None,
+                api_version=self.args.api_version or None,
+                retry_policy=policy,
+            )
+        else:
+            if self.args.api_version:
+                raise UsageError("--api-version is for Azure OpenAI: give --azure-endpoint (or AZURE_OPENAI_ENDPOINT)")
+            client = BatchClient(
+                api_key=self.args.api_key or None, base_url=self.args.base_url or None, retry_policy=policy
+            )
         self.base_url = str(client.base_url)
         return client
 

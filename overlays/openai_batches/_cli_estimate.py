@@ -69,7 +69,7 @@ def estimate_file(run: Run, path: Path) -> JobEstimate:
         raise UsageError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
     return estimate_input(
         path,
-        endpoint=input_endpoint(path, args.endpoint),
+        endpoint=input_endpoint(path, args.endpoint, run.azure),
         prices=given_prices(run),
         max_batch_requests=args.max_batch_requests,
         enqueued_token_limit=args.enqueued_token_limit,

@@ -415,7 +415,7 @@ def _run(run: Run) -> int:
     # A failure while the input is read or the job recorded leaves the job as it was (its input is read in one
     # transaction): the same command goes on, whether the job existed before or not.
     with _local_state(run, f"run the same `{PROG} job run` again"):
-        endpoint = input_endpoint(path, args.endpoint)
+        endpoint = input_endpoint(path, args.endpoint, run.azure)
         with run.client() as client:
             job = _conflicts_are_usage(
                 lambda: client.jobs.create(args.name, path, endpoint=endpoint, state_dir=args.state_dir, **settings)

@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+C = TypeVar("C", bound="_ClientBase")
 
 _MERGED_SETTINGS = frozenset({"default_headers", "set_default_headers", "default_query", "set_default_query"})
 
@@ -286,6 +287,20 @@ class _ClientBase:
     _builder: RequestBuilder
     # What `is_closed()` asks: the caller's own client when one was given (an httpx2 one sits behind a wrapper).
     _source: Any
+    _pool: _SharedPool | None
+
+    def _adapt_options(self, options: ClientOptions) -> ClientOptions:
+        """The resolved settings as this kind of client sends them: a hook for a service that takes its key its own
+        way (the Azure clients send `api-key`), so the request path stays one for every client."""
+        return options
+
+    def _share_pool(self, twin: C) -> C:
+        """`twin`, a `with_options` copy built over this client's HTTP client, keeping the pool open while in use."""
+        if self._pool is not None:
+            self._pool.attach(twin)
+        twin._pool = self._pool
+        twin._source = self._source
+        return twin
 
     @property
     def base_url(self) -> httpx.URL:
@@ -450,7 +465,7 @@ class BatchClient(_ClientBase):
             or None
         )
         http = _sync_http(http_client)
-        self._options = resolve_options(
+        options = resolve_options(
             api_key=api_key,
             organization=organization,
             project=project,
@@ -462,6 +477,7 @@ class BatchClient(_ClientBase):
             retry_policy=retry_policy,
             default_query=default_query,
         )
+        self._options = self._adapt_options(options)
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=self._options.timeout)
         self._source = http_client if http_client is not None else self._http
@@ -587,12 +603,7 @@ class BatchClient(_ClientBase):
         )
         if http_client is not None:
             return BatchClient(**settings, http_client=http_client)
-        twin = BatchClient(**settings, http_client=self._http)
-        if self._pool is not None:
-            self._pool.attach(twin)  # the pool stays open while the copy is in use
-        twin._pool = self._pool
-        twin._source = self._source
-        return twin
+        return self._share_pool(BatchClient(**settings, http_client=self._http))
 
     copy = with_options
 
@@ -684,7 +695,7 @@ class AsyncBatchClient(_ClientBase):
             or None
         )
         http = _async_http(http_client)
-        self._options = resolve_options(
+        options = resolve_options(
             api_key=api_key,
             organization=organization,
             project=project,
@@ -696,6 +707,7 @@ class AsyncBatchClient(_ClientBase):
             retry_policy=retry_policy,
             default_query=default_query,
         )
+        self._options = self._adapt_options(options)
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=self._options.timeout)
         self._source = http_client if http_client is not None else self._http
@@ -818,12 +830,7 @@ class AsyncBatchClient(_ClientBase):
         )
         if http_client is not None:
             return AsyncBatchClient(**settings, http_client=http_client)
-        twin = AsyncBatchClient(**settings, http_client=self._http)
-        if self._pool is not None:
-            self._pool.attach(twin)  # the pool stays open while the copy is in use
-        twin._pool = self._pool
-        twin._source = self._source
-        return twin
+        return self._share_pool(AsyncBatchClient(**settings, http_client=self._http))
 
     copy = with_options
 

@@ -83,6 +83,10 @@ class ClientOptions:
     default_query: Mapping[str, QueryValue] = attrs.field(factory=dict)
     # Called for every attempt when given; `api_key` is then empty and no Authorization is sent in its name.
     api_key_provider: APIKeyProvider | None = None
+    # The header the key travels in: `Authorization: Bearer KEY`, or another service's own (Azure's `api-key: KEY`).
+    key_header: str = "Authorization"
+    # The argument the key or its callable was given as, named in the errors about it.
+    key_param: str = "api_key"
 
     def __repr__(self) -> str:
         # The key is left out on purpose: reprs end up in logs and bug reports.
@@ -91,10 +95,14 @@ class ClientOptions:
             f"project={self.project!r}, timeout={self.timeout!r}, max_retries={self.max_retries!r}, api_key=<hidden>)"
         )
 
+    def key_value(self, key: str) -> str:
+        """What `key_header` carries for `key`: a bearer token in Authorization, the bare key in any other."""
+        return f"Bearer {key}" if self.key_header == "Authorization" else key
+
     def auth_headers(self) -> httpx.Headers:
         headers = httpx.Headers({"User-Agent": USER_AGENT, "Accept": "application/json"})
         if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+            headers[self.key_header] = self.key_value(self.api_key)
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:
@@ -283,31 +291,32 @@ def resolve_options(
     )
 
 
-def provided_key(value: object) -> str:
-    """What the `api_key` callable returned, checked as a key given directly is, never repeated in the message."""
+def provided_key(value: object, param: str = "api_key") -> str:
+    """What the `api_key` callable (or the one `param` names) returned, checked as a key given directly is, never
+    repeated in the message."""
     if inspect.isawaitable(value):
         if inspect.iscoroutine(value):
             value.close()  # never awaited: closed here so Python does not warn about it
         raise APIKeyProviderError(
-            "The api_key callable returned an awaitable: an async callable needs AsyncBatchClient, or make it a plain "
-            "function that returns the key."
+            f"The {param} callable returned an awaitable: an async callable needs AsyncBatchClient (or "
+            "AsyncAzureBatchClient), or make it a plain function that returns the key."
         )
     if not isinstance(value, str):
-        raise APIKeyProviderError(f"The api_key callable returned {type(value).__name__}, not a string key.")
+        raise APIKeyProviderError(f"The {param} callable returned {type(value).__name__}, not a string key.")
     if not value:
-        raise APIKeyProviderError("The api_key callable returned an empty string, not a key.")
+        raise APIKeyProviderError(f"The {param} callable returned an empty string, not a key.")
     try:
-        check_headers({"Authorization": value}, "api_key")
+        check_headers({"Authorization": value}, param)
     except InvalidParameterError:
         raise APIKeyProviderError(
-            "The api_key callable returned a key that cannot travel in a header (it must be printable ASCII "
+            f"The {param} callable returned a key that cannot travel in a header (it must be printable ASCII "
             "without leading or trailing whitespace)."
         ) from None
     return value
 
 
-def provider_failed(exc: Exception) -> APIKeyProviderError:
-    return APIKeyProviderError(f"The api_key callable raised {type(exc).__name__}: {exc}")
+def provider_failed(exc: Exception, param: str = "api_key") -> APIKeyProviderError:
+    return APIKeyProviderError(f"The {param} callable raised {type(exc).__name__}: {exc}")
 
 
 def check_body(body: object, param: str = "extra_body") -> dict[str, Any]:

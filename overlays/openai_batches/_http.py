@@ -142,8 +142,10 @@ class RequestBuilder:
         self._http = http
         # Every key this client has sent, so errors hide a rotated one too; the static key, if any, first.
         self._secrets: list[str] = [options.api_key] if options.api_key else []
-        # Headers that name their own Authorization make the callable pointless: the SDK does not call it then.
-        self._own_authorization = any(name.lower() == "authorization" for name in options.default_headers)
+        # Headers that name their own key header (Authorization, Azure's api-key) make the callable pointless: the
+        # SDK does not call it then.
+        self._key_header = options.key_header.lower()
+        self._own_authorization = any(name.lower() == self._key_header for name in options.default_headers)
         base = str(options.base_url)
         # Paths go between the base path and the base URL's own query (an `api-version=` of a gateway, say);
         # as text, so building a request parses the URL once, as a plain httpx call does.
@@ -206,7 +208,7 @@ class RequestBuilder:
     def _wants_key(self, context: CallContext) -> bool:
         if self.options.api_key_provider is None or self._own_authorization:
             return False
-        return not any(name.lower() == "authorization" for name in context.headers)
+        return not any(name.lower() == self._key_header for name in context.headers)
 
     def _call_provider(self) -> object:
         provider = self.options.api_key_provider
@@ -217,12 +219,12 @@ class RequestBuilder:
             raise self._provider_error(exc) from self.cause(exc)
 
     def _provider_error(self, exc: Exception) -> OpenAIBatchesError:
-        error = provider_failed(exc)
+        error = provider_failed(exc, self.options.key_param)
         error.args = (self.redact(str(error)),)
         return error
 
     def _remember(self, value: object) -> str:
-        key = provided_key(value)
+        key = provided_key(value, self.options.key_param)
         if key in self._secrets:
             self._secrets.remove(key)
         self._secrets.append(key)
@@ -291,7 +293,7 @@ class RequestBuilder:
             # The merged set's encoding was worked out once; the copy keeps it rather than trying every header again.
             headers = httpx.Headers(headers, encoding=headers.encoding)
             if key is not None:
-                headers["Authorization"] = f"Bearer {key}"
+                headers[self.options.key_header] = self.options.key_value(key)
             # As httpx merges a request's headers: each name replaces the client's, and names that differ only in
             # case are all sent, as they would be by a bare httpx call.
             headers.update(context.headers)
@@ -323,7 +325,7 @@ class RequestBuilder:
         """The request built by `http.build_request`: for uploads, and for clients that build requests their way."""
         merged = dict(self._header_map if files is None else self._upload_header_map)
         if key is not None:
-            merged["authorization"] = ("Authorization", f"Bearer {key}")
+            merged[self._key_header] = (self.options.key_header, self.options.key_value(key))
         for name, value in context.headers.items():
             merged[name.lower()] = (name, value)
         timeout: httpx.Timeout | httpx._client.UseClientDefault = (

@@ -11,8 +11,10 @@
     openai-batches serve --port 8000 --data-dir ./batches-data   # the local Batch API server
 
 Settings come from the same environment variables as the library (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID,
-OPENAI_PROJECT_ID), or from `--api-key` / `--base-url`. stdout carries only the command's result (text, or JSON with
-`--json`); progress and errors go to stderr, an error as one line and never a traceback.
+OPENAI_PROJECT_ID), or from `--api-key` / `--base-url`; with `--azure-endpoint` or AZURE_OPENAI_ENDPOINT (and no
+`--base-url`), Azure OpenAI's (AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN, OPENAI_API_VERSION). stdout carries
+only the command's result (text, or JSON with `--json`); progress and errors go to stderr, an error as one line and
+never a traceback.
 
 The server is a separate package in the same wheel; only `serve` imports it, the client library never does.
 Standard-library argparse only: the command line adds no dependency to the package.
@@ -25,6 +27,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TextIO
@@ -46,7 +49,9 @@ from ._cli_common import (
     CommandError,
     Run,
     UsageError,
+    known_endpoints,
     seconds,
+    unknown_endpoint,
 )
 from ._cli_estimate import add_estimate_parser
 from ._cli_job import add_job_parser
@@ -151,6 +156,20 @@ def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         metavar="URL",
         default=default(None),
         help="API base URL (default: $OPENAI_BASE_URL or https://api.openai.com/v1)",
+    )
+    parser.add_argument(
+        "--azure-endpoint",
+        metavar="URL",
+        default=default(None),
+        help="an Azure OpenAI resource, https://NAME.openai.azure.com (default: $AZURE_OPENAI_ENDPOINT); the key is "
+        "then --api-key or $AZURE_OPENAI_API_KEY (or an Entra ID token in $AZURE_OPENAI_AD_TOKEN)",
+    )
+    parser.add_argument(
+        "--api-version",
+        metavar="VERSION",
+        default=default(None),
+        help="with Azure: a dated API version such as 2024-10-21 for the /openai/...?api-version= paths "
+        "(default: $OPENAI_API_VERSION, else the v1 API)",
     )
 
 
@@ -307,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _usage(parser, "`serve` takes its own options: run `openai-batches serve ...` with serve first")
 
-    secrets = [args.api_key or "", os.environ.get("OPENAI_API_KEY", "")]
+    secrets = [
+        args.api_key or "",
+        *(os.environ.get(name, "") for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN")),
+    ]
     out = Output(stdout, stderr, as_json=args.json, secrets=secrets)
     run = Run(args, out)
     handler: Callable[[Run], int] = args.handler
@@ -329,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         run.finish_progress()
-        code, explanation = _explain(exc, run.base_url)
+        code, explanation = _explain(exc, run.base_url, azure=_is_azure(run))
         if explanation is None:
             raise  # not an expected error: a bug, and its traceback is the useful report
         out.error(explanation)
@@ -344,20 +366,29 @@ def _usage(parser: argparse.ArgumentParser, message: str) -> int:
     return EXIT_USAGE
 
 
-def _explain(exc: Exception, base_url: str | None = None) -> tuple[int, str | None]:
+def _is_azure(run: Run) -> bool:
+    try:
+        return run.azure
+    except UsageError:
+        return False
+
+
+def _explain(exc: Exception, base_url: str | None = None, *, azure: bool = False) -> tuple[int, str | None]:
     """The exit status and the one-line message for an expected error; (1, None) for anything unexpected."""
     if isinstance(exc, UsageError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, CommandError):
         return exc.code, str(exc)
     if isinstance(exc, MissingAPIKeyError):
+        if azure:
+            return EXIT_USAGE, "no API key: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN (or pass --api-key)"
         return EXIT_USAGE, "no API key: set OPENAI_API_KEY (or pass --api-key)"
     if isinstance(exc, BatchInputError):
         return EXIT_USAGE, f"the input file would be rejected: {exc}"
     if isinstance(exc, InvalidParameterError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, APIStatusError):
-        return EXIT_ERROR, _status_message(exc) + _base_url_hint(exc, base_url)
+        return EXIT_ERROR, _status_message(exc, azure) + ("" if azure else _base_url_hint(exc, base_url))
     if isinstance(exc, APITimeoutError):
         return EXIT_ERROR, f"the API did not answer in time: {exc.message}{_attempts(exc)}"
     if isinstance(exc, APIConnectionError):
@@ -401,7 +432,7 @@ def _attempts(exc: APIError) -> str:
     return f" (after {exc.attempts} attempts)" if exc.attempts > 1 else ""
 
 
-def _status_message(exc: APIStatusError) -> str:
+def _status_message(exc: APIStatusError, azure: bool = False) -> str:
     kinds: list[tuple[type[APIStatusError], str]] = [
         (AuthenticationError, "authentication failed"),
         (PermissionDeniedError, "permission denied"),
@@ -410,7 +441,8 @@ def _status_message(exc: APIStatusError) -> str:
     ]
     kind = next((label for cls, label in kinds if isinstance(exc, cls)), "the API refused the request")
     request = f", request id {exc.request_id}" if exc.request_id else ""
-    hint = " (check OPENAI_API_KEY or --api-key)" if isinstance(exc, AuthenticationError) else ""
+    variable = "AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY"
+    hint = f" (check {variable} or --api-key)" if isinstance(exc, AuthenticationError) else ""
     return f"{kind} (HTTP {exc.status_code}{request}): {exc.message}{hint}"
 
 
@@ -422,7 +454,8 @@ def _submit(run: Run) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
-    endpoint = _known_endpoint(args.endpoint) if args.endpoint is not None else _endpoint_of(path)
+    azure = run.azure
+    endpoint = _known_endpoint(args.endpoint, "", azure) if args.endpoint is not None else _endpoint_of(path, azure)
     metadata = dict(args.metadata) or None
     if args.wait:
         run.start_progress()
@@ -441,13 +474,16 @@ def _submit(run: Run) -> int:
         return _wait_for(run, client, batch)
 
 
-def _known_endpoint(endpoint: str, source: str = "") -> BatchEndpoint:
+def _known_endpoint(endpoint: str, source: str = "", azure: bool = False) -> BatchEndpoint:
+    if endpoint not in known_endpoints(azure):
+        raise unknown_endpoint(endpoint, source, azure)
     if endpoint not in KNOWN_ENDPOINTS:
-        raise UsageError(f"unknown endpoint {clean(endpoint)!r}{source}; valid endpoints: {', '.join(KNOWN_ENDPOINTS)}")
+        # Azure's form without /v1, sent as written: the lines name it so too.
+        return typing.cast(BatchEndpoint, endpoint)
     return BatchEndpoint(endpoint)
 
 
-def _endpoint_of(path: Path) -> BatchEndpoint:
+def _endpoint_of(path: Path, azure: bool = False) -> BatchEndpoint:
     """The endpoint every line of the file names in its `url` (the file is checked as the service would)."""
     try:
         summary = validate_file(path)
@@ -460,7 +496,7 @@ def _endpoint_of(path: Path) -> BatchEndpoint:
         ) from None
     if summary.endpoint is None:
         raise UsageError(f"{clean(str(path))} holds no requests, so there is no endpoint to read from it")
-    return _known_endpoint(summary.endpoint, f" (the url of the lines in {clean(str(path))})")
+    return _known_endpoint(summary.endpoint, f" (the url of the lines in {clean(str(path))})", azure)
 
 
 def _wait(run: Run) -> int:

@@ -25,6 +25,9 @@ What it does
   and an `x-request-id` header on every answer. Bearer auth: the keys given with `--api-key` or in
   `OPENAI_BATCHES_SERVER_API_KEYS` (comma-separated), or with none configured any non-empty key, on a loopback
   address only unless `--allow-any-key` says so. Each key sees only its own files and batches.
+- Azure OpenAI's paths for the same resources (`/openai/v1/...`, and `/openai/...?api-version=...` as
+  `AzureOpenAI(azure_endpoint=..., api_version=...)` calls them), with Azure's `api-key` or bearer credentials and
+  its 401 and 404 bodies, over the same store (see `azure`).
 - Batches run `validating -> in_progress -> finalizing -> completed`, each status step lasting 0.25 s and request
   lines answered as fast as the machine allows (`--tick` or `--speed` pace every line and step instead), with
   `request_counts`, timestamps, `usage` and `model` filled in as the real service does. Input files are validated

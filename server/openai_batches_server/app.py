@@ -7,7 +7,10 @@ answer is lost). Every answer, errors included, carries `x-request-id` and `open
 
 Routes match the raw, still percent-encoded path, one segment per id, and each id is decoded on its own: an id
 holding `%2F` is an id with a slash in it (an unknown file), never a second path segment. A known path asked with
-another method (HEAD, OPTIONS, TRACE, anything) answers 405 with `Allow`.
+another method (HEAD, OPTIONS, TRACE, anything) answers 405 with `Allow`. Azure OpenAI's paths for the same
+resources (`/openai/v1/files`, `/openai/files?api-version=...`) are mapped onto the same table before matching, and
+the request remembers that it came that way (`azure`): Azure's credentials, its 401 and 404 bodies, and batch
+endpoints without `/v1` apply to it alone.
 
 Endpoints are short synchronous functions over SQLite and files, so they run on the event loop itself: handing each
 to a worker thread costs more than the work, and cut what a single client got through (`make bench` measures it;
@@ -32,9 +35,9 @@ from starlette.responses import Response as StarletteResponse
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from . import azure, ids
 from . import batches_endpoints as batches
 from . import files_endpoints as files
-from . import ids
 from .auth import Authenticator
 from .capacity import UploadSlots, out_of_descriptors
 from .context import Context
@@ -81,7 +84,8 @@ ROUTES = (
 )
 
 
-def find_route(method: str, raw_path: str) -> tuple[Route, dict[str, str]]:
+def find_route(method: str, raw_path: str, asked: str | None = None) -> tuple[Route, dict[str, str]]:
+    """The route for `raw_path`; errors name `asked`, the path as the client sent it, when it was mapped."""
     allowed: set[str] = set()
     for route in ROUTES:
         match = route.pattern.fullmatch(raw_path)
@@ -90,12 +94,25 @@ def find_route(method: str, raw_path: str) -> tuple[Route, dict[str, str]]:
         if route.method == method:
             return route, {name: unquote(value, errors="replace") for name, value in match.groupdict().items()}
         allowed.add(route.method)
-    shown = unquote(raw_path, errors="replace")
+    shown = unquote(asked or raw_path, errors="replace")
     if allowed:
         raise APIError(
             405, f"Invalid method for URL ({method} {shown}).", headers={"Allow": ", ".join(sorted(allowed))}
         )
     raise not_found(f"Invalid URL ({method} {shown})")
+
+
+def _find_azure_route(
+    method: str, raw_path: str, routed: azure.RoutedPath, query: dict[str, str]
+) -> tuple[Route, dict[str, str]]:
+    """The route an Azure path maps to; an unknown path, or a dated one without `api-version`, is Azure's 404."""
+    azure.check_api_version(routed, query)
+    try:
+        return find_route(method, routed.path, raw_path)
+    except APIError as exc:
+        if exc.status == 404:
+            raise azure.resource_not_found() from None
+        raise
 
 
 def parse_query(query_string: bytes) -> dict[str, str]:
@@ -169,12 +186,20 @@ class ApiApp:
         latency = self.faults.config.latency
         if latency:
             await anyio.sleep(latency)
-        owner = self.authenticator.owner(headers.get("authorization"))
         method: str = scope["method"]
         # raw_path is optional in ASGI; uvicorn and httpx's ASGITransport both give it.
         raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else quote(scope["path"])
-        route, params = find_route(method, raw_path)
-        request = Request(method, unquote(raw_path), parse_query(scope["query_string"]), headers, owner, params)
+        routed = azure.route_path(raw_path)
+        if routed.dialect == "azure":
+            owner = self.authenticator.azure_owner(headers.get("api-key"), headers.get("authorization"))
+            # The query first: which api-version was asked decides whether the path exists.
+            query = parse_query(scope["query_string"])
+            route, params = _find_azure_route(method, raw_path, routed, query)
+        else:
+            owner = self.authenticator.owner(headers.get("authorization"))
+            route, params = find_route(method, raw_path)
+            query = parse_query(scope["query_string"])
+        request = Request(method, unquote(raw_path), query, headers, owner, params, dialect=routed.dialect)
         fault = self.faults.draw()
         if fault is not None and self.faults.config.timing == "before":
             raise fault

@@ -1,10 +1,15 @@
-"""/v1/batches: create (with Idempotency-Key, unless the server ignores it), list newest first, retrieve, cancel."""
+"""/v1/batches: create (with Idempotency-Key, unless the server ignores it), list newest first, retrieve, cancel.
+
+Through an Azure path the endpoint may also be written without `/v1` (`/chat/completions`), and is kept so (see
+`azure`); through `/v1` it must be one of ENDPOINTS exactly.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from . import ids
+from .azure import azure_endpoint, openai_endpoint
 from .context import Context
 from .errors import (
     NO_RETRY,
@@ -61,7 +66,7 @@ def create_batch(ctx: Context, request: Request) -> Response:
                 record = storage.batch_by_id(earlier[1])
                 assert record is not None
                 return json_response(batch_object(record))
-        record = _new_batch(ctx, request.owner, payload)
+        record = _new_batch(ctx, request.owner, payload, azure=request.dialect == "azure")
         storage.add_batch(record)
         if key is not None:
             storage.remember_request(request.owner, "batches", key, fingerprint, record.id, record.created_at)
@@ -85,7 +90,7 @@ def _json_body(request: Request) -> dict[str, Any]:
     return payload
 
 
-def _new_batch(ctx: Context, owner: str, payload: dict[str, Any]) -> BatchRecord:
+def _new_batch(ctx: Context, owner: str, payload: dict[str, Any], *, azure: bool = False) -> BatchRecord:
     for name in payload:
         if name not in CREATE_PARAMS:
             raise unknown_parameter(name)
@@ -95,17 +100,22 @@ def _new_batch(ctx: Context, owner: str, payload: dict[str, Any]) -> BatchRecord
         if not isinstance(payload[name], str):
             raise invalid_type(name, "a string", payload[name])
     endpoint = payload["endpoint"]
-    if endpoint in RETIRED_ENDPOINTS:
+    # Azure takes either form and names its own; /v1 takes only the /v1 forms.
+    known = openai_endpoint(endpoint) if azure else endpoint
+    supported = tuple(azure_endpoint(choice) for choice in ENDPOINTS) if azure else ENDPOINTS
+    if known in RETIRED_ENDPOINTS:
         raise invalid_request(
             f"Invalid value: '{endpoint}'. Batches no longer accept this endpoint "
-            f"(since {RETIRED_ENDPOINTS[endpoint]}). Supported values are: "
-            + ", ".join(f"'{choice}'" for choice in ENDPOINTS)
+            f"(since {RETIRED_ENDPOINTS[known]}). Supported values are: "
+            + ", ".join(f"'{choice}'" for choice in supported)
             + ".",
             param="endpoint",
             code="invalid_value",
         )
-    if endpoint not in ENDPOINTS:
-        raise invalid_value("endpoint", endpoint, ENDPOINTS)
+    if known not in ENDPOINTS:
+        raise invalid_value("endpoint", endpoint, supported)
+    if azure:
+        endpoint = azure_endpoint(endpoint)
     if payload["completion_window"] not in COMPLETION_WINDOWS:
         raise invalid_value("completion_window", payload["completion_window"], COMPLETION_WINDOWS)
     metadata = _metadata(payload.get("metadata"))

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from .azure import Dialect
 from .errors import APIError
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ class Request:
     path_params: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     form: FormData | None = None
+    # Which API the client called: "azure" for the /openai/... paths (see `azure`), where a batch's endpoint and
+    # its lines' URLs may be written without /v1.
+    dialect: Dialect = "openai"
 
 
 @dataclass

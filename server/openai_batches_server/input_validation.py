@@ -6,7 +6,8 @@ line number, the number an editor shows. Whitespace-only lines are skipped but s
 A line is parsed as strictly as it will later be written back (`strict_json`): a lone surrogate escape, `NaN` or
 nesting past the depth limit makes it an `invalid_json_line` here, before any line runs, instead of breaking the run.
 At most MAX_REPORTED_ERRORS entries are kept: a file broken on every line would otherwise make every poll of the
-batch enormous.
+batch enormous. A batch created through an Azure path (its endpoint kept without `/v1`) takes line URLs with or
+without `/v1`; any other batch takes only its endpoint exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .azure import openai_endpoint, url_matches
 from .config import Limits
 from .responders import respond
 from .strict_json import NOT_JSON, JSONRejected, loads
@@ -67,6 +69,7 @@ def validate_input_file(path: Path, endpoint: str, limits: Limits, *, count_toke
         return result
     seen: set[str] = set()
     embedding_inputs = 0
+    answered_as = openai_endpoint(endpoint)
     with path.open("rb") as stream:
         for number, _offset, content in request_lines(stream):
             result.requests += 1
@@ -93,10 +96,10 @@ def validate_input_file(path: Path, endpoint: str, limits: Limits, *, count_toke
                         param="body.model",
                         line=number,
                     )
-            if endpoint == "/v1/embeddings":
+            if answered_as == "/v1/embeddings":
                 embedding_inputs += count_embedding_inputs(request["body"].get("input"))
             if count_tokens:
-                result.input_tokens += respond(endpoint, request["custom_id"], request["body"], now=0).input_tokens
+                result.input_tokens += respond(answered_as, request["custom_id"], request["body"], now=0).input_tokens
     if result.requests == 0:
         result.add("empty_file", "The batch input file is empty.", param="input_file_id")
     elif embedding_inputs > limits.embedding_inputs:
@@ -137,7 +140,7 @@ def _check_line(
             line=number,
         )
         return None
-    if request["url"] != endpoint:
+    if not url_matches(request["url"], endpoint):
         result.add("invalid_url", _URL_MESSAGE, param="url", line=number)
         return None
     if not isinstance(request["body"], dict):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import ids
+from .azure import openai_endpoint
 from .config import ServerConfig
 from .disk_space import is_disk_full
 from .enqueued_tokens import ENQUEUED_STATUSES, token_limit_error
@@ -286,6 +287,8 @@ class BatchRunner:
         )
         input_path = self._input_path(batch)
         attempt = attempt_of(batch.metadata)
+        # A batch created through an Azure path keeps its endpoint without /v1; the responders know the /v1 form.
+        answered_as = openai_endpoint(batch.endpoint)
 
         def planned_failure(custom_id: str) -> Reply | None:
             return self._line_failures.reply(custom_id, attempt)
@@ -297,7 +300,7 @@ class BatchRunner:
         ):
             source.seek(batch.input_offset)
             for _number, offset, content in request_lines(source):
-                reply, data = _answer(batch.endpoint, content, now, planned_failure)
+                reply, data = _answer(answered_as, content, now, planned_failure)
                 if reply.ok:
                     output.write(data)
                     progress.output_bytes += len(data)
