@@ -656,3 +656,27 @@ async def test_a_batch_and_a_job_run_against_the_local_servers_azure_paths(
         await settle(wrong.batches.retrieve(done.id))
     assert caught.value.code == "401" and "azkey-WRONG-000" not in str(caught.value)
     await close(client)
+
+
+# --------------------------------------------------------------------------------------------------------- jobs
+
+
+def test_a_job_belongs_to_the_resource_so_it_resumes_with_a_fresh_token_or_the_other_key() -> None:
+    from openai_batches.jobs.operations import account_of
+
+    endpoint = "https://myres.openai.azure.com"
+    clients = [
+        AzureBatchClient(azure_endpoint=endpoint, azure_ad_token="token-of-monday"),
+        AzureBatchClient(azure_endpoint=endpoint, azure_ad_token="token-of-tuesday"),
+        AzureBatchClient(azure_endpoint=endpoint, api_key="key-1-0123456789"),
+        AsyncAzureBatchClient(azure_endpoint=endpoint, azure_ad_token_provider=lambda: "fresh"),
+    ]
+    accounts = {account_of(client) for client in clients}
+    assert len(accounts) == 1
+    (account,) = accounts
+    assert account.base_url == "https://myres.openai.azure.com/openai/v1"
+    assert "token-of" not in repr(account) and "key-1" not in repr(account)
+    # Another resource is another account, by its URL; on OpenAI, another key is another account.
+    other = account_of(AzureBatchClient(azure_endpoint="https://other.openai.azure.com", api_key="key-1-0123456789"))
+    assert other.base_url != account.base_url
+    assert account_of(BatchClient(api_key="sk-a")).fingerprint != account_of(BatchClient(api_key="sk-b")).fingerprint

@@ -282,6 +282,11 @@ class _AzureClient(_ClientBase):
     def _adapt_options(self, options: ClientOptions) -> ClientOptions:
         return self._azure.adapt(options)
 
+    def _account_identity(self) -> tuple[str, ...]:
+        # Files and batches belong to the Azure resource (its endpoint, which a job checks apart), not to a key: both
+        # of a resource's keys, and every Entra ID token (which expires within hours), see the same ones.
+        return ("azure-openai-resource",)
+
     def _azure_copy(
         self,
         azure: _AzureSettings,

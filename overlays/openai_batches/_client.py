@@ -294,6 +294,12 @@ class _ClientBase:
         way (the Azure clients send `api-key`), so the request path stays one for every client."""
         return options
 
+    def _account_identity(self) -> tuple[str, ...]:
+        """What tells one account's batches from another's, for a job to refuse a client of another account: on
+        OpenAI the key with its organization and project (hashed by the caller, never stored)."""
+        options = self._options
+        return (options.api_key, options.organization or "", options.project or "")
+
     def _share_pool(self, twin: C) -> C:
         """`twin`, a `with_options` copy built over this client's HTTP client, keeping the pool open while in use."""
         if self._pool is not None:

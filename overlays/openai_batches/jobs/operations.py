@@ -29,8 +29,7 @@ StateDir = str | os.PathLike[str] | None
 
 
 def account_of(client: BatchClient | AsyncBatchClient) -> Account:
-    options = client._options
-    return Account(str(client.base_url), account_fingerprint(options.api_key, options.organization, options.project))
+    return Account(str(client.base_url), account_fingerprint(*client._account_identity()))
 
 
 def check_run_args(on_update: object, poll_interval: object, max_poll_interval: object) -> None:

@@ -56,7 +56,8 @@ def job_folder(state_dir: Path, name: str) -> Path:
     return state_dir / JOBS_FOLDER / name
 
 
-def account_fingerprint(api_key: str, organization: str | None, project: str | None) -> str:
-    """A short one-way hash of the key (and organization and project): enough to tell accounts apart, never the key."""
-    material = "\x00".join(("openai-batches-job-account", api_key, organization or "", project or ""))
+def account_fingerprint(*identity: str) -> str:
+    """A short one-way hash of what identifies the account (the key, organization and project on OpenAI): enough to
+    tell accounts apart, never the key."""
+    material = "\x00".join(("openai-batches-job-account", *identity))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
