@@ -35,6 +35,7 @@ from starlette.responses import Response as StarletteResponse
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from . import anthropic_batches as anthropic
 from . import azure, ids
 from . import batches_endpoints as batches
 from . import files_endpoints as files
@@ -44,7 +45,8 @@ from .context import Context
 from .disk_space import is_disk_full
 from .errors import APIError, insufficient_storage, invalid_request, not_found, server_error
 from .faults import FaultInjector
-from .http_types import Request, Response, error_response
+from .http_types import Request, Response
+from .http_types import error_response as _error_response
 from .request_body import BodyLimits, ClientDisconnected, RequestBody, too_large
 from .uploads import receive_form
 
@@ -82,12 +84,23 @@ ROUTES = (
     _route("GET", "/v1/batches/{batch_id}", batches.retrieve_batch),
     _route("POST", "/v1/batches/{batch_id}/cancel", batches.cancel_batch),
 )
+# Anthropic's Message Batches (see `anthropic_batches`): its own credentials, error shape and body limit.
+ANTHROPIC_ROUTES = (
+    _route("POST", "/v1/messages/batches", anthropic.create_batch, body="json"),
+    _route("GET", "/v1/messages/batches", anthropic.list_batches),
+    _route("GET", "/v1/messages/batches/{batch_id}", anthropic.retrieve_batch),
+    _route("DELETE", "/v1/messages/batches/{batch_id}", anthropic.delete_batch),
+    _route("POST", "/v1/messages/batches/{batch_id}/cancel", anthropic.cancel_batch),
+    _route("GET", "/v1/messages/batches/{batch_id}/results", anthropic.results),
+)
 
 
-def find_route(method: str, raw_path: str, asked: str | None = None) -> tuple[Route, dict[str, str]]:
+def find_route(
+    method: str, raw_path: str, asked: str | None = None, routes: tuple[Route, ...] = ROUTES
+) -> tuple[Route, dict[str, str]]:
     """The route for `raw_path`; errors name `asked`, the path as the client sent it, when it was mapped."""
     allowed: set[str] = set()
-    for route in ROUTES:
+    for route in routes:
         match = route.pattern.fullmatch(raw_path)
         if match is None:
             continue
@@ -154,6 +167,11 @@ class ApiApp:
         started = time.monotonic()
         headers = Headers(scope=scope)
         body = RequestBody(headers, receive, self.body_limits)
+        anthropic_path = anthropic.is_anthropic_path(scope["path"])
+
+        def error_response(error: APIError) -> Response:
+            return _error_response(anthropic.as_anthropic(error) if anthropic_path else error)
+
         try:
             response = await self._answer(scope, headers, body)
         except APIError as exc:
@@ -180,6 +198,9 @@ class ApiApp:
         if body.unread:
             # The rest of the body is still on the connection, where it would be read as the next request.
             response.close_connection = True
+        if anthropic_path:
+            # The header name the anthropic SDK reads a request id from.
+            response.headers["request-id"] = anthropic.request_id()
         await _send(response, started, scope, receive, send)
 
     async def _answer(self, scope: Scope, headers: Headers, body: RequestBody) -> Response:
@@ -190,7 +211,12 @@ class ApiApp:
         # raw_path is optional in ASGI; uvicorn and httpx's ASGITransport both give it.
         raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else quote(scope["path"])
         routed = azure.route_path(raw_path)
-        if routed.dialect == "azure":
+        anthropic_path = anthropic.is_anthropic_path(raw_path)
+        if anthropic_path:
+            owner = anthropic.owner(self.authenticator.key_owner, headers)
+            route, params = find_route(method, raw_path, routes=ANTHROPIC_ROUTES)
+            query = parse_query(scope["query_string"])
+        elif routed.dialect == "azure":
             owner = self.authenticator.azure_owner(headers.get("api-key"), headers.get("authorization"))
             # The query first: which api-version was asked decides whether the path exists.
             query = parse_query(scope["query_string"])
@@ -204,7 +230,9 @@ class ApiApp:
         if fault is not None and self.faults.config.timing == "before":
             raise fault
         if route.body == "json":
-            request.body = await _json_body(headers, body)
+            request.body = await _json_body(
+                headers, body, anthropic.MAX_BODY_BYTES if anthropic_path else MAX_JSON_BODY
+            )
         elif route.body == "form":
             request.form = await receive_form(
                 body.chunks(),
@@ -225,12 +253,12 @@ class ApiApp:
         return response
 
 
-async def _json_body(headers: Headers, body: RequestBody) -> bytes:
+async def _json_body(headers: Headers, body: RequestBody, limit: int = MAX_JSON_BODY) -> bytes:
     _require_json_content_type(headers.get("content-type"))
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
-        raise too_large(MAX_JSON_BODY)
-    return await body.read(MAX_JSON_BODY)
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    return await body.read(limit)
 
 
 def _require_json_content_type(value: str | None) -> None:

@@ -57,6 +57,10 @@ class Authenticator:
             raise access_denied()
         return _owner(key)
 
+    def key_owner(self, key: str) -> str | None:
+        """The owner of a key this server accepts, None for one it refuses (the caller answers in its API's shape)."""
+        return _owner(key) if key and self._known(key) else None
+
     def _known(self, key: str) -> bool:
         # compare_digest on every configured key: the time taken does not reveal how much of a key matched.
         return not self._keys or any(hmac.compare_digest(key.encode(), known.encode()) for known in self._keys)

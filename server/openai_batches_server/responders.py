@@ -38,6 +38,8 @@ from .errors import SERVER_ERROR_MESSAGE, json_type_name
 logger = logging.getLogger(__name__)
 
 FAIL_PREFIX = "fail-"
+# The request-line URL of the internal batches that carry Anthropic Message Batches (see `anthropic_batches`).
+MESSAGES_ENDPOINT = "/v1/messages"
 FAIL_KEY = "x_fail"
 
 _ERROR_TYPES = {429: "requests", 500: "server_error", 502: "server_error", 503: "server_error"}
@@ -74,7 +76,8 @@ def respond(endpoint: str, custom_id: str, body: Mapping[str, Any], *, now: int)
     forced = _forced_failure(custom_id, body)
     if forced is not None:
         return forced
-    responder = RESPONDERS.get(endpoint, _generic)
+    # Anthropic's Messages answers serve only the internal batches behind /v1/messages/batches, never /v1/batches.
+    responder = _anthropic_message if endpoint == MESSAGES_ENDPOINT else RESPONDERS.get(endpoint, _generic)
     try:
         return responder(body, custom_id, now)
     except (RequestRejected, structured.StructuredRejected) as exc:
@@ -642,6 +645,52 @@ def _generic(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
     model = body.get("model") if isinstance(body.get("model"), str) else None
     response = {"id": "offline-" + _digest(custom_id, "generic")[:24], "object": "offline.response", "created": now}
     return Reply(200, response, 0, 0, model if isinstance(model, str) else None)
+
+
+def _anthropic_message(body: Mapping[str, Any], custom_id: str, now: int) -> Reply:
+    """An Anthropic Messages answer for a Message Batches request (`anthropic_batches` wraps its `params`)."""
+    params = body.get("params")
+    if not isinstance(params, Mapping):
+        raise RequestRejected("params: Input should be a valid dictionary", "params")
+    model = params.get("model")
+    if not isinstance(model, str) or not model:
+        raise RequestRejected("model: Field required", "model")
+    max_tokens = params.get("max_tokens")
+    if max_tokens is None:
+        raise RequestRejected("max_tokens: Field required", "max_tokens")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise RequestRejected("max_tokens: Input should be a valid integer greater than or equal to 1", "max_tokens")
+    messages = params.get("messages")
+    if not isinstance(messages, list):
+        raise RequestRejected("messages: Field required", "messages")
+    if not messages:
+        raise RequestRejected("messages: at least one message is required", "messages")
+    texts = [_text_of(m.get("content")) for m in messages if isinstance(m, Mapping)]
+    texts.append(_text_of(params.get("system")))
+    last_user = next(
+        (_text_of(m.get("content")) for m in reversed(messages) if isinstance(m, Mapping) and m.get("role") == "user"),
+        "",
+    )
+    reply, truncated = _truncate(_echo(last_user), max_tokens)
+    input_tokens = sum(words(t) for t in texts)
+    output_tokens = words(reply)
+    message = {
+        "id": "msg_01" + _digest(model, custom_id, "message")[:22],
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": reply}],
+        "stop_reason": "max_tokens" if truncated else "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "service_tier": "batch",
+        },
+    }
+    return Reply(200, message, input_tokens, output_tokens, model)
 
 
 RESPONDERS: dict[str, Responder] = {

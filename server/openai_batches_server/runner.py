@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import ids
+from .anthropic_batches import internal_limits
 from .azure import openai_endpoint
 from .config import ServerConfig
 from .disk_space import is_disk_full
@@ -35,7 +36,7 @@ from .errors import SERVER_ERROR_MESSAGE
 from .input_validation import ValidationResult, request_lines, validate_input_file
 from .line_failures import LineFailurePlan, attempt_of
 from .records import UNFINISHED, BatchRecord, FileRecord, dumps
-from .responders import Reply, error_reply, respond
+from .responders import MESSAGES_ENDPOINT, Reply, error_reply, respond
 from .storage import Storage
 from .strict_json import loads
 
@@ -205,7 +206,10 @@ class BatchRunner:
         if not path.is_file():
             return self._fail(batch, "file_not_found", "The input file is no longer available.", param="input_file_id")
         limit = self._config.enqueued_token_limit
-        result = validate_input_file(path, batch.endpoint, self._config.limits, count_tokens=limit is not None)
+        limits = self._config.limits
+        if batch.endpoint == MESSAGES_ENDPOINT:
+            limits = internal_limits(limits)
+        result = validate_input_file(path, batch.endpoint, limits, count_tokens=limit is not None)
         if result.errors:
             return self._storage.update_batch(
                 batch.id,

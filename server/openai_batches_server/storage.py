@@ -533,17 +533,38 @@ class Storage:
         rows = self._query("SELECT * FROM batches WHERE id = ?", (batch_id,))
         return _batch_from_row(rows[0]) if rows else None
 
-    def list_batches(self, owner: str, *, limit: int, after: str | None) -> tuple[list[BatchRecord], bool]:
+    def list_batches(
+        self, owner: str, *, limit: int, after: str | None, before: str | None = None
+    ) -> tuple[list[BatchRecord], bool]:
+        """A page newest first: older than `after`, or (`before`) the page just newer than `before`."""
         where = "owner = ?"
         params: list[Any] = [owner]
-        if after is not None:
-            cursor = self._query("SELECT seq FROM batches WHERE id = ? AND owner = ?", (after, owner))
+        cursor_id = before if before is not None else after
+        if cursor_id is not None:
+            cursor = self._query("SELECT seq FROM batches WHERE id = ? AND owner = ?", (cursor_id, owner))
             if not cursor:
                 return [], False
-            where += " AND seq < ?"
+            where += " AND seq > ?" if before is not None else " AND seq < ?"
             params.append(cursor[0]["seq"])
-        rows, more = self._page(f"SELECT * FROM batches WHERE {where} ORDER BY seq DESC", params, limit)
+        order = "ASC" if before is not None else "DESC"
+        rows, more = self._page(f"SELECT * FROM batches WHERE {where} ORDER BY seq {order}", params, limit)
+        if before is not None:
+            rows.reverse()
         return [_batch_from_row(row) for row in rows], more
+
+    def remove_batch(self, owner: str, batch_id: str) -> bool:
+        """Forget an ended batch and mark its input and result files deleted (the sweep frees their bytes)."""
+        with self.transaction():
+            record = self.batch_for_owner(owner, batch_id)
+            if record is None:
+                return False
+            file_ids = [f for f in (record.input_file_id, record.output_file_id, record.error_file_id) if f]
+            self._db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
+            self._db.execute("DELETE FROM enqueued_tokens WHERE batch_id = ?", (batch_id,))
+            self._db.execute(
+                f"UPDATE files SET deleted = 1 WHERE id IN ({', '.join('?' * len(file_ids))})", tuple(file_ids)
+            )
+        return True
 
     def unfinished_batches(self) -> list[BatchRecord]:
         placeholders = ", ".join("?" * len(UNFINISHED))
