@@ -196,7 +196,7 @@ TARGETS = (
     Target(
         "results",
         "overlays/openai_batches/results.py",
-        ("tests/test_workflow.py", "tests/test_decoding.py", "tests/test_sdk_models.py"),
+        ("tests/test_results.py", "tests/test_workflow.py", "tests/test_decoding.py", "tests/test_sdk_models.py"),
     ),
     Target(
         "batch_input", "overlays/openai_batches/batch_input.py", ("tests/test_batch_input.py", "tests/test_workflow.py")
