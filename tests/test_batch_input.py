@@ -659,3 +659,73 @@ def test_requests_naming_different_models_are_refused_everywhere(tmp_path: Path)
     with pytest.raises(BatchInputError) as in_file:
         validate_file(path)
     assert (in_file.value.reason, in_file.value.line) == ("mismatched_model", 2)
+
+
+# ------------------------------------------------------------------------------ what a refused file says, exactly
+
+
+def jsonl_file(tmp_path: Path, *lines: bytes) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    return path
+
+
+def refusal(path: Path) -> BatchInputError:
+    with pytest.raises(BatchInputError) as caught:
+        validate_file(path)
+    return caught.value
+
+
+def test_an_error_in_a_file_names_the_path_parameter_and_one_in_memory_the_requests(tmp_path: Path) -> None:
+    path = jsonl_file(tmp_path, b"not json")
+    in_file = refusal(path)
+    assert in_file.param == "path" and str(in_file).startswith(f"{path}, line 1: ")
+    with pytest.raises(BatchInputError) as caught:
+        BatchInput("/v1/chat/completions").extend([{"custom_id": "", "method": "POST", "url": "/v1/x", "body": {}}])
+    assert caught.value.param == "requests" and str(caught.value).startswith("line 1: ")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b"not json", "not valid JSON: Expecting value (column 1)"),
+        (b'{"custom_id": NaN}', "not valid JSON: NaN is not JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON: nested too deeply"),
+        (b'{"custom_id": "a\xff"}', "not valid UTF-8 (byte 17 of the line)"),
+    ],
+    ids=["syntax", "constant", "nesting", "utf8"],
+)
+def test_a_line_that_is_not_json_is_refused_with_where_and_why(tmp_path: Path, line: bytes, message: str) -> None:
+    error = refusal(jsonl_file(tmp_path, line))
+    assert error.reason == "invalid_json" and error.line == 1
+    assert str(error).endswith(message), str(error)
+
+
+@pytest.mark.parametrize(("size", "cut"), [(56, False), (57, True)], ids=["60-shown-whole", "61-cut"])
+def test_a_bad_value_is_shown_cut_to_sixty_characters(tmp_path: Path, size: int, cut: bool) -> None:
+    value = ["x" * size]  # its repr is 4 characters longer: 60, then 61
+    line = json.dumps({"custom_id": value, "method": "POST", "url": "/v1/chat/completions", "body": {}})
+    error = refusal(jsonl_file(tmp_path, line.encode()))
+    expected = repr(value)[:57] + "..." if cut else repr(value)
+    assert str(error).endswith(f"custom_id must be a non-empty string, got list {expected}")
+
+
+def test_refused_arguments_name_themselves(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        validate_file(123)  # type: ignore[arg-type]
+    assert caught.value.param == "path"
+    with pytest.raises(InvalidParameterError) as caught:
+        validate_file(jsonl_file(tmp_path, b""), limits={"max_requests": 1})  # type: ignore[arg-type]
+    assert caught.value.param == "limits"
+    with pytest.raises(InvalidParameterError) as caught:
+        BatchInput("/v1/chat/completions", limits=50_000)  # type: ignore[arg-type]
+    assert caught.value.param == "limits"
+
+
+def test_an_embeddings_line_without_input_counts_no_input(tmp_path: Path) -> None:
+    lines = [
+        {"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {"model": "m"}},
+        {"custom_id": "b", "method": "POST", "url": "/v1/embeddings", "body": {"model": "m", "input": ["x", "y"]}},
+    ]
+    path = jsonl_file(tmp_path, *(json.dumps(line).encode() for line in lines))
+    assert validate_file(path).embedding_inputs == 2
