@@ -191,7 +191,15 @@ TARGETS = (
     Target(
         "jobs.store",
         "overlays/openai_batches/jobs/store.py",
-        ("tests/test_jobs_durability.py", "tests/test_jobs_fencing.py", "tests/test_jobs_input_change.py"),
+        (
+            "tests/test_jobs_durability.py",
+            "tests/test_jobs_fencing.py",
+            "tests/test_jobs_input_change.py",
+            "tests/test_jobs.py",
+            "tests/test_jobs_budget.py",
+            "tests/test_report.py",
+            "tests/test_tables.py",
+        ),
     ),
     Target(
         "results",
