@@ -14,6 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from openai_batches import AsyncBatchClient, BatchClient
+from openai_batches.jobs._async.openai_provider import AsyncOpenAIProvider
+from openai_batches.jobs._sync.openai_provider import OpenAIProvider
 from openai_batches.jobs.actions import (
     Action,
     BatchesFound,
@@ -40,6 +43,7 @@ from openai_batches.jobs.core import JobCore, Step
 from openai_batches.jobs.creation import Account, JobSettings, create_job
 from openai_batches.jobs.job import Job, snapshot
 from openai_batches.jobs.lease import holder_gone
+from openai_batches.jobs.provider_rules import OPENAI_RULES
 from openai_batches.jobs.local_work import LocalWork
 from openai_batches.jobs.records import JobRecord, Lease, ShardRecord, ShardState
 from openai_batches.jobs.service import BatchView
@@ -49,6 +53,39 @@ from openai_batches.jobs.tokens import HeuristicEstimator
 
 ACCOUNT = Account("https://api.example.test/v1", "0123456789abcdef")
 CHAT = "/v1/chat/completions"
+
+
+class _SyncProvider(OpenAIProvider):
+    """The Batch API's provider with the account the test's jobs were made for (not the client key's own)."""
+
+    def __init__(self, client: BatchClient, account: Account) -> None:
+        super().__init__(client, OPENAI_RULES)
+        self._account = account
+
+    @property
+    def account(self) -> Account:
+        return self._account
+
+
+class _AsyncProvider(AsyncOpenAIProvider):
+    def __init__(self, client: AsyncBatchClient, account: Account) -> None:
+        super().__init__(client, OPENAI_RULES)
+        self._account = account
+
+    @property
+    def account(self) -> Account:
+        return self._account
+
+
+def provider(client: BatchClient, fingerprint: str = ACCOUNT.fingerprint) -> OpenAIProvider:
+    """The provider a sync runner of the test's jobs uses: their account, the client's requests."""
+    return _SyncProvider(client, Account(ACCOUNT.base_url, fingerprint))
+
+
+def async_provider(client: AsyncBatchClient, fingerprint: str = ACCOUNT.fingerprint) -> AsyncOpenAIProvider:
+    return _AsyncProvider(client, Account(ACCOUNT.base_url, fingerprint))
+
+
 # Status of a line: (custom_id, attempt) -> HTTP status; None: the line gets no result at all.
 Answer = Callable[[str, int], int | None]
 

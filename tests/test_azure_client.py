@@ -662,7 +662,7 @@ async def test_a_batch_and_a_job_run_against_the_local_servers_azure_paths(
 
 
 def test_a_job_belongs_to_the_resource_so_it_resumes_with_a_fresh_token_or_the_other_key() -> None:
-    from openai_batches.jobs.operations import account_of
+    from openai_batches.jobs.openai_account import account_of
 
     endpoint = "https://myres.openai.azure.com"
     clients = [

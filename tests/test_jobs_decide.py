@@ -130,7 +130,7 @@ def test_a_shard_left_uploading_or_creating_is_looked_for_since_its_intent_befor
     metadata = {"job": "eval", "job_id": UID, "shard": "2", "attempt": "1", "submission": "1"}
     assert core().decide(view(uploading, creating), 3000.0).actions == [
         FindUpload(1, "f1", 2000.0 - CLOCK_SLACK),
-        FindBatch(2, metadata, 2100.0 - CLOCK_SLACK),
+        FindBatch(2, metadata, 2100.0 - CLOCK_SLACK, requests=5, known=frozenset()),
     ]
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import API_KEY, BASE_URL
-from jobs_support import FakeService, drive, ended_shard, line, new_job
+from jobs_support import FakeService, async_provider, drive, ended_shard, line, new_job, provider
 from openai_batches import AsyncBatchClient, BatchClient
 from openai_batches._exceptions import InvalidParameterError
 from openai_batches._retry import RetryPolicy
@@ -38,7 +38,8 @@ from openai_batches.jobs.errors import JobBusyError, JobLeaseLostError
 from openai_batches.jobs.lease import JobLease, holder_gone
 from openai_batches.jobs.local_work import LocalWork
 from openai_batches.jobs.merge import merge_shard
-from openai_batches.jobs.operations import account_of, check_lease_seconds
+from openai_batches.jobs.openai_account import account_of
+from openai_batches.jobs.operations import check_lease_seconds
 from openai_batches.jobs.planning import plan_shards
 from openai_batches.jobs.records import JobRecord, Lease, ShardState
 from openai_batches.jobs.settings import job_folder
@@ -458,7 +459,9 @@ def test_a_retry_due_after_the_runner_lost_its_lease_is_not_sent(mode: str, tmp_
             with BatchClient(
                 api_key=API_KEY, base_url=BASE_URL, http_client=http, max_retries=2, retry_policy=policy
             ) as c:
-                driver_sync.run_job(c, store, "job", tmp_path / "state", job.account, lease_seconds=1e5, **arguments)
+                driver_sync.run_job(
+                    provider(c, job.account), store, "job", tmp_path / "state", lease_seconds=1e5, **arguments
+                )
         else:
 
             async def main() -> None:
@@ -470,7 +473,7 @@ def test_a_retry_due_after_the_runner_lost_its_lease_is_not_sent(mode: str, tmp_
                     api_key=API_KEY, base_url=BASE_URL, http_client=http, max_retries=2, retry_policy=policy
                 ) as c:
                     await driver_async.run_job(
-                        c, store, "job", tmp_path / "state", job.account, lease_seconds=1e5, **arguments
+                        async_provider(c, job.account), store, "job", tmp_path / "state", lease_seconds=1e5, **arguments
                     )
 
             asyncio.run(main())
@@ -559,11 +562,10 @@ def test_an_async_run_cancelled_while_it_takes_the_lease_leaves_the_job_free(tmp
         http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
         async with AsyncBatchClient(api_key=API_KEY, base_url=BASE_URL, http_client=http) as client:
             run = driver_async.run_job(
-                client,
+                async_provider(client, job.account),
                 Wrapped(store, sibling=sibling),
                 "job",
                 tmp_path / "state",
-                job.account,
                 lease_seconds=60.0,
                 **arguments,
             )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_support import ended_shard, line, new_job
+from jobs_support import async_provider, ended_shard, line, new_job, provider
 from openai_batches.jobs._async import driver as driver_async
 from openai_batches.jobs._sync import driver as driver_sync
 from openai_batches.jobs.actions import Action, Cancel, Create, DeleteUpload, Event, Poll, Polled, Reconcile, Upload
@@ -128,11 +128,11 @@ class LostLease:
 def execute_with(mode: str, api: FakeAPI, lease: LostLease, action: Action) -> Event:
     if mode == "sync":
         with sync_client(api) as client:
-            return driver_sync.execute(client, lease, action)  # type: ignore[arg-type]
+            return driver_sync.execute(provider(client), lease, action)  # type: ignore[arg-type]
 
     async def main() -> Event:
         async with async_client(api) as client:
-            return await driver_async.execute(client, lease, action)  # type: ignore[arg-type]
+            return await driver_async.execute(async_provider(client), lease, action)  # type: ignore[arg-type]
 
     return asyncio.run(main())
 

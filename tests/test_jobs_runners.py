@@ -19,12 +19,14 @@ from typing import Any
 import httpx
 import pytest
 from helpers import API_KEY, BASE_URL, Chunks, batch, file_body, json_response, multipart
-from jobs_support import ACCOUNT, current, line, new_job
+from jobs_support import ACCOUNT, async_provider, current, line, new_job, provider
 from openai_batches import AsyncBatchClient, BatchClient
 from openai_batches._exceptions import APIConnectionError, BadRequestError, InternalServerError, RateLimitError
 from openai_batches._retry import RetryPolicy
 from openai_batches.jobs._async import driver as runner_async
+from openai_batches.jobs._async import openai_provider as provider_async
 from openai_batches.jobs._sync import driver as runner_sync
+from openai_batches.jobs._sync import openai_provider as provider_sync
 from openai_batches.jobs.actions import (
     Action,
     BatchesFound,
@@ -230,11 +232,11 @@ def execute(mode: str, api: FakeAPI, action: Action) -> Event:
     lease: Any = HeldLease()
     if mode == "sync":
         with sync_client(api) as client:
-            return runner_sync.execute(client, lease, action)
+            return runner_sync.execute(provider(client), lease, action)
 
     async def main() -> Event:
         async with async_client(api) as client:
-            return await runner_async.execute(client, lease, action)
+            return await runner_async.execute(async_provider(client), lease, action)
 
     return asyncio.run(main())
 
@@ -251,12 +253,12 @@ def run_job(mode: str, api: FakeAPI, store: SQLiteJobStore, tmp_path: Path, **op
     account = arguments.pop("account", ACCOUNT.fingerprint)
     if mode == "sync":
         with sync_client(api) as client:
-            runner_sync.run_job(client, store, "job", tmp_path / "state", account, **arguments)
+            runner_sync.run_job(provider(client, account), store, "job", tmp_path / "state", **arguments)
             return
 
     async def main() -> None:
         async with async_client(api) as client:
-            await runner_async.run_job(client, store, "job", tmp_path / "state", account, **arguments)
+            await runner_async.run_job(async_provider(client, account), store, "job", tmp_path / "state", **arguments)
 
     asyncio.run(main())
 
@@ -445,7 +447,7 @@ def observe(monkeypatch: pytest.MonkeyPatch, api: FakeAPI, folder: Path) -> list
         parts = [path.read_bytes() for path in sorted(folder.rglob(".*.part"))]
         seen.append((name, calls_of(api), parts))
 
-    for module in (runner_sync, runner_async):
+    for module in (runner_sync, runner_async, provider_sync, provider_async):
         monkeypatch.setattr(module, "crash_point", point)
     return seen
 

@@ -16,8 +16,8 @@ import pytest
 from openai_batches import BatchClient
 from openai_batches.cli import main
 from openai_batches.jobs import Job
+from openai_batches.jobs.openai_batch_view import view_from_dict
 from openai_batches.jobs.report import EXAMPLES, FAILURE_GROUPS, MODEL_LANES, SLOWEST, write_report
-from openai_batches.jobs.service import view_from_dict
 from openai_batches.jobs.store import open_store
 from report_support import HOSTILE, PRICES, expected_headline, made_up_job, page_numbers, run_job
 

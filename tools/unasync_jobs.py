@@ -27,6 +27,12 @@ TARGET = ROOT / "overlays" / "openai_batches" / "jobs" / "_sync"
 REPLACEMENTS = {
     "AsyncBatchClient": "BatchClient",
     "AsyncJobs": "Jobs",
+    "AsyncJobProvider": "JobProvider",
+    "AsyncOpenAIProvider": "OpenAIProvider",
+    "AsyncPause": "Pause",
+    "AsyncSerial": "Serial",
+    "AsyncAnthropicProvider": "AnthropicProvider",
+    "AsyncAnthropicBatchClient": "AnthropicBatchClient",
     "offload": "inline",
     "gather_all": "one_by_one",
     "async_sleep": "sleep",

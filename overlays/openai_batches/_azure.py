@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
     import httpx2
 
+    from .jobs.provider_rules import ProviderRules
+
 __all__ = ["AsyncAzureBatchClient", "AzureBatchClient"]
 
 # What the SDK's `openai.lib.azure` names them: a callable returning a Microsoft Entra ID token, asked per request.
@@ -286,6 +288,11 @@ class _AzureClient(_ClientBase):
         # Files and batches belong to the Azure resource (its endpoint, which a job checks apart), not to a key: both
         # of a resource's keys, and every Entra ID token (which expires within hours), see the same ones.
         return ("azure-openai-resource",)
+
+    def _job_rules(self) -> ProviderRules:
+        from .jobs.provider_rules import AZURE_RULES
+
+        return AZURE_RULES
 
     def _azure_copy(
         self,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from ._parsing import Parse
     from .jobs.api import AsyncJobs, Jobs
+    from .jobs.provider_rules import ProviderRules
     from .resources.batches import (
         AsyncBatches,
         AsyncBatchesWithRawResponse,
@@ -300,6 +301,12 @@ class _ClientBase:
         options = self._options
         return (options.api_key, options.organization or "", options.project or "")
 
+    def _job_rules(self) -> ProviderRules:
+        """What one batch of this client's service holds, for the shards of its jobs."""
+        from .jobs.provider_rules import OPENAI_RULES
+
+        return OPENAI_RULES
+
     def _share_pool(self, twin: C) -> C:
         """`twin`, a `with_options` copy built over this client's HTTP client, keeping the pool open while in use."""
         if self._pool is not None:
@@ -514,9 +521,10 @@ class BatchClient(_ClientBase):
     def jobs(self) -> Jobs:
         """Durable jobs bigger than one batch: create, run (resumable), get, list, cancel, delete."""
         # Imported on first use: the jobs bring sqlite3, which a client that only submits batches never needs.
+        from .jobs._sync.openai_provider import OpenAIProvider
         from .jobs.api import Jobs
 
-        return Jobs(self)
+        return Jobs(OpenAIProvider(self, self._job_rules()))
 
     def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> T:
         return parse(context, self._dispatcher.request(context, **kwargs))
@@ -741,9 +749,10 @@ class AsyncBatchClient(_ClientBase):
     @functools.cached_property
     def jobs(self) -> AsyncJobs:
         """Durable jobs bigger than one batch: create, run (resumable), get, list, cancel, delete."""
+        from .jobs._async.openai_provider import AsyncOpenAIProvider
         from .jobs.api import AsyncJobs
 
-        return AsyncJobs(self)
+        return AsyncJobs(AsyncOpenAIProvider(self, self._job_rules()))
 
     async def _request_as(self, context: CallContext, kwargs: dict[str, Any], parse: Parse[T]) -> T:
         return parse(context, await self._dispatcher.request(context, **kwargs))

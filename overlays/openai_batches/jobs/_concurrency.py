@@ -18,6 +18,10 @@ from ._breathing import breathing_call
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
+# A pause of so many seconds, as a provider's retries take it.
+AsyncPause = Callable[[float], Awaitable[None]]
+Pause = Callable[[float], None]
+
 
 async def offload(function: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
     return await asyncio.to_thread(functools.partial(breathing_call, function, *args, **kwargs))
@@ -42,6 +46,29 @@ async def gather_all(awaitables: Iterable[Awaitable[_R]]) -> list[_R]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+class AsyncSerial:
+    """One at a time, in the order asked: what runs concurrently elsewhere queues here (first come, first served)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+class Serial:
+    """The sync twin of `AsyncSerial`: sync actions run one after another already."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def one_by_one(results: Iterable[_R]) -> list[_R]:

@@ -46,6 +46,10 @@ class FindBatch:
     shard: int
     metadata: Mapping[str, str]
     since: float
+    # How many requests the shard's batch holds, and the batches the job already holds: a service whose batches
+    # carry no metadata finds the shard's by its size among the others.
+    requests: int = 0
+    known: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,9 @@ class JobCore:
         if state == ShardState.CREATING:
             if (shard.id, state) in self._checked:
                 return self._create(job, shard)
-            return FindBatch(shard.id, self._metadata(job, shard), (shard.intent_at or now) - CLOCK_SLACK)
+            since = (shard.intent_at or now) - CLOCK_SLACK
+            known = self._known[0]
+            return FindBatch(shard.id, self._metadata(job, shard), since, requests=shard.requests, known=known)
         if state == ShardState.SUBMITTED:
             assert shard.batch_id is not None
             if cancelling and not shard.cancel_requested:

@@ -27,6 +27,7 @@ from .job_settings import DEFAULT_MAX_ATTEMPTS as DEFAULT_MAX_ATTEMPTS
 from .job_settings import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
 from .job_settings import JobInput as JobInput
 from .job_settings import JobSettings as JobSettings
+from .provider_rules import OPENAI_RULES, ProviderRules, check_batch_requests, check_job_endpoint, rules_named
 from .records import CREATED, JobRecord
 from .settings import check_name, job_folder
 from .store import SQLiteJobStore, open_store
@@ -51,9 +52,11 @@ def create_job(
     settings: JobSettings,
     account: Account,
     estimator: TokenEstimator | None,
+    rules: ProviderRules = OPENAI_RULES,
 ) -> Job:
     check_name(name)
-    target = None if endpoint is None else check_endpoint(endpoint)
+    check_batch_requests(settings.given().get("max_batch_requests"), rules)
+    target = check_job_endpoint(None if endpoint is None else check_endpoint(endpoint), rules)
     if completion_window not in COMPLETION_WINDOWS:
         raise InvalidParameterError(
             "completion_window", f"must be one of {COMPLETION_WINDOWS}, got {completion_window!r}"
@@ -69,8 +72,8 @@ def create_job(
                 raise InvalidParameterError("requests", f"no such file: {str(path)!r}")
             if existing is not None:
                 return _existing(store, existing, hash_file(path)[0], target, settings, state_dir, path=path)
-            record = _new_record(name, path, False, target, completion_window, settings, account, estimate)
-            return _ingest(store, record, path, estimate, state_dir, shown=path)
+            record = _new_record(name, path, False, target, completion_window, settings, account, estimate, rules)
+            return _ingest(store, record, path, estimate, state_dir, shown=path, rules=rules)
         if isinstance(requests, bytes | bytearray | Mapping) or not isinstance(requests, Iterable):
             raise InvalidParameterError(
                 "requests", f"expected a JSONL path or an iterable of requests, got {type(requests).__name__}"
@@ -83,10 +86,10 @@ def create_job(
             os.replace(temp, final)
             sync_folder(folder)  # the job's record names this file: its name must outlive a power cut too
             record = _new_record(
-                name, final, True, target or first_endpoint, completion_window, settings, account, estimate
+                name, final, True, target or first_endpoint, completion_window, settings, account, estimate, rules
             )
             try:
-                return _ingest(store, record, final, estimate, state_dir, shown=None)
+                return _ingest(store, record, final, estimate, state_dir, shown=None, rules=rules)
             except BaseException:
                 final.unlink(missing_ok=True)  # no job holds it
                 raise
@@ -101,6 +104,7 @@ def _new_record(
     settings: JobSettings,
     account: Account,
     estimator: TokenEstimator,
+    rules: ProviderRules,
 ) -> JobRecord:
     given = settings.given()
     return JobRecord(
@@ -124,6 +128,7 @@ def _new_record(
         token_estimator=getattr(estimator, "name", type(estimator).__name__),
         max_cost=given.get("max_cost"),
         prices=given.get("prices"),
+        provider=rules.name,
     )
 
 
@@ -135,6 +140,7 @@ def _ingest(
     state_dir: Path,
     *,
     shown: Path | None,
+    rules: ProviderRules,
 ) -> Job:
     # Before the read: a change while it reads then shows as another mtime, and the next check hashes the file.
     stat = path.stat()
@@ -149,6 +155,7 @@ def _ingest(
                 lambda model: store.model_id(job.id, model),
                 token_limit=record.enqueued_token_limit,
                 shown_path=shown,
+                line_check=rules.line_check,
             )
             store_requests(store, job.id, scan)
             if scan.requests == 0:
@@ -203,6 +210,7 @@ def _existing(
             f"a job named {record.name!r} already exists for {record.endpoint}, not {endpoint}", job=record.name
         )
     changes = {key: value for key, value in settings.given().items() if getattr(record, key) != value}
+    check_batch_requests(changes.get("max_batch_requests"), rules_named(record.provider))
     check_priced(dataclasses.replace(record, **changes), store.models(record.id).values())
     if changes:
         store.update_job(record.id, changes)

@@ -34,6 +34,7 @@ from ..prices import PricesArg, PriceTable, price_table
 from .ingest import Scan, spooled
 from .job_settings import JobInput, JobSettings
 from .planning import ShardLimits
+from .provider_rules import OPENAI_RULES, LineCheck, ProviderRules, check_batch_requests, check_job_endpoint
 from .records import JobRecord
 from .store import JobStore
 from .tokens import TokenEstimator, default_estimator
@@ -325,10 +326,19 @@ class _CustomIds:
         self._db.close()
 
 
-def shard_limits(max_batch_requests: int | None, enqueued_token_limit: int | None) -> ShardLimits:
-    """The shard limits of a job created with these settings, checked as `jobs.create` checks them."""
+def shard_limits(
+    max_batch_requests: int | None, enqueued_token_limit: int | None, rules: ProviderRules = OPENAI_RULES
+) -> ShardLimits:
+    """The shard limits of a job created with these settings on the service of `rules`, checked as `jobs.create`
+    checks them."""
     JobSettings(enqueued_token_limit=enqueued_token_limit, max_batch_requests=max_batch_requests)
-    limits = ShardLimits(max_tokens=enqueued_token_limit)
+    check_batch_requests(max_batch_requests, rules)
+    limits = ShardLimits(
+        max_requests=rules.max_requests,
+        max_bytes=rules.max_bytes,
+        max_embedding_inputs=rules.max_embedding_inputs,
+        max_tokens=enqueued_token_limit,
+    )
     if max_batch_requests is not None:
         limits = dataclasses.replace(limits, max_requests=min(limits.max_requests, max_batch_requests))
     return limits
@@ -342,6 +352,7 @@ def estimate_input(
     token_estimator: TokenEstimator | None = None,
     max_batch_requests: int | None = None,
     enqueued_token_limit: int | None = None,
+    rules: ProviderRules = OPENAI_RULES,
 ) -> JobEstimate:
     """The estimate of the job `jobs.create` would make of `requests` with these settings; nothing is sent.
 
@@ -355,6 +366,7 @@ def estimate_input(
         token_estimator: Counts a request's input tokens, as `(endpoint, body) -> tokens`.
         max_batch_requests: The most requests in one batch.
         enqueued_token_limit: The most input tokens enqueued at once.
+        rules: The limits of the service the job would run on (a client's jobs pass their own).
 
     Returns:
         The estimate.
@@ -363,10 +375,10 @@ def estimate_input(
         InvalidParameterError: An argument was refused.
         BatchInputError: A request breaks the service's rules.
     """
-    target = None if endpoint is None else check_endpoint(endpoint)
+    target = check_job_endpoint(None if endpoint is None else check_endpoint(endpoint), rules)
     if token_estimator is not None and not callable(token_estimator):
         raise InvalidParameterError("token_estimator", "expected a callable (endpoint, body) -> tokens")
-    limits = shard_limits(max_batch_requests, enqueued_token_limit)
+    limits = shard_limits(max_batch_requests, enqueued_token_limit, rules)
     table = price_table(prices)
     estimator = token_estimator or default_estimator()
     with tempfile.TemporaryDirectory(prefix="openai-batches-estimate-") as temporary:
@@ -375,13 +387,15 @@ def estimate_input(
             path = Path(requests).expanduser().resolve()
             if not path.is_file():
                 raise InvalidParameterError("requests", f"no such file: {str(path)!r}")
-            return _estimate_file(path, target, estimator, limits, table, folder, shown=path)
+            return _estimate_file(path, target, estimator, limits, table, folder, shown=path, check=rules.line_check)
         if isinstance(requests, bytes | bytearray | Mapping) or not isinstance(requests, Iterable):
             raise InvalidParameterError(
                 "requests", f"expected a JSONL path or an iterable of requests, got {type(requests).__name__}"
             )
         with spooled(requests, target, folder) as (temp, _digest, first_endpoint):
-            return _estimate_file(temp, target or first_endpoint, estimator, limits, table, folder, shown=None)
+            return _estimate_file(
+                temp, target or first_endpoint, estimator, limits, table, folder, shown=None, check=rules.line_check
+            )
 
 
 def _estimate_file(
@@ -393,6 +407,7 @@ def _estimate_file(
     folder: Path,
     *,
     shown: Path | None,
+    check: LineCheck | None = None,
 ) -> JobEstimate:
     names: list[str] = []
 
@@ -400,7 +415,7 @@ def _estimate_file(
         names.append(name)
         return len(names) - 1
 
-    scan = Scan(path, endpoint, estimator, model_id, token_limit=limits.max_tokens, shown_path=shown)
+    scan = Scan(path, endpoint, estimator, model_id, token_limit=limits.max_tokens, shown_path=shown, line_check=check)
     tally = _Tally(limits)
     ids = _CustomIds(folder, shown)
     try:

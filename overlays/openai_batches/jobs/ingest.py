@@ -33,6 +33,7 @@ from ..batch_input import (
 from ._breathing import breathe
 from .budget import output_bound
 from .crash import crash_point
+from .provider_rules import LineCheck
 from .store import DuplicateCustomId, JobStore, RequestRow
 from .tokens import TokenEstimator
 
@@ -103,8 +104,10 @@ class Scan:
         *,
         token_limit: int | None,
         shown_path: Path | None,
+        line_check: LineCheck | None = None,
     ) -> None:
         self.path = path
+        self.line_check = line_check
         self.endpoint = None if endpoint is None else check_endpoint(endpoint)
         self.estimator = estimator
         self.model_id = model_id
@@ -139,6 +142,8 @@ class Scan:
 
     def _row(self, content: bytes, number: int, offset: int) -> RequestRow:
         parsed = self._parse(content, number)
+        if self.line_check is not None:
+            parsed = self.line_check(parsed, number, self.shown)
         if self.endpoint is None and isinstance(parsed, dict) and isinstance(parsed.get("url"), str):
             self.endpoint = check_endpoint(parsed["url"])
         request = BatchRequest._build(parsed, number, self.shown)

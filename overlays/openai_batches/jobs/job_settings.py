@@ -13,9 +13,10 @@ from typing import Any
 
 from .._config import NOT_GIVEN, NotGiven
 from .._exceptions import InvalidParameterError
-from ..batch_input import DEFAULT_LIMITS, BatchInput, BatchRequest
+from ..batch_input import BatchInput, BatchRequest
 from ..prices import PricesArg
 from .budget import check_max_cost, prices_json
+from .provider_rules import MAX_BATCH_REQUESTS
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "DEFAULT_MAX_IN_FLIGHT", "JobInput", "JobSettings"]
 
@@ -41,7 +42,7 @@ class JobSettings:
         _count("max_attempts", self.max_attempts, maximum=100)
         _count("max_in_flight", self.max_in_flight)
         _count("enqueued_token_limit", self.enqueued_token_limit, optional=True)
-        _count("max_batch_requests", self.max_batch_requests, optional=True, maximum=DEFAULT_LIMITS.max_requests)
+        _count("max_batch_requests", self.max_batch_requests, optional=True, maximum=MAX_BATCH_REQUESTS)
         if self.max_cost is not NOT_GIVEN:
             object.__setattr__(self, "max_cost", check_max_cost(self.max_cost))
         if self.prices is not NOT_GIVEN:

@@ -7,29 +7,20 @@ import math
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .._exceptions import InvalidParameterError
-from .creation import Account
 from .errors import JobNotFoundError
 from .job import Job, snapshot
 from .lease import LEASE_TTL, MIN_LEASE
 from .records import CANCELLING, JobRecord, ShardRecord, ShardState
 from .runs import load_job
-from .settings import STATE_DB, account_fingerprint, job_folder, resolve_state_dir
+from .settings import STATE_DB, job_folder, resolve_state_dir
 from .store import JobStore, open_store
-
-if TYPE_CHECKING:
-    from .._client import AsyncBatchClient, BatchClient
 
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_MAX_POLL_INTERVAL = 60.0
 
 StateDir = str | os.PathLike[str] | None
-
-
-def account_of(client: BatchClient | AsyncBatchClient) -> Account:
-    return Account(str(client.base_url), account_fingerprint(*client._account_identity()))
 
 
 def check_run_args(on_update: object, poll_interval: object, max_poll_interval: object) -> None:

@@ -1,8 +1,9 @@
 """Shards: the waiting requests of a job cut, in input order, into batches the service accepts.
 
 A shard holds requests of one model and one attempt number (the service refuses mixed models; a retry shard
-carries its attempt in the batch metadata). It is cut greedily at the service's limits (50,000 requests, 200 MB,
-50,000 embedding inputs), at `max_batch_requests`, and at `enqueued_token_limit` when one is set, so that no shard
+carries its attempt in the batch metadata). It is cut greedily at the limits of the job's service (`provider_rules.py`:
+OpenAI's 50,000 requests, 200 MB and 50,000 embedding inputs, for one), at `max_batch_requests`, and at
+`enqueued_token_limit` when one is set, so that no shard
 alone is more than the service would ever admit. Each query reads at most one shard's requests: memory is flat in
 the size of the job.
 """
@@ -17,6 +18,7 @@ from .crash import crash_point
 from .files import replacing
 from .ingest import line_digest
 from .input_check import change_error, check_stat, open_input
+from .provider_rules import rules_named
 from .records import JobRecord, ShardRecord
 from .store import JobStore
 
@@ -30,10 +32,17 @@ class ShardLimits:
 
     @classmethod
     def of(cls, job: JobRecord) -> ShardLimits:
-        requests = DEFAULT_LIMITS.max_requests
+        """The limits of the job's provider, with the job's own caps."""
+        rules = rules_named(job.provider)
+        requests = rules.max_requests
         if job.max_batch_requests is not None:
             requests = min(requests, job.max_batch_requests)
-        return cls(max_requests=requests, max_tokens=job.enqueued_token_limit)
+        return cls(
+            max_requests=requests,
+            max_bytes=rules.max_bytes,
+            max_embedding_inputs=rules.max_embedding_inputs,
+            max_tokens=job.enqueued_token_limit,
+        )
 
 
 def plan_shards(store: JobStore, job: JobRecord, limits: ShardLimits | None = None) -> list[ShardRecord]:

@@ -122,6 +122,8 @@ class JobRecord:
     # over the shipped table: stored with the job, so that every later run counts the same.
     max_cost: float | None = None
     prices: str | None = None
+    # The service the job runs on, by the name of its rules (`provider_rules.py`).
+    provider: str = "openai"
 
     @property
     def final(self) -> int:

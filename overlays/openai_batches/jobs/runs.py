@@ -14,10 +14,12 @@ from .._exceptions import (
 )
 from .actions import Action, Failed
 from .core import JobCore
+from .creation import Account
 from .errors import JobAccountError, JobNotFoundError
 from .ingest import hash_file
 from .input_check import change_error, input_gone
 from .job import Job, snapshot
+from .provider_rules import ProviderRules
 from .records import JobRecord
 from .settings import job_folder
 from .store import JobStore
@@ -42,14 +44,21 @@ def store_location(store: JobStore) -> str:
     return f"the state directory {Path(path).parent}" if path is not None else "the job store"
 
 
-def check_account(record: JobRecord, base_url: str, account: str) -> None:
-    if record.base_url != base_url:
+def check_account(record: JobRecord, account: Account, rules: ProviderRules) -> None:
+    """A job resumes only where its batches live: on its service, at its base URL, with its account."""
+    if record.provider != rules.name:
         raise JobAccountError(
-            f"job {record.name} was created against {record.base_url}, not {base_url}: its batches live there; "
-            "use a client with that base URL",
+            f"job {record.name} runs on {record.provider}, not {rules.name}: its batches live there; use a client "
+            f"of {record.provider}",
             job=record.name,
         )
-    if record.account != account:
+    if record.base_url != account.base_url:
+        raise JobAccountError(
+            f"job {record.name} was created against {record.base_url}, not {account.base_url}: its batches live "
+            "there; use a client with that base URL",
+            job=record.name,
+        )
+    if record.account != account.fingerprint:
         raise JobAccountError(
             f"job {record.name} was created with another API key (or organization or project): its batches and "
             "files belong to that account; use the key the job was created with",

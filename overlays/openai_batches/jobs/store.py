@@ -203,6 +203,9 @@ _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("requests", "max_output", "INTEGER"),
     ("shards", "max_output", "INTEGER NOT NULL DEFAULT 0"),
     ("shards", "unbounded", "INTEGER NOT NULL DEFAULT 0"),
+    # The service the job runs on (provider_rules.py): its limits cut the shards. Jobs of older versions ran on
+    # OpenAI's rules.
+    ("jobs", "provider", "TEXT NOT NULL DEFAULT 'openai'"),
 )
 
 # One request row as ingestion writes it: line, custom_id, offset, length, tokens, embedding inputs, model id,

@@ -1,4 +1,4 @@
-"""`client.jobs` of an `AsyncBatchClient`: create, run, get, list, cancel and delete durable multi-batch jobs.
+"""`client.jobs` of an async client: create, run, get, list, cancel and delete durable multi-batch jobs.
 
 The source of both clients' `jobs`: `jobs/_sync/api.py` (`Jobs`, for `BatchClient`) is generated from this file by
 `make unasync`. Store and file work runs in a worker thread here and inline there.
@@ -11,12 +11,11 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..._config import NOT_GIVEN, NotGiven
-from ..._exceptions import ConflictError, NotFoundError
 from ...prices import PricesArg
 from .._concurrency import offload
+from ..actions import Cancel, DeleteUpload
 from ..creation import JobInput, JobSettings, create_job
 from ..effects import SaveShard
 from ..errors import JobBusyError
@@ -29,7 +28,6 @@ from ..operations import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     StateDir,
-    account_of,
     batches_to_cancel,
     check_lease_seconds,
     check_run_args,
@@ -47,9 +45,7 @@ from ..settings import STATE_DB, resolve_state_dir
 from ..store import JobStore, open_store
 from ..tokens import TokenEstimator
 from .driver import run_job
-
-if TYPE_CHECKING:
-    from ..._client import AsyncBatchClient
+from .provider import AsyncJobProvider
 
 __all__ = ["AsyncJobs"]
 
@@ -70,8 +66,8 @@ class AsyncJobs:
     `$OPENAI_BATCHES_STATE_DIR`, else `$XDG_STATE_HOME/openai-batches` or `~/.local/state/openai-batches`.
     """
 
-    def __init__(self, client: AsyncBatchClient) -> None:
-        self._client = client
+    def __init__(self, provider: AsyncJobProvider) -> None:
+        self._provider = provider
 
     async def create(
         self,
@@ -145,8 +141,9 @@ class AsyncJobs:
                 endpoint=endpoint,
                 completion_window=completion_window,
                 settings=settings,
-                account=account_of(self._client),
+                account=self._provider.account,
                 estimator=token_estimator,
+                rules=self._provider.rules,
             )
 
     async def estimate(
@@ -191,6 +188,7 @@ class AsyncJobs:
             token_estimator=token_estimator,
             max_batch_requests=max_batch_requests,
             enqueued_token_limit=enqueued_token_limit,
+            rules=self._provider.rules,
         )
 
     async def run(
@@ -253,11 +251,10 @@ class AsyncJobs:
         require_jobs(name, directory)
         async with opened_store(directory) as store:
             await run_job(
-                self._client,
+                self._provider,
                 store,
                 name,
                 directory,
-                account_of(self._client).fingerprint,
                 on_update=on_update,
                 poll_interval=poll_interval,
                 max_poll_interval=max_poll_interval,
@@ -343,9 +340,9 @@ class AsyncJobs:
             record = await offload(load_job, store, name)
             if record.status in FINISHED_STATUSES:
                 return await offload(snapshot, store, record, directory)
-            check_account(record, str(self._client.base_url), account_of(self._client).fingerprint)
+            check_account(record, self._provider.account, self._provider.rules)
             await offload(mark_cancelling, store, record)
-            lease = await offload(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)
+            lease = await offload(JobLease, store, record, ttl=lease_ttl, clock=self._provider.clock)
             try:
                 await offload(lease.acquire)
             except JobBusyError:
@@ -355,9 +352,8 @@ class AsyncJobs:
                     work = LocalWork(store, record, lease.lease)
                     for shard in await offload(batches_to_cancel, store, record):
                         await offload(lease.check)
-                        # Final already, or gone: the runner's next poll says which.
-                        with contextlib.suppress(ConflictError, NotFoundError):
-                            await self._client.batches.cancel(shard.batch_id or "")
+                        # Final already, or gone (CancelSent without a batch): the runner's next poll says which.
+                        await self._provider.cancel(Cancel(shard.id, shard.batch_id or ""))
                         await offload(work.apply, [SaveShard(shard, dataclasses.replace(shard, cancel_requested=True))])
                 finally:
                     await offload(lease.release)
@@ -392,7 +388,7 @@ class AsyncJobs:
         require_jobs(name, directory)
         async with opened_store(directory) as store:
             record = await offload(load_job, store, name)
-            lease = await offload(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)
+            lease = await offload(JobLease, store, record, ttl=lease_ttl, clock=self._provider.clock)
             await offload(lease.acquire)
             try:
                 running = []
@@ -400,15 +396,13 @@ class AsyncJobs:
                     await offload(mark_cancelling, store, record)
                     running = await offload(batches_to_cancel, store, record)
                 if running or remote_files:
-                    check_account(record, str(self._client.base_url), account_of(self._client).fingerprint)
+                    check_account(record, self._provider.account, self._provider.rules)
                 for shard in running:
                     await offload(lease.check)
-                    with contextlib.suppress(ConflictError, NotFoundError):
-                        await self._client.batches.cancel(shard.batch_id or "")
+                    await self._provider.cancel(Cancel(shard.id, shard.batch_id or ""))
                 for file_id in await offload(files_of, store, record) if remote_files else []:
                     await offload(lease.check)
-                    with contextlib.suppress(NotFoundError):
-                        await self._client.files.delete(file_id)
+                    await self._provider.delete_upload(DeleteUpload(None, file_id))
                 await offload(forget, store, record, directory)
             finally:
                 await offload(lease.release)

@@ -8,12 +8,11 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..._config import NOT_GIVEN, NotGiven
-from ..._exceptions import ConflictError, NotFoundError
 from ...prices import PricesArg
 from .._concurrency import inline
+from ..actions import Cancel, DeleteUpload
 from ..creation import JobInput, JobSettings, create_job
 from ..effects import SaveShard
 from ..errors import JobBusyError
@@ -26,7 +25,6 @@ from ..operations import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     StateDir,
-    account_of,
     batches_to_cancel,
     check_lease_seconds,
     check_run_args,
@@ -44,9 +42,7 @@ from ..settings import STATE_DB, resolve_state_dir
 from ..store import JobStore, open_store
 from ..tokens import TokenEstimator
 from .driver import run_job
-
-if TYPE_CHECKING:
-    from ..._client import BatchClient
+from .provider import JobProvider
 
 __all__ = ["Jobs"]
 
@@ -67,8 +63,8 @@ class Jobs:
     `$OPENAI_BATCHES_STATE_DIR`, else `$XDG_STATE_HOME/openai-batches` or `~/.local/state/openai-batches`.
     """
 
-    def __init__(self, client: BatchClient) -> None:
-        self._client = client
+    def __init__(self, provider: JobProvider) -> None:
+        self._provider = provider
 
     def create(
         self,
@@ -142,8 +138,9 @@ class Jobs:
                 endpoint=endpoint,
                 completion_window=completion_window,
                 settings=settings,
-                account=account_of(self._client),
+                account=self._provider.account,
                 estimator=token_estimator,
+                rules=self._provider.rules,
             )
 
     def estimate(
@@ -188,6 +185,7 @@ class Jobs:
             token_estimator=token_estimator,
             max_batch_requests=max_batch_requests,
             enqueued_token_limit=enqueued_token_limit,
+            rules=self._provider.rules,
         )
 
     def run(
@@ -250,11 +248,10 @@ class Jobs:
         require_jobs(name, directory)
         with opened_store(directory) as store:
             run_job(
-                self._client,
+                self._provider,
                 store,
                 name,
                 directory,
-                account_of(self._client).fingerprint,
                 on_update=on_update,
                 poll_interval=poll_interval,
                 max_poll_interval=max_poll_interval,
@@ -340,9 +337,9 @@ class Jobs:
             record = inline(load_job, store, name)
             if record.status in FINISHED_STATUSES:
                 return inline(snapshot, store, record, directory)
-            check_account(record, str(self._client.base_url), account_of(self._client).fingerprint)
+            check_account(record, self._provider.account, self._provider.rules)
             inline(mark_cancelling, store, record)
-            lease = inline(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)
+            lease = inline(JobLease, store, record, ttl=lease_ttl, clock=self._provider.clock)
             try:
                 inline(lease.acquire)
             except JobBusyError:
@@ -352,9 +349,8 @@ class Jobs:
                     work = LocalWork(store, record, lease.lease)
                     for shard in inline(batches_to_cancel, store, record):
                         inline(lease.check)
-                        # Final already, or gone: the runner's next poll says which.
-                        with contextlib.suppress(ConflictError, NotFoundError):
-                            self._client.batches.cancel(shard.batch_id or "")
+                        # Final already, or gone (CancelSent without a batch): the runner's next poll says which.
+                        self._provider.cancel(Cancel(shard.id, shard.batch_id or ""))
                         inline(work.apply, [SaveShard(shard, dataclasses.replace(shard, cancel_requested=True))])
                 finally:
                     inline(lease.release)
@@ -389,7 +385,7 @@ class Jobs:
         require_jobs(name, directory)
         with opened_store(directory) as store:
             record = inline(load_job, store, name)
-            lease = inline(JobLease, store, record, ttl=lease_ttl, clock=self._client._options.retry.clock)
+            lease = inline(JobLease, store, record, ttl=lease_ttl, clock=self._provider.clock)
             inline(lease.acquire)
             try:
                 running = []
@@ -397,15 +393,13 @@ class Jobs:
                     inline(mark_cancelling, store, record)
                     running = inline(batches_to_cancel, store, record)
                 if running or remote_files:
-                    check_account(record, str(self._client.base_url), account_of(self._client).fingerprint)
+                    check_account(record, self._provider.account, self._provider.rules)
                 for shard in running:
                     inline(lease.check)
-                    with contextlib.suppress(ConflictError, NotFoundError):
-                        self._client.batches.cancel(shard.batch_id or "")
+                    self._provider.cancel(Cancel(shard.id, shard.batch_id or ""))
                 for file_id in inline(files_of, store, record) if remote_files else []:
                     inline(lease.check)
-                    with contextlib.suppress(NotFoundError):
-                        self._client.files.delete(file_id)
+                    self._provider.delete_upload(DeleteUpload(None, file_id))
                 inline(forget, store, record, directory)
             finally:
                 inline(lease.release)

@@ -3,73 +3,53 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
-import attrs
-
-from ..._exceptions import ConflictError, NotFoundError, OpenAIBatchesError
-from ..._types import CompletionWindowParam, EndpointParam
+from ..._exceptions import OpenAIBatchesError
 from .._concurrency import inline, one_by_one
 from ..actions import (
     MUTATING,
     Action,
-    BatchesFound,
     Cancel,
-    CancelSent,
     Create,
-    Created,
     Download,
-    Downloaded,
     Event,
     FindBatch,
     FindUpload,
     Poll,
-    Polled,
     Reconcile,
-    Reconciled,
     Upload,
-    UploadDeleted,
-    Uploaded,
-    UploadsFound,
 )
 from ..core import JobCore
 from ..crash import crash_point
 from ..errors import JobLeaseLostError
-from ..files import PartFile
 from ..lease import JobLease
 from ..local_work import LocalWork
 from ..records import CANCELLING, FINISHED_STATUSES
 from ..runs import MIN_PAUSE, OnUpdate, check_account, check_input, failure, load_job, new_core, news
-from ..service import META_JOB_ID, batch_view
 from ..store import JobStore
-
-if TYPE_CHECKING:
-    from ..._client import BatchClient
+from .provider import JobProvider
 
 # The longest a run sleeps at once with nothing due: a cancel from another process is seen within this.
 MAX_PAUSE = 10.0
 
 
 def run_job(
-    client: BatchClient,
+    provider: JobProvider,
     store: JobStore,
     name: str,
     state_dir: Path,
-    account: str,
     *,
     on_update: OnUpdate | None,
     poll_interval: float,
     max_poll_interval: float,
     lease_seconds: float,
 ) -> None:
-    policy = client._options.retry
-    clock = policy.clock
+    clock = provider.clock
     record = inline(load_job, store, name)
     if record.status in FINISHED_STATUSES:
         return  # nothing left to send or read: its results stand, whatever became of its input since
-    check_account(record, str(client.base_url), account)
+    check_account(record, provider.account, provider.rules)
     if record.status != CANCELLING:  # a cancelling job sends no request of its input: a changed file cannot matter
         inline(check_input, store, record)
     lease = inline(JobLease, store, record, ttl=lease_seconds, clock=clock)
@@ -80,7 +60,7 @@ def run_job(
         inline(lease.abandon)
         raise
     try:
-        fenced = _checking_after_pauses(client, lease)
+        fenced = _checking_after_pauses(provider, lease)
         work = LocalWork(store, record, lease.lease)
         core = inline(new_core, record, state_dir, poll_interval, max_poll_interval, lease_seconds)
         while True:
@@ -97,23 +77,22 @@ def run_job(
                 inline(work.apply, core.record(event, clock()))
             _report(core, store, state_dir, on_update)
             if not step.actions:
-                policy.sleep(max(min(step.wait, MAX_PAUSE, lease_seconds / 4), MIN_PAUSE))
+                provider.sleep(max(min(step.wait, MAX_PAUSE, lease_seconds / 4), MIN_PAUSE))
                 # The renewing thread keeps the lease meanwhile; this also renews it when that thread could not.
                 inline(lease.check)
     finally:
         inline(lease.release)
 
 
-def _checking_after_pauses(client: BatchClient, lease: JobLease) -> BatchClient:
-    """The client with a retry pause that checks the lease after it: a request retried after the runner slept
+def _checking_after_pauses(provider: JobProvider, lease: JobLease) -> JobProvider:
+    """The provider with a retry pause that checks the lease after it: a request retried after the runner slept
     past its lease is not sent."""
-    policy = client._options.retry
 
     def pause(seconds: float) -> None:
-        policy.sleep(seconds)
+        provider.sleep(seconds)
         inline(lease.check)
 
-    return client.with_options(retry_policy=attrs.evolve(policy, sleep=pause))
+    return provider.pausing(pause)
 
 
 def _report(core: JobCore, store: JobStore, state_dir: Path, on_update: OnUpdate | None) -> None:
@@ -123,108 +102,44 @@ def _report(core: JobCore, store: JobStore, state_dir: Path, on_update: OnUpdate
         on_update(job)
 
 
-def execute(client: BatchClient, lease: JobLease, action: Action) -> Event:
+def execute(provider: JobProvider, lease: JobLease, action: Action) -> Event:
     try:
         if isinstance(action, MUTATING):
             inline(lease.check)
-        return _execute(client, action)
+        return _execute(provider, action)
     except JobLeaseLostError:
         raise
     except OpenAIBatchesError as error:
         return failure(action, error)
 
 
-def _execute(client: BatchClient, action: Action) -> Event:
+def _execute(provider: JobProvider, action: Action) -> Event:
+    """One action by its kind; the crash points name the moments between a request and its record."""
     if isinstance(action, Upload):
-        upload = client.files.create(
-            file=action.path, purpose="batch", filename=action.filename, idempotency_key=action.idempotency_key
-        )
+        uploaded = provider.upload(action)
         crash_point("upload")
-        return Uploaded(action.shard, upload.id)
+        return uploaded
     if isinstance(action, FindUpload):
-        found = []
-        for file in client.files.list(purpose="batch", order="desc", limit=100):
-            if file.created_at < action.since:
-                break
-            if file.filename == action.filename:
-                found.append(file.id)
-        return UploadsFound(action.shard, tuple(reversed(found)))
+        return provider.find_upload(action)
     if isinstance(action, Create):
         crash_point("create-intent")
-        batch = client.batches.create(
-            input_file_id=action.file_id,
-            endpoint=cast("EndpointParam", action.endpoint),
-            completion_window=cast("CompletionWindowParam", action.completion_window),
-            metadata=dict(action.metadata),
-            idempotency_key=action.idempotency_key,
-        )
+        created = provider.create(action)
         crash_point("create")
-        return Created(action.shard, batch_view(batch))
+        return created
     if isinstance(action, FindBatch):
-        views = []
-        for batch in client.batches.list(limit=100):
-            if batch.created_at < action.since:
-                break
-            view = batch_view(batch)
-            if all(view.metadata.get(key) == value for key, value in action.metadata.items()):
-                views.append(view)
-        return BatchesFound(action.shard, tuple(reversed(views)))
+        return provider.find_batch(action)
     if isinstance(action, Poll):
-        view = batch_view(client.batches.retrieve(action.batch_id))
+        polled = provider.poll(action)
         crash_point("poll")
-        return Polled(action.shard, view)
+        return polled
     if isinstance(action, Cancel):
-        try:
-            return CancelSent(action.shard, batch_view(client.batches.cancel(action.batch_id)))
-        except (ConflictError, NotFoundError):
-            return CancelSent(action.shard, None)
+        return provider.cancel(action)
     if isinstance(action, Download):
-        files: list[tuple[str, Path | None]] = []
-        for kind, file_id, path in action.files:
-            files.append((kind, _download(client, file_id, path)))
+        downloaded = provider.download(action)
         crash_point("downloaded")
-        return Downloaded(action.shard, tuple(files))
+        return downloaded
     if isinstance(action, Reconcile):
-        return _reconcile(client, action)
-    with contextlib.suppress(NotFoundError):
-        client.files.delete(action.file_id)
+        return provider.reconcile(action)
+    deleted = provider.delete_upload(action)
     crash_point("delete")
-    return UploadDeleted(action.shard, action.file_id)
-
-
-def _reconcile(client: BatchClient, action: Reconcile) -> Reconciled:
-    batches = []
-    for batch in client.batches.list(limit=100):
-        if batch.created_at < action.since:
-            break
-        view = batch_view(batch)
-        if view.metadata.get(META_JOB_ID) == action.job_uid:
-            batches.append(view)
-    uploads = []
-    for file in client.files.list(purpose="batch", order="desc", limit=100):
-        if file.created_at < action.since:
-            break
-        if file.filename.startswith(action.filename_prefix):
-            uploads.append((file.id, file.filename))
-    return Reconciled(tuple(batches), tuple(uploads))
-
-
-def _download(client: BatchClient, file_id: str, path: Path) -> Path | None:
-    """Stream a file into `path` (synced before it takes the name); None if the service no longer has it."""
-    try:
-        with client.files.content(file_id) as content:
-            part = inline(PartFile, path)
-            try:
-                first = True
-                for chunk in content.iter_bytes():
-                    inline(part.write, chunk)
-                    if first:
-                        inline(part.flush)
-                        crash_point("download")
-                        first = False
-                inline(part.commit)
-            finally:
-                inline(part.discard)
-    except NotFoundError:
-        return None
-    return path
+    return deleted
