@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GEN_DIR := generated/openai_batches_generated
+# The Anthropic Message Batches package: anthropic-openapi.yaml (tools/anthropic_spec.py), its own generator config.
+ANTHROPIC_GEN_DIR := generated/anthropic_batches_generated
 PRISM := tools/prism/node_modules/.bin/prism
 # The vendored upstream OpenAI document (spec/upstream/README.md says where it comes from); UPSTREAM= takes another.
 VENDORED_UPSTREAM := spec/upstream/openai-openapi.yaml
@@ -37,6 +39,7 @@ update-spec: $(STAMP)
 # Always the vendored copy: CI fails when openapi.yaml is not exactly what update-spec writes (a hand edit).
 check-spec: $(STAMP)
 	$(BIN)/python tools/update_spec.py --check --upstream $(VENDORED_UPSTREAM)
+	$(BIN)/python tools/anthropic_spec.py --check
 
 # What an update from UPSTREAM would change, writing nothing (exit status 1 if it would change anything).
 spec-drift: $(STAMP)
@@ -48,6 +51,10 @@ generate: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate \
 		--path openapi.yaml --config generator-config.yaml \
 		--meta none --output-path $(GEN_DIR) --fail-on-warning
+	rm -rf $(ANTHROPIC_GEN_DIR)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate \
+		--path anthropic-openapi.yaml --config generator-config-anthropic.yaml \
+		--meta none --output-path $(ANTHROPIC_GEN_DIR) --fail-on-warning
 
 # `git diff` misses files a spec change adds; porcelain status with untracked files catches them.
 check-generated: generate
@@ -61,8 +68,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check overlays server tests tools examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict overlays/openai_batches server/openai_batches_server $(GEN_DIR)
-	$(BIN)/mypy --strict tools/update_spec.py tools/cut_spec_extract.py tools/mutate.py tools/unasync_jobs.py tools/spec_update
+	$(BIN)/mypy --strict overlays/openai_batches server/openai_batches_server $(GEN_DIR) $(ANTHROPIC_GEN_DIR)
+	$(BIN)/mypy --strict tools/update_spec.py tools/cut_spec_extract.py tools/mutate.py tools/unasync_jobs.py tools/spec_update \
+		tools/anthropic_spec.py
 
 # The documentation site (mkdocs.yml, docs/): --strict fails on any broken link, reference or docstring problem.
 docs: $(STAMP)

@@ -43,8 +43,8 @@ from openai_batches.jobs.core import JobCore, Step
 from openai_batches.jobs.creation import Account, JobSettings, create_job
 from openai_batches.jobs.job import Job, snapshot
 from openai_batches.jobs.lease import holder_gone
-from openai_batches.jobs.provider_rules import OPENAI_RULES
 from openai_batches.jobs.local_work import LocalWork
+from openai_batches.jobs.provider_rules import OPENAI_RULES
 from openai_batches.jobs.records import JobRecord, Lease, ShardRecord, ShardState
 from openai_batches.jobs.service import BatchView
 from openai_batches.jobs.settings import job_folder

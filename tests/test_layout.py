@@ -23,6 +23,8 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 GENERATED_ROOT = PROJECT / "generated"
 GENERATED_PKG = GENERATED_ROOT / "openai_batches_generated"
+# The Anthropic Message Batches package (anthropic-openapi.yaml), under the same rules.
+ANTHROPIC_GENERATED_PKG = GENERATED_ROOT / "anthropic_batches_generated"
 OVERLAY_ROOT = PROJECT / "overlays"
 OVERLAY_PKG = OVERLAY_ROOT / "openai_batches"
 README = PROJECT / "README.md"
@@ -31,6 +33,7 @@ GENERATED_NAME = "openai_batches_generated"
 # The one overlay module that may name the generated package (issue 15): a generator upgrade touches only it.
 SEAM = OVERLAY_PKG / "_generated.py"
 GENERATED_MAY_IMPORT = frozenset(sys.stdlib_module_names) | {"httpx", "attrs", GENERATED_NAME}
+ANTHROPIC_GENERATED_NAME = "anthropic_batches_generated"
 
 # Markers for imports whose target cannot be named statically; neither matches an allow-list entry.
 ESCAPES = "<relative import beyond the top-level package>"
@@ -111,7 +114,9 @@ def seam_violations(source: str, package: str) -> list[str]:
     that is the generated package's dotted name or one of its modules: a table of lazy exports reaches it too.
     """
     found = [
-        (line, name) for line, name in imported_modules(source, package) if name.partition(".")[0] == GENERATED_NAME
+        (line, name)
+        for line, name in imported_modules(source, package)
+        if name.partition(".")[0] in (GENERATED_NAME, ANTHROPIC_GENERATED_NAME)
     ]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_generated_module(node.value):
@@ -120,7 +125,7 @@ def seam_violations(source: str, package: str) -> list[str]:
 
 
 def _names_generated_module(text: str) -> bool:
-    return re.fullmatch(rf"{GENERATED_NAME}(\.\w+)*", text) is not None
+    return re.fullmatch(rf"(?:{GENERATED_NAME}|{ANTHROPIC_GENERATED_NAME})(\.\w+)*", text) is not None
 
 
 def fenced_code_blocks(markdown: str) -> list[str]:
@@ -254,13 +259,18 @@ def test_fenced_block_parser_sees_code_but_not_prose() -> None:
 # --- the project ---
 
 
-def test_generated_package_imports_only_stdlib_httpx_attrs_and_itself() -> None:
-    files = _python_files(GENERATED_PKG)
-    assert files, f"no Python files under {GENERATED_PKG}"
+@pytest.mark.parametrize("generated", [GENERATED_PKG, ANTHROPIC_GENERATED_PKG], ids=["openai", "anthropic"])
+def test_generated_package_imports_only_stdlib_httpx_attrs_and_itself(generated: Path) -> None:
+    files = _python_files(generated)
+    assert files, f"no Python files under {generated}"
     violations = {}
     for path in files:
         package = _package_of(path, GENERATED_ROOT)
-        found = generated_import_violations(path.read_text(encoding="utf-8"), package)
+        found = [
+            f"line {line}: {name}"
+            for line, name in imported_modules(path.read_text(encoding="utf-8"), package)
+            if name.partition(".")[0] not in GENERATED_MAY_IMPORT | {generated.name}
+        ]
         if found:
             violations[str(path.relative_to(PROJECT))] = found
     assert not violations, f"generated code imports outside stdlib + httpx + attrs + itself: {violations}"
@@ -299,7 +309,9 @@ def test_importing_every_generated_module_never_loads_the_overlay() -> None:
     assert not leaked, f"importing the generated package loaded {leaked}"
 
 
-@pytest.mark.parametrize("package", [GENERATED_PKG, OVERLAY_PKG], ids=["generated", "overlay"])
+@pytest.mark.parametrize(
+    "package", [GENERATED_PKG, ANTHROPIC_GENERATED_PKG, OVERLAY_PKG], ids=["generated", "anthropic", "overlay"]
+)
 def test_package_ships_py_typed(package: Path) -> None:
     # Without the marker, mypy treats the installed package as untyped and users lose every annotation.
     assert (package / "py.typed").is_file(), f"{package.relative_to(PROJECT)}/py.typed is missing"
@@ -345,7 +357,7 @@ def test_seam_builds_every_operation_request_with_the_generated_builder() -> Non
     from openai_batches import _generated
 
     operations = [name for name in _generated.MODULES if name != "models"]
-    assert len(operations) == 9
+    assert len(operations) == 15  # 9 OpenAI operations, 6 Anthropic Message Batches ones
     for name in operations:
         module = getattr(_generated, name)
         assert callable(getattr(module, REQUEST_BUILDER)), name

@@ -27,7 +27,17 @@ pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[1]
 VENV = PROJECT / ".venv"
 GENERATED_PACKAGE = Path("generated/openai_batches_generated")
-COPIED = ["openapi.yaml", "generator-config.yaml", "Makefile", "pyproject.toml", "README.md", "overlays", "generated"]
+COPIED = [
+    "openapi.yaml",
+    "generator-config.yaml",
+    "anthropic-openapi.yaml",
+    "generator-config-anthropic.yaml",
+    "Makefile",
+    "pyproject.toml",
+    "README.md",
+    "overlays",
+    "generated",
+]
 NEW_FIELD = "priority"
 NEW_STATUS = "paused"
 NEW_OBJECT_FIELD = "schedule"  # an object the overlay has never heard of: a new generated model

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from openai_batches import AsyncBatchClient, BatchClient
+from openai_batches.anthropic import AnthropicBatchClient, AsyncAnthropicBatchClient
 
 PROJECT = Path(__file__).resolve().parents[1]
 OVERLAY_ROOT = PROJECT / "overlays"
@@ -71,6 +72,8 @@ DELIBERATE: dict[tuple[str, str], str] = {
     ("openai_batches.resources.batches.AsyncBatchesWithRawResponse", "list"): "see `AsyncBatches.list`",
     ("openai_batches.resources.batches.AsyncBatchesWithStreamingResponse", "list"): "see `AsyncBatches.list`",
     ("openai_batches.resources.files.AsyncFiles", "list"): "returns an `AsyncPaginator`, as `AsyncBatches.list`",
+    ("openai_batches.anthropic.batches.AsyncBatches", "list"): "returns an `AsyncPaginator`, as `AsyncBatches.list`",
+    ("openai_batches.anthropic.batches.AsyncBatchesWithRawResponse", "list"): "see the Anthropic `AsyncBatches.list`",
     ("openai_batches.resources.files.AsyncFiles", "content"): "returns an `AsyncContentCall` (see NO_TWIN), the "
     "sync twin the `FileContent`",
     ("openai_batches.resources.files.AsyncFilesWithRawResponse", "list"): "see `AsyncFiles.list`",
@@ -222,6 +225,17 @@ def wrapper_pairs() -> list[tuple[str, object, object]]:
             a, s = _wrapper(async_client, path, wrapper), _wrapper(sync_client, path, wrapper)
             pairs.append((f"{type(a).__module__}.{type(a).__name__}", a, s))
     sync_client.close()
+    anthropic_sync, anthropic_async = (
+        AnthropicBatchClient(api_key="sk-twins"),
+        AsyncAnthropicBatchClient(api_key="sk-twins"),
+    )
+    for a, s in (
+        (anthropic_async.with_raw_response, anthropic_sync.with_raw_response),
+        (anthropic_async.with_raw_response.messages, anthropic_sync.with_raw_response.messages),
+        (anthropic_async.messages.batches.with_raw_response, anthropic_sync.messages.batches.with_raw_response),
+    ):
+        pairs.append((f"{type(a).__module__}.{type(a).__name__}", a, s))
+    anthropic_sync.close()
     return pairs
 
 
@@ -241,6 +255,13 @@ def test_the_pairs_are_found() -> None:
         "openai_batches._content.AsyncFileContent",
         "openai_batches._response.AsyncAPIResponse",
         "openai_batches._pagination.AsyncCursorPage",
+        "openai_batches.anthropic._client.AsyncAnthropicBatchClient",
+        "openai_batches.anthropic._client.AsyncAnthropicBatchClientWithRawResponse",
+        "openai_batches.anthropic.batches.AsyncMessages",
+        "openai_batches.anthropic.batches.AsyncBatches",
+        "openai_batches.anthropic.batches.AsyncBatchesWithRawResponse",
+        "openai_batches.anthropic.batches.AsyncPage",
+        "openai_batches.anthropic.batches.AsyncResultStream",
     }
     assert expected <= names, expected - names
 

@@ -208,7 +208,7 @@ def _field(attribute: attrs.Attribute[Any], hint: Any) -> _Field:
 @functools.cache
 def _plan(model: Any) -> _Plan:
     # Generated modules import their nested models only for type checking; resolve the names from the package.
-    hints = typing.get_type_hints(model, localns=vars(_generated.models))
+    hints = typing.get_type_hints(model, localns=_generated.models_namespace(model))
     fields = tuple(_field(a, hints[a.name]) for a in attrs.fields(model) if a.init)
     extra = any(a.name == "additional_properties" for a in attrs.fields(model))
     return _Plan(fields, frozenset(f.key for f in fields), extra)

@@ -34,6 +34,7 @@ from .enqueued_tokens import ENQUEUED_STATUSES
 from .errors import APIError
 from .http_types import Request, Response, json_response
 from .input_validation import request_lines
+from .line_failures import ATTEMPT_KEY
 from .params import query_int
 from .records import BatchRecord, FileRecord, dumps
 from .responders import MESSAGES_ENDPOINT, respond
@@ -237,6 +238,9 @@ def _store(ctx: Context, internal_owner: str, lines: list[bytes]) -> BatchRecord
                 total=len(lines),
                 phase_mark=now,
                 progress_mark=now,
+                # Message Batches carry no attempt: each draws its own line failures, as a retry on the real
+                # service gets a fresh chance (`line_failures.py`).
+                metadata={ATTEMPT_KEY: str(storage.batches_made() + 1)},
             )
             storage.add_batch(record)
     except BaseException:

@@ -2,7 +2,9 @@
 
 A line fails when a hash of (seed, custom_id, attempt) falls under the rate: the same line of the same attempt always
 gets the same answer, and a retried line (a later attempt) gets a fresh draw. The attempt is read from the batch's
-metadata `attempt`, which openai-batches jobs set on every batch they create; a batch without it is attempt 1.
+metadata `attempt`, which openai-batches jobs set on every batch they create; a batch without it is attempt 1. A
+Message Batch (Anthropic's API, which has no metadata) is given the number of batches made so far as its attempt, so
+each draws afresh and `attempts` counts batches made on the server rather than a line's tries.
 """
 
 from __future__ import annotations

@@ -552,6 +552,12 @@ class Storage:
             rows.reverse()
         return [_batch_from_row(row) for row in rows], more
 
+    def batches_made(self) -> int:
+        """How many batches were ever made here, deleted ones too (the batches' own sequence, which never goes
+        back)."""
+        rows = self._query("SELECT seq FROM sqlite_sequence WHERE name = 'batches'", ())
+        return int(rows[0]["seq"]) if rows else 0
+
     def remove_batch(self, owner: str, batch_id: str) -> bool:
         """Forget an ended batch and mark its input and result files deleted (the sweep frees their bytes)."""
         with self.transaction():

@@ -64,6 +64,9 @@ class AsyncSerial:
 class Serial:
     """The sync twin of `AsyncSerial`: sync actions run one after another already."""
 
+    def __init__(self) -> None:
+        pass
+
     def __enter__(self) -> None:
         return None
 

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.deleted_message_batch_type import DeletedMessageBatchType
+
+T = TypeVar("T", bound="DeletedMessageBatch")
+
+
+@_attrs_define
+class DeletedMessageBatch:
+    id: str
+    """ ID of the Message Batch. """
+    type_: DeletedMessageBatchType | str
+    """ Deleted object type. For Message Batches, this is always `"message_batch_deleted"`. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        type_: str
+        if isinstance(self.type_, DeletedMessageBatchType):
+            type_ = self.type_.value
+        else:
+            type_ = self.type_
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "type": type_,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        def _parse_type_(data: object) -> DeletedMessageBatchType | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                type_type_0 = DeletedMessageBatchType(data)
+
+                return type_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(DeletedMessageBatchType | str, data)
+
+        type_ = _parse_type_(d.pop("type"))
+
+        deleted_message_batch = cls(
+            id=id,
+            type_=type_,
+        )
+
+        deleted_message_batch.additional_properties = d
+        return deleted_message_batch
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

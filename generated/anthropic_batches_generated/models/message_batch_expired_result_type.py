@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class MessageBatchExpiredResultType(StrEnum):
+    EXPIRED = "expired"
+
+    def __str__(self) -> str:
+        return str(self.value)
