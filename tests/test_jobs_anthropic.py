@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from openai_batches import BatchInputError, InvalidParameterError
 from openai_batches.anthropic import AnthropicBatchClient, AsyncAnthropicBatchClient
@@ -205,3 +206,33 @@ def test_an_anthropic_job_keeps_its_provider(server: LocalServer, tmp_path: Path
     with open_store(tmp_path) as store:
         record = store.get_job("kept")
     assert record is not None and (record.provider, record.endpoint) == ("anthropic", "/v1/chat/completions")
+
+
+def test_a_shard_is_created_from_its_encoded_lines_byte_for_byte() -> None:
+    seen: list[httpx.Request] = []
+    batch = {
+        "id": "msgbatch_01",
+        "type": "message_batch",
+        "processing_status": "in_progress",
+        "request_counts": {"processing": 2, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0},
+        "ended_at": None,
+        "created_at": "2026-12-08T10:00:00Z",
+        "expires_at": "2026-12-09T10:00:00Z",
+        "archived_at": None,
+        "cancel_initiated_at": None,
+        "results_url": None,
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=batch)
+
+    lines = b'{"custom_id":"a","params":{"model":"m"}}\n\n{"custom_id":"b","params":{}}\n'
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    with AnthropicBatchClient(api_key=KEY, base_url="https://api.anthropic.test", http_client=http) as client:
+        made = client.messages.batches._create_from_lines(lines)
+    (request,) = seen
+    assert (request.method, str(request.url)) == ("POST", "https://api.anthropic.test/v1/messages/batches")
+    assert request.headers["content-type"] == "application/json" and request.headers["x-api-key"] == KEY
+    assert request.content == b'{"requests":[{"custom_id":"a","params":{"model":"m"}},{"custom_id":"b","params":{}}]}'
+    assert (made.id, made.processing_status) == ("msgbatch_01", "in_progress")

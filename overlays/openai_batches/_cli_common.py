@@ -84,6 +84,29 @@ def positive(text: str) -> int:
     return value
 
 
+def token_limit_option(text: str) -> int | tuple[str, int]:
+    """`N` for every model, or `MODEL=N` for one model (on Azure OpenAI, one deployment)."""
+    model, equals, number = text.rpartition("=")
+    if not equals:
+        return positive(text)
+    if not model:
+        raise argparse.ArgumentTypeError(f"expected N or MODEL=N, got {text!r}")
+    return model, positive(number)
+
+
+def token_limits(values: list[int | tuple[str, int]] | None) -> int | dict[str, int] | None:
+    """What the repeated `--enqueued-token-limit` options give: one limit, or one per model."""
+    if not values:
+        return None
+    numbers = [value for value in values if isinstance(value, int)]
+    per_model = dict(value for value in values if isinstance(value, tuple))
+    if numbers and per_model:
+        raise UsageError("--enqueued-token-limit takes N (for every model) or MODEL=N (for each), not both")
+    if len(numbers) > 1:
+        raise UsageError("--enqueued-token-limit N was given more than once")
+    return numbers[0] if numbers else per_model
+
+
 def price_option(text: str) -> tuple[str, dict[str, float]]:
     """`MODEL=INPUT,OUTPUT[,CACHED_INPUT]`, dollars per million tokens, as (model, price mapping)."""
     model, sep, numbers = text.partition("=")

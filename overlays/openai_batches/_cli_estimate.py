@@ -13,7 +13,17 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._cli_common import EXIT_OK, Run, UsageError, given_prices, input_endpoint, positive, price_option
+from ._cli_common import (
+    EXIT_OK,
+    Run,
+    UsageError,
+    given_prices,
+    input_endpoint,
+    positive,
+    price_option,
+    token_limit_option,
+    token_limits,
+)
 from ._cli_output import clean
 
 if TYPE_CHECKING:
@@ -52,10 +62,12 @@ def add_estimate_parser(
     )
     estimate.add_argument(
         "--enqueued-token-limit",
-        type=positive,
+        type=token_limit_option,
+        action="append",
         default=None,
-        metavar="N",
-        help="estimated input tokens per batch at most, as a job with this limit cuts its batches",
+        metavar="N|MODEL=N",
+        help="estimated input tokens per batch at most, as a job with this limit cuts its batches; MODEL=N, "
+        "repeated, for each model",
     )
     estimate.set_defaults(handler=_estimate)
 
@@ -63,6 +75,7 @@ def add_estimate_parser(
 def estimate_file(run: Run, path: Path) -> JobEstimate:
     """The estimate of a job over `path` with the command's settings (--endpoint, --price, batch limits)."""
     from .jobs.estimate import estimate_input
+    from .jobs.provider_rules import AZURE_RULES, OPENAI_RULES
 
     args = run.args
     if not path.is_file():
@@ -72,7 +85,8 @@ def estimate_file(run: Run, path: Path) -> JobEstimate:
         endpoint=input_endpoint(path, args.endpoint, run.azure),
         prices=given_prices(run),
         max_batch_requests=args.max_batch_requests,
-        enqueued_token_limit=args.enqueued_token_limit,
+        enqueued_token_limit=token_limits(args.enqueued_token_limit),
+        rules=AZURE_RULES if run.azure else OPENAI_RULES,
     )
 
 

@@ -47,6 +47,8 @@ from ._cli_common import (
     positive,
     price_option,
     seconds,
+    token_limit_option,
+    token_limits,
 )
 from ._cli_estimate import estimate_file, print_estimate
 from ._cli_output import PROG, clean, json_line, result_json
@@ -176,10 +178,12 @@ def add_job_parser(
     run.add_argument("--max-in-flight", type=positive, default=None, metavar="N", help="batches at once (8)")
     run.add_argument(
         "--enqueued-token-limit",
-        type=positive,
+        type=token_limit_option,
+        action="append",
         default=None,
-        metavar="N",
-        help="estimated input tokens the job may have in flight per model (your organisation's batch queue limit)",
+        metavar="N|MODEL=N",
+        help="estimated input tokens the job may have in flight per model (your organisation's batch queue "
+        "limit); MODEL=N, repeated, gives each model (on Azure, each deployment) its own",
     )
     run.add_argument(
         "--max-batch-requests", type=positive, default=None, metavar="N", help="requests per batch (50,000)"
@@ -407,9 +411,11 @@ def _run(run: Run) -> int:
         return _dry_run(run, path)
     settings: dict[str, Any] = {
         key: value
-        for key in ("max_attempts", "max_in_flight", "enqueued_token_limit", "max_batch_requests", "max_cost")
+        for key in ("max_attempts", "max_in_flight", "max_batch_requests", "max_cost")
         if (value := getattr(args, key)) is not None
     }
+    if (limit := token_limits(args.enqueued_token_limit)) is not None:
+        settings["enqueued_token_limit"] = limit
     if given_prices(run) is not None:
         settings["prices"] = given_prices(run)  # kept with the job: its cost budget is counted at them
     # A failure while the input is read or the job recorded leaves the job as it was (its input is read in one

@@ -101,6 +101,16 @@ def create_params(requests: object) -> MessageBatchCreateParams:
     return MessageBatchCreateParams(requests=items)
 
 
+def raw_create_kwargs(lines: bytes) -> dict[str, Any]:
+    """The create request (its method and path from the generated operation) with a body made of encoded request
+    lines: `{"requests": [line, line, ...]}`, byte for byte."""
+    kwargs = request_kwargs(create_message_batch, body=MessageBatchCreateParams(requests=[]))
+    kwargs.pop("json", None)
+    items = b",".join(line for line in lines.splitlines() if line.strip())
+    kwargs["content"] = b'{"requests":[' + items + b"]}"
+    return kwargs
+
+
 def list_cursor(before_id: object, after_id: object) -> tuple[str | None, bool]:
     """The first cursor of a listing and whether it walks backwards (`before_id`), as the SDK's pages do."""
     before = None if before_id is NOT_GIVEN else check_cursor(before_id, "before_id")
@@ -428,6 +438,12 @@ class Batches:
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         return self._client._request_as(context, request_kwargs(create_message_batch, body=body), _parse_batch)
 
+    def _create_from_lines(self, lines: bytes) -> types.MessageBatch:
+        """A batch of requests already checked and encoded, one JSON object per line, sent as they are: the job
+        runner's create, which holds a shard's requests as bytes rather than as objects."""
+        context = self._client._call({"Content-Type": "application/json"}, NOT_GIVEN, NOT_GIVEN, None)
+        return self._client._request_as(context, raw_create_kwargs(lines), _parse_batch)
+
     def retrieve(
         self,
         message_batch_id: str,
@@ -657,6 +673,12 @@ class AsyncBatches:
         body = create_params(requests)
         context = self._client._call(extra_headers, timeout, max_retries, extra_query, extra_body)
         return await self._client._request_as(context, request_kwargs(create_message_batch, body=body), _parse_batch)
+
+    async def _create_from_lines(self, lines: bytes) -> types.MessageBatch:
+        """A batch of requests already checked and encoded, one JSON object per line, sent as they are: the job
+        runner's create, which holds a shard's requests as bytes rather than as objects."""
+        context = self._client._call({"Content-Type": "application/json"}, NOT_GIVEN, NOT_GIVEN, None)
+        return await self._client._request_as(context, raw_create_kwargs(lines), _parse_batch)
 
     async def retrieve(
         self,

@@ -115,7 +115,8 @@ class JobView:
     has_pending: bool = False  # requests wait for a shard
     known_batches: frozenset[str] = frozenset()  # every batch id the job ever recorded
     known_files: frozenset[str] = frozenset()  # every upload id the job ever recorded
-    # Read only for a job with a cost budget: its models' names (to price them) and its batches' usage.
+    # Read only for a job with a cost budget or per-model token limits: its models' names (to price them, to find
+    # their limits), and for a budget its batches' usage.
     models: Mapping[int, str] = field(default_factory=dict)
     usage: Mapping[int, ModelUsage] = field(default_factory=dict)
 
@@ -164,6 +165,7 @@ class JobCore:
         self._shards: dict[int, ShardRecord] = {}
         self._budgets: dict[int, BudgetRecord] = {}
         self._known: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self._names: Mapping[int, str] = {}
         self._effects: list[Effect] = []
         self._polls: dict[int, _PollClock] = {}
         # (shard, UPLOADING or CREATING) looked for at the service and not found: sent now without looking again.
@@ -190,6 +192,7 @@ class JobCore:
         self._shards = {shard.id: shard for shard in view.shards}
         self._budgets = dict(view.budgets)
         self._known = (view.known_batches, view.known_files)
+        self._names = view.models
         self._effects = []
         if job.status in FINISHED_STATUSES:
             return Step(done=True)
@@ -341,7 +344,7 @@ class JobCore:
                     if in_flight == 0:
                         waits.append(shard.wait_until - now)
                     continue
-            if not self._fits(job, shard, in_flight, budget):
+            if not self._fits(job.token_limit(self._names.get(shard.model, "")), shard, in_flight, budget):
                 continue
             if shard.state == ShardState.PLANNED and not self._affordable(shard):
                 # Held back before its upload intent: nothing of it was sent, and nothing will be while it waits.
@@ -401,8 +404,8 @@ class JobCore:
         return self._budgets.get(model) or BudgetRecord(job=self.job.id, model=model)
 
     @staticmethod
-    def _fits(job: JobRecord, shard: ShardRecord, in_flight: int, budget: BudgetRecord) -> bool:
-        limits = [job.enqueued_token_limit, budget.budget]
+    def _fits(job_limit: int | None, shard: ShardRecord, in_flight: int, budget: BudgetRecord) -> bool:
+        limits = [job_limit, budget.budget]
         limit = min((value for value in limits if value is not None), default=None)
         # One shard alone always goes: planning keeps it under the job's limit, and nothing else would move.
         return limit is None or in_flight == 0 or in_flight + shard.tokens <= limit

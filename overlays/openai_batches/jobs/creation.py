@@ -124,6 +124,7 @@ def _new_record(
         max_attempts=given.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
         max_in_flight=given.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT),
         enqueued_token_limit=given.get("enqueued_token_limit"),
+        token_limits=given.get("token_limits"),
         max_batch_requests=given.get("max_batch_requests"),
         token_estimator=getattr(estimator, "name", type(estimator).__name__),
         max_cost=given.get("max_cost"),
@@ -153,7 +154,7 @@ def _ingest(
                 record.endpoint or None,
                 estimator,
                 lambda model: store.model_id(job.id, model),
-                token_limit=record.enqueued_token_limit,
+                token_limit=record.token_limit,
                 shown_path=shown,
                 line_check=rules.line_check,
             )

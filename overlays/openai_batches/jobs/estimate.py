@@ -203,7 +203,7 @@ class _Model:
             self._requests >= limits.max_requests
             or self._bytes + length + 1 > limits.max_bytes
             or self._inputs + inputs > limits.max_embedding_inputs
-            or (limits.max_tokens is not None and self._tokens + tokens > limits.max_tokens)
+            or ((limit := limits.tokens_for(self.name)) is not None and self._tokens + tokens > limit)
         ):
             self.batches += 1
             self._requests = self._bytes = self._tokens = self._inputs = 0
@@ -327,17 +327,21 @@ class _CustomIds:
 
 
 def shard_limits(
-    max_batch_requests: int | None, enqueued_token_limit: int | None, rules: ProviderRules = OPENAI_RULES
+    max_batch_requests: int | None,
+    enqueued_token_limit: int | Mapping[str, int] | None,
+    rules: ProviderRules = OPENAI_RULES,
 ) -> ShardLimits:
     """The shard limits of a job created with these settings on the service of `rules`, checked as `jobs.create`
     checks them."""
-    JobSettings(enqueued_token_limit=enqueued_token_limit, max_batch_requests=max_batch_requests)
+    settings = JobSettings(enqueued_token_limit=enqueued_token_limit, max_batch_requests=max_batch_requests)
     check_batch_requests(max_batch_requests, rules)
+    limit = settings.enqueued_token_limit
     limits = ShardLimits(
         max_requests=rules.max_requests,
         max_bytes=rules.max_bytes,
         max_embedding_inputs=rules.max_embedding_inputs,
-        max_tokens=enqueued_token_limit,
+        max_tokens=limit if isinstance(limit, int) else None,
+        model_tokens=limit if isinstance(limit, Mapping) else None,
     )
     if max_batch_requests is not None:
         limits = dataclasses.replace(limits, max_requests=min(limits.max_requests, max_batch_requests))
@@ -351,7 +355,7 @@ def estimate_input(
     prices: PricesArg | None = None,
     token_estimator: TokenEstimator | None = None,
     max_batch_requests: int | None = None,
-    enqueued_token_limit: int | None = None,
+    enqueued_token_limit: int | Mapping[str, int] | None = None,
     rules: ProviderRules = OPENAI_RULES,
 ) -> JobEstimate:
     """The estimate of the job `jobs.create` would make of `requests` with these settings; nothing is sent.
@@ -365,7 +369,7 @@ def estimate_input(
         prices: Prices per model over the shipped batch prices.
         token_estimator: Counts a request's input tokens, as `(endpoint, body) -> tokens`.
         max_batch_requests: The most requests in one batch.
-        enqueued_token_limit: The most input tokens enqueued at once.
+        enqueued_token_limit: The most input tokens enqueued at once, for every model or per model.
         rules: The limits of the service the job would run on (a client's jobs pass their own).
 
     Returns:
@@ -415,7 +419,7 @@ def _estimate_file(
         names.append(name)
         return len(names) - 1
 
-    scan = Scan(path, endpoint, estimator, model_id, token_limit=limits.max_tokens, shown_path=shown, line_check=check)
+    scan = Scan(path, endpoint, estimator, model_id, token_limit=limits.tokens_for, shown_path=shown, line_check=check)
     tally = _Tally(limits)
     ids = _CustomIds(folder, shown)
     try:

@@ -102,7 +102,7 @@ class Scan:
         estimator: TokenEstimator,
         model_id: Callable[[str], int],
         *,
-        token_limit: int | None,
+        token_limit: int | Callable[[str], int | None] | None,
         shown_path: Path | None,
         line_check: LineCheck | None = None,
     ) -> None:
@@ -159,15 +159,17 @@ class Scan:
                 request.custom_id,
             )
         tokens = int(self.estimator(request.url, body))
-        if self.token_limit is not None and tokens > self.token_limit:
+        model = _model_of(body) or ""
+        limit = self.token_limit(model) if callable(self.token_limit) else self.token_limit
+        if limit is not None and tokens > limit:
+            of = f" for {model}" if callable(self.token_limit) else ""
             raise self._error(
                 "too_many_tokens",
-                f"the request alone is estimated at {tokens:,} input tokens, more than enqueued_token_limit "
-                f"({self.token_limit:,}): no batch could hold it",
+                f"the request alone is estimated at {tokens:,} input tokens, more than enqueued_token_limit{of} "
+                f"({limit:,}): no batch could hold it",
                 number,
                 request.custom_id,
             )
-        model = _model_of(body) or ""
         model_id = self._models.get(model)
         if model_id is None:
             model_id = self._models[model] = self.model_id(model)

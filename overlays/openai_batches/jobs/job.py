@@ -18,7 +18,7 @@ import attrs
 from ..prices import ModelPrice
 from ..results import BatchResult
 from .estimate import JobEstimate, estimate_job
-from .records import COMPLETED, FINISHED_STATUSES, JobRecord
+from .records import COMPLETED, FINISHED_STATUSES, JobRecord, model_limits
 from .settings import job_folder
 from .store import JobStore, SQLiteJobStore, open_store
 from .summary import IN_FLIGHT, summarize
@@ -55,7 +55,8 @@ class Job:
     batches_in_flight: int
     max_attempts: int
     max_in_flight: int
-    enqueued_token_limit: int | None
+    enqueued_token_limit: int | Mapping[str, int] | None
+    """The most input tokens enqueued at once: for every model, or per model (a mapping); None for no limit."""
     max_batch_requests: int | None
     estimated_tokens: int
     token_estimator: str
@@ -339,7 +340,9 @@ def snapshot(store: JobStore, record: JobRecord, state_dir: Path, *, now: float 
         batches_in_flight=sum(shard.state in IN_FLIGHT for shard in shards),
         max_attempts=record.max_attempts,
         max_in_flight=record.max_in_flight,
-        enqueued_token_limit=record.enqueued_token_limit,
+        enqueued_token_limit=(
+            record.enqueued_token_limit if record.token_limits is None else dict(model_limits(record.token_limits))
+        ),
         max_batch_requests=record.max_batch_requests,
         estimated_tokens=record.estimated_tokens,
         token_estimator=record.token_estimator,

@@ -6,6 +6,7 @@ not import `creation`, which builds on `Job`; the import then goes one way, from
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ class JobSettings:
 
     max_attempts: int | NotGiven = NOT_GIVEN
     max_in_flight: int | NotGiven = NOT_GIVEN
-    enqueued_token_limit: int | NotGiven | None = NOT_GIVEN
+    # One limit for every model, or one per model (on Azure OpenAI, per deployment: each has its own quota).
+    enqueued_token_limit: int | Mapping[str, int] | NotGiven | None = NOT_GIVEN
     max_batch_requests: int | NotGiven | None = NOT_GIVEN
     # The cost budget in dollars (None: no cap; see `budget.py`) and the caller's prices it is counted at.
     max_cost: float | NotGiven | None = NOT_GIVEN
@@ -41,7 +43,10 @@ class JobSettings:
     def __post_init__(self) -> None:
         _count("max_attempts", self.max_attempts, maximum=100)
         _count("max_in_flight", self.max_in_flight)
-        _count("enqueued_token_limit", self.enqueued_token_limit, optional=True)
+        if isinstance(self.enqueued_token_limit, Mapping):
+            object.__setattr__(self, "enqueued_token_limit", _per_model(self.enqueued_token_limit))
+        else:
+            _count("enqueued_token_limit", self.enqueued_token_limit, optional=True)
         _count("max_batch_requests", self.max_batch_requests, optional=True, maximum=MAX_BATCH_REQUESTS)
         if self.max_cost is not NOT_GIVEN:
             object.__setattr__(self, "max_cost", check_max_cost(self.max_cost))
@@ -54,13 +59,37 @@ class JobSettings:
             for name, value in (
                 ("max_attempts", self.max_attempts),
                 ("max_in_flight", self.max_in_flight),
-                ("enqueued_token_limit", self.enqueued_token_limit),
+                *self._token_limits(),
                 ("max_batch_requests", self.max_batch_requests),
                 ("max_cost", self.max_cost),
                 ("prices", NOT_GIVEN if self.prices is NOT_GIVEN else prices_json(self.prices)),
             )
             if value is not NOT_GIVEN
         }
+
+    def _token_limits(self) -> list[tuple[str, object]]:
+        """The job's columns for `enqueued_token_limit`: one number for every model, or a JSON mapping per model."""
+        value = self.enqueued_token_limit
+        if value is NOT_GIVEN:
+            return []
+        if isinstance(value, Mapping):
+            return [("enqueued_token_limit", None), ("token_limits", json.dumps(dict(sorted(value.items()))))]
+        return [("enqueued_token_limit", value), ("token_limits", None)]
+
+
+def _per_model(limits: Mapping[Any, object]) -> dict[str, int]:
+    if not limits:
+        raise InvalidParameterError("enqueued_token_limit", "expected a limit for at least one model, got {}")
+    checked: dict[str, int] = {}
+    for model, limit in limits.items():
+        if not isinstance(model, str) or not model:
+            raise InvalidParameterError("enqueued_token_limit", f"expected model names as keys, got {model!r}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidParameterError(
+                "enqueued_token_limit", f"expected a whole number from 1 for {model!r}, got {limit!r}"
+            )
+        checked[model] = limit
+    return checked
 
 
 def _count(name: str, value: object, *, optional: bool = False, maximum: int | None = None) -> None:

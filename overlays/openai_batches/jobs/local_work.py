@@ -58,7 +58,7 @@ class LocalWork:
             has_pending=store.has_pending(job.id),
             known_batches=batches,
             known_files=files,
-            models=store.models(job.id) if capped else {},
+            models=store.models(job.id) if capped or job.token_limits is not None else {},
             usage=store.usage(job.id) if capped else {},
         )
 

@@ -10,6 +10,7 @@ the size of the job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from .files import replacing
 from .ingest import line_digest
 from .input_check import change_error, check_stat, open_input
 from .provider_rules import rules_named
-from .records import JobRecord, ShardRecord
+from .records import JobRecord, ShardRecord, model_limits
 from .store import JobStore
 
 
@@ -29,6 +30,12 @@ class ShardLimits:
     max_bytes: int = DEFAULT_LIMITS.max_bytes
     max_embedding_inputs: int = DEFAULT_LIMITS.max_embedding_inputs
     max_tokens: int | None = None
+    # Per model, instead of max_tokens (a model it leaves out has no limit).
+    model_tokens: Mapping[str, int] | None = None
+
+    def tokens_for(self, model: str) -> int | None:
+        """The token limit a shard of `model` is cut at."""
+        return self.max_tokens if self.model_tokens is None else self.model_tokens.get(model)
 
     @classmethod
     def of(cls, job: JobRecord) -> ShardLimits:
@@ -42,6 +49,7 @@ class ShardLimits:
             max_bytes=rules.max_bytes,
             max_embedding_inputs=rules.max_embedding_inputs,
             max_tokens=job.enqueued_token_limit,
+            model_tokens=None if job.token_limits is None else model_limits(job.token_limits),
         )
 
 
@@ -49,15 +57,17 @@ def plan_shards(store: JobStore, job: JobRecord, limits: ShardLimits | None = No
     """Cut every waiting request of the job into new shards; returns them (each recorded in its own transaction)."""
     limits = limits or ShardLimits.of(job)
     planned: list[ShardRecord] = []
+    names = store.models(job.id) if limits.model_tokens is not None else {}
     while (group := store.next_unplanned(job.id, limits.max_requests)) is not None:
         attempts, model, rows = group
+        max_tokens = limits.tokens_for(names.get(model, ""))
         lines: list[int] = []
         size = tokens = inputs = max_output = unbounded = 0
         for line, length, line_tokens, line_inputs, line_max_output in rows:
             if lines and (
                 size + length + 1 > limits.max_bytes
                 or inputs + line_inputs > limits.max_embedding_inputs
-                or (limits.max_tokens is not None and tokens + line_tokens > limits.max_tokens)
+                or (max_tokens is not None and tokens + line_tokens > max_tokens)
             ):
                 break
             lines.append(line)

@@ -7,8 +7,11 @@ is in the input, how long it is, its estimated tokens) and never its body.
 from __future__ import annotations
 
 import enum
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 # A job's status: created (nothing submitted yet), in_progress (runs, or waits to be resumed), paused (at its cost
@@ -124,6 +127,15 @@ class JobRecord:
     prices: str | None = None
     # The service the job runs on, by the name of its rules (`provider_rules.py`).
     provider: str = "openai"
+    # Per model (on Azure OpenAI, per deployment), the most input tokens the job keeps enqueued, as JSON
+    # ({"model": tokens}): when set it stands instead of enqueued_token_limit, and a model it leaves out has none.
+    token_limits: str | None = None
+
+    def token_limit(self, model: str) -> int | None:
+        """The most input tokens of `model` the job keeps enqueued at once (None: no limit)."""
+        if self.token_limits is None:
+            return self.enqueued_token_limit
+        return model_limits(self.token_limits).get(model)
 
     @property
     def final(self) -> int:
@@ -132,6 +144,12 @@ class JobRecord:
     @property
     def pending(self) -> int:
         return self.requests - self.final
+
+
+@functools.lru_cache(maxsize=32)
+def model_limits(text: str) -> Mapping[str, int]:
+    """A job's per-model token limits as stored (read once per distinct value)."""
+    return MappingProxyType(json.loads(text))
 
 
 @dataclass(frozen=True)

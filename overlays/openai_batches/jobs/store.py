@@ -206,6 +206,8 @@ _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # The service the job runs on (provider_rules.py): its limits cut the shards. Jobs of older versions ran on
     # OpenAI's rules.
     ("jobs", "provider", "TEXT NOT NULL DEFAULT 'openai'"),
+    # Per model token limits (JSON; NULL: enqueued_token_limit applies to every model).
+    ("jobs", "token_limits", "TEXT"),
 )
 
 # One request row as ingestion writes it: line, custom_id, offset, length, tokens, embedding inputs, model id,

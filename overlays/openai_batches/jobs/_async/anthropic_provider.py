@@ -3,7 +3,8 @@
 - *Upload* is local: the shard's lines are translated into Anthropic requests (`anthropic_lines.py`) and written
   beside the shard file, synced before they take their name; its "file id" is that path (`local:` and the path).
   Nothing reaches the service, so an interrupted one is simply done again (`find_upload` finds nothing).
-- *Create* sends that file's requests in one `POST /v1/messages/batches`. A step's creates go one at a time, in
+- *Create* sends that file's requests in one `POST /v1/messages/batches`, the lines as bytes (a shard is held as
+  its encoded requests, never as objects). A step's creates go one at a time, in
   the order the core asked for them (shard order), each after the one before was answered: so the service's
   batches of a step are created in shard order.
 - *Finding a batch again* after a crash between the create's intent and its record: Message Batches carry no
@@ -29,7 +30,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -91,11 +92,6 @@ def _stage(shard_file: Path) -> Path:
     return target
 
 
-def _read_staged(path: Path) -> list[dict[str, Any]]:
-    with path.open("rb") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
 class AsyncAnthropicProvider:
     """Jobs on Anthropic's Message Batches through an `AsyncAnthropicBatchClient`."""
 
@@ -143,9 +139,9 @@ class AsyncAnthropicProvider:
         return UploadsFound(action.shard, ())
 
     async def create(self, action: Create) -> Created:
-        requests = await offload(_read_staged, Path(action.file_id.removeprefix(LOCAL)))
+        lines = await offload(Path(action.file_id.removeprefix(LOCAL)).read_bytes)
         async with self._serial:
-            batch = await self._client.messages.batches.create(requests=requests)
+            batch = await self._client.messages.batches._create_from_lines(lines)
         view = message_batch_view(batch.to_dict())
         self._claimed.add(view.id)
         return Created(action.shard, view)

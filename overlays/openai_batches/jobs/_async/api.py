@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 from ..._config import NOT_GIVEN, NotGiven
@@ -77,7 +77,7 @@ class AsyncJobs:
         endpoint: str | None = None,
         max_attempts: int | NotGiven = NOT_GIVEN,
         max_in_flight: int | NotGiven = NOT_GIVEN,
-        enqueued_token_limit: int | NotGiven | None = NOT_GIVEN,
+        enqueued_token_limit: int | Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         max_batch_requests: int | NotGiven | None = NOT_GIVEN,
         max_cost: float | NotGiven | None = NOT_GIVEN,
         prices: PricesArg | NotGiven | None = NOT_GIVEN,
@@ -105,7 +105,9 @@ class AsyncJobs:
             endpoint: The endpoint every request calls; read from the requests when None.
             max_attempts: How many batches a request may go through before its error is final.
             max_in_flight: How many of the job's batches may run at the service at once.
-            enqueued_token_limit: The most input tokens the job keeps enqueued at once; None for no limit.
+            enqueued_token_limit: The most input tokens the job keeps enqueued at once; a mapping gives each model its
+                own (on Azure OpenAI, each deployment, whose quota is its own), models it leaves out having none;
+                None for no limit.
             max_batch_requests: The most requests in one batch; None for the service's 50,000.
             max_cost: The job's budget in dollars; None for no budget.
             prices: Prices per model (dollars per million tokens) over the shipped batch prices; None for none.
@@ -154,7 +156,7 @@ class AsyncJobs:
         prices: PricesArg | None = None,
         token_estimator: TokenEstimator | None = None,
         max_batch_requests: int | None = None,
-        enqueued_token_limit: int | None = None,
+        enqueued_token_limit: int | Mapping[str, int] | None = None,
     ) -> JobEstimate:
         """What a job over `input` (a JSONL path or an iterable of requests, as `create` takes) would send and
         cost, before anything is sent: a price check of a file of any size (read once, line by line), with nothing

@@ -7,7 +7,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -69,11 +69,6 @@ def _stage(shard_file: Path) -> Path:
     return target
 
 
-def _read_staged(path: Path) -> list[dict[str, Any]]:
-    with path.open("rb") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
 class AnthropicProvider:
     """Jobs on Anthropic's Message Batches through an `AsyncAnthropicBatchClient`."""
 
@@ -121,9 +116,9 @@ class AnthropicProvider:
         return UploadsFound(action.shard, ())
 
     def create(self, action: Create) -> Created:
-        requests = inline(_read_staged, Path(action.file_id.removeprefix(LOCAL)))
+        lines = inline(Path(action.file_id.removeprefix(LOCAL)).read_bytes)
         with self._serial:
-            batch = self._client.messages.batches.create(requests=requests)
+            batch = self._client.messages.batches._create_from_lines(lines)
         view = message_batch_view(batch.to_dict())
         self._claimed.add(view.id)
         return Created(action.shard, view)
