@@ -132,6 +132,11 @@ def test_open_store_makes_missing_folders_and_reopens_an_existing_store(tmp_path
     assert found is not None and found.id == 1
 
 
+def test_every_commit_is_synced_in_wal_mode(store: SQLiteJobStore) -> None:
+    assert store._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert store._db.execute("PRAGMA synchronous").fetchone() == (2,), "FULL"
+
+
 def test_a_closed_store_refuses_to_run_queries(tmp_path: Path) -> None:
     with open_store(tmp_path) as opened:
         pass
@@ -333,8 +338,9 @@ def test_acquire_lease_on_a_free_job_records_it_with_the_next_epoch(store: SQLit
 
 
 def test_acquire_lease_of_an_unknown_job_raises(store: SQLiteJobStore) -> None:
-    with pytest.raises(LookupError):
+    with pytest.raises(LookupError) as raised:
         store.acquire_lease(99, lease("a", 0.0), is_gone=alive)
+    assert raised.type is LookupError and raised.value.args == (99,), "not an IndexError from reading no row"
 
 
 def test_a_live_holder_within_its_ttl_keeps_the_job(store: SQLiteJobStore, job: int) -> None:
@@ -839,3 +845,50 @@ def test_results_stream_past_a_chunk_boundary_in_line_order(store: SQLiteJobStor
     store.add_requests(job, [request(n) for n in range(total, 0, -1)])
     assert [row.line for row in store.results(job)] == list(range(1, total + 1))
     assert [row[0].custom_id for row in store.placed_results(job)][-2:] == [f"id-{total - 1}", f"id-{total}"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH x AS (SELECT 1) DELETE FROM budgets",
+        "WITH x AS (SELECT 1) UPDATE jobs SET status = 'gone'",
+        "WITH x AS (SELECT 1) INSERT INTO models (job, id, name) SELECT 1, 99, 'x' FROM x",
+    ],
+)
+def test_aggregate_refuses_a_write_behind_a_with_clause(store: SQLiteJobStore, job: int, sql: str) -> None:
+    with pytest.raises(ValueError, match=r"aggregate\(\) runs SELECT queries only"):
+        store.aggregate(sql)
+    found = store.get_job("job")
+    assert found is not None and found.status == "created"
+    assert 99 not in store.models(job)
+    assert list(store.aggregate("-- a comment first\nSELECT 7")) == [(7,)], "what a query does decides, not its text"
+
+
+def test_a_failed_commit_leaves_the_connection_ready_for_the_next_transaction(
+    store: SQLiteJobStore, job: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = store._db
+
+    class FailingCommit:
+        """The store's connection, but a COMMIT fails as on a disk that went away."""
+
+        @property
+        def in_transaction(self) -> bool:
+            return real.in_transaction
+
+        def execute(self, sql: str, *args: object) -> object:
+            if sql == "COMMIT":
+                raise sqlite3.OperationalError("disk I/O error")
+            return real.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+    monkeypatch.setattr(store, "_db", FailingCommit())
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        store.update_job(job, {"status": "in_progress"})
+    monkeypatch.setattr(store, "_db", real)
+    assert not real.in_transaction, "the failed commit's transaction was rolled back"
+    store.update_job(job, {"status": "cancelling"})
+    found = store.get_job("job")
+    assert found is not None and found.status == "cancelling"

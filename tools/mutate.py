@@ -192,6 +192,7 @@ TARGETS = (
         "jobs.store",
         "overlays/openai_batches/jobs/store.py",
         (
+            "tests/test_jobs_store.py",
             "tests/test_jobs_durability.py",
             "tests/test_jobs_fencing.py",
             "tests/test_jobs_input_change.py",
@@ -330,6 +331,27 @@ EQUIVALENT.update(
         ("_http", "attempts: int = 0", "0 -> 1"): (
             "a call's attempt count before its first request: building each request sets it, and nothing reads it "
             "before a request is built (the errors raised earlier, on bad arguments or a closed client, carry none)"
+        ),
+    }
+)
+
+# The job store's.
+EQUIVALENT.update(
+    {
+        ("jobs.store", "self._db = sqlite3.connect(path, isolation_level=None", "120 -> 121"): (
+            "how long a connection waits for another's write lock: a second more of waiting, which only a writer "
+            "holding the lock for two minutes could show"
+        ),
+        ("jobs.store", 'self._db.execute("PRAGMA synchronous=FULL")', "leave out the call"): (
+            "this SQLite build's default for a WAL database is already FULL (tests/test_jobs_durability.py reads "
+            "it back): the statement guards builds whose default is lower, which the tests do not run on"
+        ),
+        ("jobs.store", "return int(cursor.lastrowid or 0)", "0 -> 1"): (
+            "an INSERT into jobs or shards always sets a positive lastrowid, so the fallback is never taken"
+        ),
+        ("jobs.store", "if row is not None and row[0] is not None", "0 -> 1"): (
+            "the lease holder or its pid: acquire_lease writes the two together and release_lease clears them "
+            "together, so a row has both or neither"
         ),
     }
 )

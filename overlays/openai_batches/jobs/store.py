@@ -18,7 +18,7 @@ import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from ._breathing import breathe, breathing
 from .records import (
@@ -365,7 +365,14 @@ class SQLiteJobStore:
                     self._db.execute("ROLLBACK")
                 raise
             if self._depth == 1:
-                self._db.execute("COMMIT")
+                try:
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    # A commit that failed (a full disk, an I/O error) leaves the transaction open: closed here, so
+                    # that the connection's next transaction can begin.
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
         finally:
             self._depth -= 1
 
@@ -804,9 +811,26 @@ class SQLiteJobStore:
     def aggregate(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """The rows of one query (a report's GROUP BY), streamed in chunks: the report's SQL lives with the report,
         and a report of a million requests holds only what its queries return."""
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
-            raise ValueError("aggregate() runs SELECT queries only")
-        return _fetched(self._db.execute(sql, tuple(params)))
+        # SQLite itself says what the statement does, as it compiles it: only reading is allowed (a WITH clause in
+        # front of a DELETE is still a DELETE).
+        self._db.set_authorizer(_read_only)
+        try:
+            cursor = self._db.execute(sql, tuple(params))
+        except sqlite3.DatabaseError as error:
+            if "not authorized" in str(error):
+                raise ValueError("aggregate() runs SELECT queries only") from None
+            raise
+        finally:
+            self._db.set_authorizer(None)
+        return _fetched(cursor)
+
+
+# What a query may do as SQLite compiles it: read tables, call functions, recurse in a WITH (SQLITE_RECURSIVE, 33).
+_READING: Final = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, 33})
+
+
+def _read_only(action: int, *_names: str | None) -> int:
+    return sqlite3.SQLITE_OK if action in _READING else sqlite3.SQLITE_DENY
 
 
 def _column(value: object) -> object:
