@@ -892,3 +892,14 @@ def test_a_failed_commit_leaves_the_connection_ready_for_the_next_transaction(
     store.update_job(job, {"status": "cancelling"})
     found = store.get_job("job")
     assert found is not None and found.status == "cancelling"
+
+
+def test_aggregate_passes_on_sqlites_own_errors_and_leaves_writes_allowed(store: SQLiteJobStore, job: int) -> None:
+    with pytest.raises(sqlite3.OperationalError, match="syntax error"):
+        store.aggregate("SELEC 1")
+    with pytest.raises(ValueError, match="SELECT queries only"):
+        store.aggregate("DELETE FROM jobs")
+    assert list(store.aggregate("SELECT 1")) == [(1,)]
+    store.update_job(job, {"status": "in_progress"})  # the read-only rule ended with the query it checked
+    found = store.get_job("job")
+    assert found is not None and found.status == "in_progress"
