@@ -37,6 +37,8 @@ COPIED = [
     "README.md",
     "generator-config.yaml",
     "openapi.yaml",
+    "generator-config-anthropic.yaml",
+    "anthropic-openapi.yaml",
     ".gitignore",
     "spec",
     "overlays",
@@ -44,6 +46,7 @@ COPIED = [
     "tools/update_spec.py",
     "tools/cut_spec_extract.py",
     "tools/spec_update",
+    "tools/anthropic_spec.py",
 ]
 # The tests that read the vendored document, its record, its extract or the changelog, run in the copy. Left out
 # there: the synthetic update's run of the overlay's own test files and the generation of the restructured documents,

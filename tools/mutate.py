@@ -213,9 +213,18 @@ TARGETS = (
     Target(
         "cli",
         "overlays/openai_batches/cli.py",
-        ("tests/test_cli.py", "tests/test_cli_first_steps.py", "tests/test_estimate_cli.py"),
+        (
+            "tests/test_cli_commands.py",
+            "tests/test_cli.py",
+            "tests/test_cli_first_steps.py",
+            "tests/test_estimate_cli.py",
+        ),
     ),
-    Target("_cli_job", "overlays/openai_batches/_cli_job.py", ("tests/test_jobs_cli.py", "tests/test_cli.py")),
+    Target(
+        "_cli_job",
+        "overlays/openai_batches/_cli_job.py",
+        ("tests/test_cli_job_commands.py", "tests/test_jobs_cli.py", "tests/test_cli.py"),
+    ),
 )
 
 # Survivors judged equivalent: (module, start of the mutated line's code, mutant description) -> why nothing observable
@@ -352,6 +361,50 @@ EQUIVALENT.update(
         ("jobs.store", "if row is not None and row[0] is not None", "0 -> 1"): (
             "the lease holder or its pid: acquire_lease writes the two together and release_lease clears them "
             "together, so a row has both or neither"
+        ),
+    }
+)
+
+# The command line's.
+EQUIVALENT.update(
+    {
+        ("cli", "run.finish_progress()", "leave out the call"): (
+            "in the interrupt and error handlers: a progress line is drawn only inside the wait, whose own finally "
+            "ends it, so none is open by the time a handler runs"
+        ),
+        ("cli", "return False", "False -> True"): (
+            "_is_azure when --azure-endpoint and --base-url are both given: the command's first use of run.azure "
+            "or run.client() raises that usage error before the Azure flag could change a message"
+        ),
+        ("_cli_job", "self._drawn = max(len(line), 1)", "1 -> 2"): (
+            "a drawn line is cut to at least ten characters, so it is never shorter than either bound"
+        ),
+        ("_cli_job", 'documents = [{**job.to_dict(), "summary": s.to_dict()} for job, s in zip(', "True -> False"): (
+            "the summaries are made from the jobs, one each: the two lists are always as long"
+        ),
+        ("_cli_job", "for summary, batches in zip(summaries, in_flight, strict=True):", "True -> False"): (
+            "the one caller counts the batches in flight of each summary: the two lists are always as long"
+        ),
+        ("_cli_job", '"-" if summary.max_cost is None else f"{dollars(summary.budget_spent or 0.0)}', "0.0 -> 1.0"): (
+            "summarize sets budget_spent whenever the job has a max_cost, so the fallback is never taken"
+        ),
+        (
+            "_cli_job",
+            "return _table([(*row, budget) for row, budget in zip(rows, budgets, strict=True)])",
+            "True -> False",
+        ): ("the budget column is the header and one cell per summary, as many as the rows"),
+        (
+            "_cli_job",
+            'return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))',
+            "True -> False",
+        ): ("every row has as many cells as the header, which is how many widths there are"),
+        (
+            "_cli_job",
+            "widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]",
+            "0 -> 1",
+        ): ("reached only with a header and at least one job, every row of the same five cells: rows[1] is as wide"),
+        ("cli", "umask = os.umask(0)", "0 -> 1"): (
+            "the umask set for the instant it takes to read the old one, which the next line puts back"
         ),
     }
 )

@@ -441,13 +441,14 @@ def _dry_run(run: Run, path: Path) -> int:
 
 def _resume(run: Run) -> int:
     args = run.args
-    if args.max_cost is not None:
-        # A new budget is a setting of the job: set as creating it again with its own input sets it.
+    if args.max_cost is not None or given_prices(run) is not None:
+        # A new budget, or new prices to count it at, are settings of the job: set as creating it again with its own
+        # input sets them.
         from .jobs.api import read_job
 
         with _local_state(run, f"run the same `{PROG} job resume` again"):
             job = read_job(args.name, _state_dir(run))
-            settings: dict[str, Any] = {"max_cost": args.max_cost}
+            settings: dict[str, Any] = {} if args.max_cost is None else {"max_cost": args.max_cost}
             if given_prices(run) is not None:
                 settings["prices"] = given_prices(run)
             with run.client() as client:

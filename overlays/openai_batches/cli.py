@@ -432,7 +432,7 @@ def _attempts(exc: APIError) -> str:
     return f" (after {exc.attempts} attempts)" if exc.attempts > 1 else ""
 
 
-def _status_message(exc: APIStatusError, azure: bool = False) -> str:
+def _status_message(exc: APIStatusError, azure: bool) -> str:
     kinds: list[tuple[type[APIStatusError], str]] = [
         (AuthenticationError, "authentication failed"),
         (PermissionDeniedError, "permission denied"),
@@ -474,7 +474,7 @@ def _submit(run: Run) -> int:
         return _wait_for(run, client, batch)
 
 
-def _known_endpoint(endpoint: str, source: str = "", azure: bool = False) -> BatchEndpoint:
+def _known_endpoint(endpoint: str, source: str, azure: bool) -> BatchEndpoint:
     if endpoint not in known_endpoints(azure):
         raise unknown_endpoint(endpoint, source, azure)
     if endpoint not in KNOWN_ENDPOINTS:
@@ -483,7 +483,7 @@ def _known_endpoint(endpoint: str, source: str = "", azure: bool = False) -> Bat
     return BatchEndpoint(endpoint)
 
 
-def _endpoint_of(path: Path, azure: bool = False) -> BatchEndpoint:
+def _endpoint_of(path: Path, azure: bool) -> BatchEndpoint:
     """The endpoint every line of the file names in its `url` (the file is checked as the service would)."""
     try:
         summary = validate_file(path)
@@ -557,7 +557,7 @@ def _list(run: Run) -> int:
         out.lines(table(batches))
     else:
         out.line("no batches")
-    if not args.all and page.has_next_page():
+    if not args.all and page.has_next_page() and batches:
         out.note(f"more batches: use --all, or --after {clean(batches[-1].id)} for the next page")
     return EXIT_OK
 
@@ -629,7 +629,11 @@ def _replacing(target: Path) -> Iterator[TextIO]:
             yield handle
         # mkstemp makes the file private (0600); the results get the mode any new file would get.
         os.chmod(temporary, _new_file_mode(target))
-        os.replace(temporary, target)
+        try:
+            os.replace(temporary, target)
+        except OSError as error:
+            # Named by what the user asked for: the temporary file is gone once this is reported.
+            raise OSError(error.errno, error.strerror, str(target)) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
@@ -639,9 +643,19 @@ def _replacing(target: Path) -> Iterator[TextIO]:
 def _new_file_mode(target: Path) -> int:
     with contextlib.suppress(OSError):
         return target.stat().st_mode & 0o777
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux); elsewhere set and put back
+    at once (a file another thread creates in between would miss the umask)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
 
 
 if __name__ == "__main__":
